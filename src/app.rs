@@ -1,0 +1,289 @@
+//! The stages of a run: parse → validate (no I/O beyond reading inputs) → plan → run →
+//! render → exit status. `main.rs` only maps the outcome to a process exit.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, anyhow};
+
+use crate::check::{self, KINDS};
+use crate::cli::{CheckArgs, Command, ExplainArgs, ListArgs, ListFormat, SchemaKind};
+use crate::config::{ConfigSource, ENV_VAR};
+use crate::exit::Exit;
+use crate::render::{self, Style};
+use crate::report::Report;
+use crate::settings::{ColorChoice, Format};
+use crate::suite::{self, plan};
+
+/// An error that maps to exit status 2, printed as one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Run a parsed command line; returns the exit status.
+pub fn run(cli: crate::cli::Cli) -> Result<Exit> {
+    match cli.command {
+        None => check(&cli.check),
+        Some(Command::Check(args)) => check(&args),
+        Some(Command::List(args)) => list(&args),
+        Some(Command::Explain(args)) => explain(&args),
+        Some(Command::Schema(args)) => {
+            let schema = match args.which {
+                SchemaKind::Report => render::json::schema(),
+                SchemaKind::Config => crate::config::model::json_schema(),
+            };
+            print_stdout(&format!("{}\n", serde_json::to_string_pretty(&schema)?))?;
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+fn print_stdout(s: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(s.as_bytes()).context("cannot write to standard output")?;
+    out.flush().context("cannot write to standard output")?;
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// `check`: the doctor's main job.
+pub fn check(args: &CheckArgs) -> Result<Exit> {
+    use std::io::IsTerminal;
+    let started_at = chrono::Utc::now();
+    let start = Instant::now();
+
+    // Validate: suite and config are read; nothing else happens yet.
+    let suite = suite::load(args.suite.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let env_config = std::env::var(ENV_VAR).ok();
+    let config = Arc::new(ConfigSource::discover(args.config.as_deref(), env_config.as_deref(), &cwd));
+    if let Some(m) = &args.master_config {
+        eprintln!("warning: --master-config {} given, but no check in suite {} compares against the master's config yet", m.display(), suite.name);
+    }
+
+    let needs_config_values = suite.entries.iter().any(|e| e.with.as_ref().is_some_and(|w| format!("{w:?}").contains("${config.")));
+    let config_json = if needs_config_values { config.tree().map(crate::yaml::Node::to_json) } else { None };
+    let env = |name: &str| std::env::var(name).ok();
+    let input = plan::PlanInput {
+        only: &args.only,
+        skip: &args.skip,
+        default_timeout: args.timeout,
+        offline: args.offline,
+        config: config_json.as_ref(),
+        env: &env,
+    };
+    let (plan, warnings) = plan::plan(&suite, &input).map_err(|e| UsageError(e.to_string()))?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    if let Some(f) = plan::unresolved_env(&plan) {
+        return Err(UsageError(f.message.replacen("not run: ", &format!("suite {}: ", suite.file), 1)).into());
+    }
+    if plan.checks.is_empty() {
+        return Err(UsageError(format!("no check of suite {} is selected by --only/--skip", suite.name)).into());
+    }
+
+    // Run.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let plan = Arc::new(plan);
+    let limits = crate::run::Limits { concurrency: usize::from(args.concurrency), deadline: args.deadline };
+    let (results, ending) = runtime.block_on(crate::run::execute(
+        Arc::clone(&plan),
+        Arc::clone(&config),
+        args.profile,
+        limits,
+        async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        },
+    ));
+    runtime.shutdown_background();
+
+    let report = Report {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        hostname: hostname(),
+        started_at,
+        duration: start.elapsed(),
+        config_path: config.path.as_ref().map(|p| p.display().to_string()),
+        config_sha256: config.sha256.clone(),
+        suite: plan.suite.clone(),
+        profile: args.profile.as_str().to_string(),
+        insecure: false,
+        interrupted: ending == crate::run::Ending::Interrupted,
+        facts: facts(&config),
+        results,
+    };
+
+    // Render and write.
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let style = Style {
+        color: args.format == Format::Table && use_color(args.color, to_terminal),
+        verbose: args.verbose,
+        quiet: args.quiet,
+        width: if to_terminal { None } else { Some(140) },
+    };
+    let text = render::render(&report, args.format, style);
+    match &args.output {
+        Some(path) => write_atomically(path, text.as_bytes()).map_err(|e| UsageError(format!("{e:#}")))?,
+        None => print_stdout(&text)?,
+    }
+    if ending == crate::run::Ending::DeadlineReached {
+        eprintln!("warning: the run's --deadline of {} was reached; unfinished checks are reported as timed out or not run", crate::duration::format(args.deadline));
+    }
+    Ok(Exit::of(&report, args.fail_on))
+}
+
+fn facts(config: &ConfigSource) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let mut facts = std::collections::BTreeMap::new();
+    if let Some(sha) = &config.sha256 {
+        facts.insert("config.sha256".into(), sha.clone().into());
+    }
+    if let Some(tree) = config.tree() {
+        let json = tree.to_json();
+        for (fact, pointer) in [
+            ("node.id", "/node/id"),
+            ("node.role", "/node/role"),
+            ("api.version", "/api/version"),
+            ("auth.token_ttl", "/auth/token_ttl"),
+            ("auth.ca_certificate.version", "/auth/ca_certificate/version"),
+            ("auth.jwt.algorithm", "/auth/jwt/algorithm"),
+            ("time.timezone", "/time/timezone"),
+        ] {
+            if let Some(v) = json.pointer(pointer).filter(|v| v.is_string() || v.is_number()) {
+                facts.insert(fact.into(), v.clone());
+            }
+        }
+    }
+    facts.insert("doctor.version".into(), env!("CARGO_PKG_VERSION").into());
+    facts
+}
+
+/// Write via a temporary file in the same directory and rename, so readers never see half.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => ".".into(),
+    };
+    let name = path.file_name().ok_or_else(|| anyhow!("--output {}: not a file name", path.display()))?;
+    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(anyhow!("cannot write report to {}: {e}", path.display()));
+    }
+    Ok(())
+}
+
+/// `list`: the checks of a suite.
+pub fn list(args: &ListArgs) -> Result<Exit> {
+    let suite = suite::load(args.suite.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let env = |_: &str| Some(String::new());
+    let input = plan::PlanInput { only: &[], skip: &[], default_timeout: None, offline: false, config: None, env: &env };
+    let (plan, _) = plan::plan(&suite, &input).map_err(|e| UsageError(e.to_string()))?;
+    let rows: Vec<serde_json::Value> = plan
+        .checks
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.id,
+                "kind": c.kind.name,
+                "category": c.kind.category,
+                "needs": c.needs.iter().map(|&j| plan.checks[j].id.clone()).collect::<Vec<_>>(),
+                "timeout_ms": u64::try_from(c.timeout.as_millis()).unwrap_or(u64::MAX),
+                "network": c.kind.network,
+                "summary": c.kind.summary,
+            })
+        })
+        .collect();
+    let text = match args.format {
+        ListFormat::Json => format!("{}\n", serde_json::to_string_pretty(&serde_json::json!({"suite": plan.suite, "file": plan.file, "checks": rows}))?),
+        ListFormat::Table => {
+            let mut table = comfy_table::Table::new();
+            table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED).force_no_tty();
+            table.set_header(vec!["CHECK", "KIND", "NEEDS", "TIMEOUT", "WHAT IT CHECKS"]);
+            for c in &plan.checks {
+                let needs: Vec<&str> = c.needs.iter().map(|&j| plan.checks[j].id.as_str()).collect();
+                table.add_row(vec![
+                    c.id.clone(),
+                    c.kind.name.to_string(),
+                    if needs.is_empty() { "-".into() } else { needs.join(", ") },
+                    crate::duration::format(c.timeout),
+                    c.kind.summary.to_string(),
+                ]);
+            }
+            format!("suite {} ({})\n{table}\n", plan.suite, plan.file)
+        }
+    };
+    print_stdout(&text)?;
+    Ok(Exit::Ok)
+}
+
+/// `explain`: a code, a kind, or a check id of the default suite.
+pub fn explain(args: &ExplainArgs) -> Result<Exit> {
+    let what = args.what.trim();
+    let codes = check::all_codes();
+    if let Some(c) = codes.iter().find(|c| c.code == what) {
+        let mut text = format!("{} ({} when reported)\n\n{}\n\nHow to fix: {}\n", c.code, c.status.as_str(), c.summary, c.remediation);
+        if let Some(kind) = c.kind.and_then(check::kind_info) {
+            text.push_str(&format!("\nReported by the `{}` check kind:\n\n{}\n", kind.name, kind.explain));
+        }
+        print_stdout(&text)?;
+        return Ok(Exit::Ok);
+    }
+    let kind = check::kind_info(what).or_else(|| {
+        suite::EMBEDDED
+            .iter()
+            .filter_map(|(n, f, t)| suite::parse(n, f, t).ok())
+            .flat_map(|s| s.entries)
+            .find(|e| e.id == what)
+            .and_then(|e| check::kind_info(&e.kind))
+    });
+    if let Some(k) = kind {
+        let mut text = format!("{} — {}\n\n{}\n\nCodes:\n", k.name, k.summary, k.explain);
+        for c in codes.iter().filter(|c| c.kind == Some(k.name)) {
+            text.push_str(&format!("  {:<36} {:<5} {}\n", c.code, c.status.as_str(), c.summary));
+        }
+        print_stdout(&text)?;
+        return Ok(Exit::Ok);
+    }
+    let mut known: Vec<&str> = codes.iter().map(|c| c.code.as_str()).chain(KINDS.iter().map(|k| k.name)).collect();
+    known.sort_by_key(|k| strsim(k, what));
+    Err(UsageError(format!(
+        "unknown code or check `{what}` (closest: {}); `autoglm-doctor list` shows the checks, docs/codes.md every code",
+        known.iter().take(3).copied().collect::<Vec<_>>().join(", ")
+    ))
+    .into())
+}
+
+/// A cheap distance for suggestions: shared-prefix length counts most.
+fn strsim(a: &str, b: &str) -> usize {
+    let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    a.len().max(b.len()) - common
+}

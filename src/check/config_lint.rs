@@ -1,0 +1,150 @@
+//! `config.lint`: yamllint rules over the node config (`relaxed` unless the suite says).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{CheckKind, CodeInfo, Context, KindInfo};
+use crate::config::ConfigSource;
+use crate::lint::{Level, Linter, Problem};
+use crate::report::{Cause, Evaluation, Finding, Status};
+use crate::yaml::Pos;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    #[serde(default = "relaxed")]
+    preset: String,
+    #[serde(default)]
+    rules: Option<serde_json::Value>,
+}
+
+fn relaxed() -> String {
+    "relaxed".into()
+}
+
+/// Parameters: `preset` (`relaxed` or `default`) and yamllint-style `rules`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "RawSpec")]
+pub struct Spec {
+    linter: Arc<Linter>,
+}
+
+impl TryFrom<RawSpec> for Spec {
+    type Error = String;
+    fn try_from(raw: RawSpec) -> Result<Self, String> {
+        Ok(Self { linter: Arc::new(Linter::new(&raw.preset, raw.rules.as_ref())?) })
+    }
+}
+
+pub struct Kind;
+
+impl CheckKind for Kind {
+    type Spec = Spec;
+    const INFO: KindInfo = KindInfo {
+        name: "config.lint",
+        category: "config",
+        summary: "yamllint rules over the node config (relaxed preset unless the suite sets rules)",
+        explain: "What it checks: the node config against yamllint's rules — indentation, trailing spaces, line length, truthy values, empty values, key duplicates and the rest — with the `relaxed` preset unless the suite sets `preset: default` or its own `rules:` (yamllint syntax, e.g. `rules: {line-length: {max: 120}}`). Each problem is reported with line, column, rule and level; rule level `error` fails the check, `warning` warns.\n\nWhy it matters: the seed runbook starts with `yamllint -d relaxed config.yaml`; inconsistent indentation and stray characters are how most malformed configs start, and a `yes`/`on` that one parser reads as true and another as a string changes behaviour silently.\n\nHow to fix: edit the reported line as the rule says; if a rule does not fit your site, relax it in the suite's `rules:` rather than ignoring the whole check.",
+        default_timeout: Duration::from_secs(10),
+        network: false,
+        reads_config: true,
+        codes: &[
+            CodeInfo { code: "config.lint.error", status: Status::Fail, summary: "A yamllint rule at level error is violated (rule and position given).", remediation: "Edit the reported line as the rule says, or relax the rule in the suite's `rules:`." },
+            CodeInfo { code: "config.lint.warning", status: Status::Warn, summary: "A yamllint rule at level warning is violated.", remediation: "Edit the reported line as the rule says, or disable the rule in the suite's `rules:`." },
+        ],
+    };
+
+    async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
+        let src = Arc::clone(&ctx.config);
+        let linter = Arc::clone(&spec.linter);
+        match tokio::task::spawn_blocking(move || judge(&linter, &src)).await {
+            Ok(e) => e,
+            Err(e) => {
+                let mut eval = Evaluation::single(Finding::fail("doctor.internal", format!("the linter crashed: {e}"), "report the bug with the config attached (remove secrets first)"));
+                eval.cause = Some(Cause::Internal);
+                eval
+            }
+        }
+    }
+}
+
+/// Lint the config and turn each problem into a finding.
+pub fn judge(linter: &Linter, src: &ConfigSource) -> Evaluation {
+    let Some(text) = src.text() else {
+        let mut e = Evaluation::single(Finding::new(Status::Skip, "doctor.blocked", "not run: the config file was not read", "fix the config.file check first"));
+        e.cause = Some(Cause::Dependency);
+        return e;
+    };
+    let path = src.display_path();
+    let problems = linter.lint(text, &PathBuf::from(&path));
+    if problems.is_empty() {
+        return Evaluation::single(Finding::pass(format!("no yamllint problems ({})", linter.describe)));
+    }
+    let errors = problems.iter().filter(|p| p.level == Level::Error).count();
+    let warnings = problems.len() - errors;
+    let findings: Vec<Finding> = problems.iter().map(|p| finding(p, &path, src)).collect();
+    let mut eval = Evaluation::of(findings);
+    let first = eval.worst().map(|f| f.message.clone()).unwrap_or_default();
+    eval.message = Some(format!(
+        "{} yamllint problem{} ({errors} error{}, {warnings} warning{}); first: {first}",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        if errors == 1 { "" } else { "s" },
+        if warnings == 1 { "" } else { "s" },
+    ));
+    eval.evidence.insert("preset".into(), linter.describe.clone().into());
+    eval.evidence.insert("errors".into(), errors.into());
+    eval.evidence.insert("warnings".into(), warnings.into());
+    eval
+}
+
+fn finding(p: &Problem, path: &str, src: &ConfigSource) -> Finding {
+    let rule = p.rule.as_deref().unwrap_or("syntax");
+    let line = p.line;
+    let fix = match rule {
+        "indentation" => format!("re-indent line {line} of {path} with spaces, consistently with its siblings"),
+        "trailing-spaces" => format!("delete the trailing spaces at the end of line {line} of {path}"),
+        "line-length" => format!("shorten line {line} of {path} or raise `line-length: {{max: N}}` in the suite's lint rules"),
+        "truthy" => format!("write `true` or `false` (not yes/no/on/off) on line {line} of {path}"),
+        "key-duplicates" => format!("keep one definition of the key on line {line} of {path}"),
+        "new-line-at-end-of-file" => format!("end {path} with a newline"),
+        "empty-values" => format!("give the key on line {line} of {path} a value or delete it"),
+        "syntax" => format!("fix the YAML syntax at {path}:{line}:{}", p.column),
+        other => format!("fix line {line} of {path} as the `{other}` rule says, or relax `{other}` in the suite's lint rules"),
+    };
+    let (status, code) = match p.level {
+        Level::Error => (Status::Fail, "config.lint.error"),
+        Level::Warning => (Status::Warn, "config.lint.warning"),
+    };
+    Finding::new(status, code, format!("[{rule}] {}", p.message), fix)
+        .at(src.location(Pos { line: p.line, column: p.column }))
+        .with("rule", rule)
+        .with("level", if p.level == Level::Error { "error" } else { "warning" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_become_located_findings() {
+        let linter = Linter::new("relaxed", None).unwrap();
+        let src = ConfigSource::from_text("c.yaml", "a: 1\nb: 2   \n");
+        let e = judge(&linter, &src);
+        assert_eq!(e.status(), Status::Fail);
+        let f = e.worst().unwrap();
+        assert_eq!(f.code.as_deref(), Some("config.lint.error"));
+        assert_eq!(f.location.as_ref().map(|l| (l.line, l.column)), Some((2, 5)));
+        assert!(e.message.as_deref().unwrap().starts_with("1 yamllint problem (1 error, 0 warnings)"));
+    }
+
+    #[test]
+    fn clean_file_passes() {
+        let linter = Linter::new("relaxed", None).unwrap();
+        let src = ConfigSource::from_text("c.yaml", "a: 1\n");
+        assert_eq!(judge(&linter, &src).status(), Status::Pass);
+    }
+}

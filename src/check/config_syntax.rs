@@ -1,0 +1,163 @@
+//! `config.syntax`: the node config is one well-formed YAML mapping.
+//!
+//! Parse errors, duplicate keys (both places), alias bombs and absurd nesting are refused
+//! with their line and column; the loader (`yaml.rs`) enforces the limits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{CheckKind, CodeInfo, Context, KindInfo};
+use crate::config::ConfigSource;
+use crate::report::{Cause, Evaluation, Finding, Status};
+use crate::yaml::{LoadError, MAX_DEPTH, MAX_NODES, Value};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {}
+
+pub struct Kind;
+
+impl CheckKind for Kind {
+    type Spec = Spec;
+    const INFO: KindInfo = KindInfo {
+        name: "config.syntax",
+        category: "config",
+        summary: "The node config is well-formed YAML: one mapping, no duplicate keys, no alias bombs",
+        explain: "What it checks: that the node config parses as a single YAML 1.2 document whose top level is a mapping. It reports the first syntax error with its line and column and shows the offending line; a key defined twice in the same mapping (both places named: YAML parsers silently keep one of them, so the value the service uses may not be the one you edited); tabs used for indentation; aliases that expand to more than a million nodes (a \"billion laughs\" bomb) and nesting deeper than 128 levels, which are refused rather than expanded.\n\nWhy it matters: Open-AutoGLM reads `endpoint` and `model_repo` from this file at start-up; a malformed file makes node registration fail with a 400 from the master or no sync at all (seed: \"配置文件格式异常,请检查缩进与键名\").\n\nHow to fix: open the file at the reported line; indent with spaces only, two per level; close every quote and bracket; keep one definition of each key.",
+        default_timeout: Duration::from_secs(5),
+        network: false,
+        reads_config: false,
+        codes: &[
+            CodeInfo { code: "config.syntax.invalid", status: Status::Fail, summary: "The config is not valid YAML (the parser's message and position are given).", remediation: "Fix the YAML at the reported line: indent with spaces, close quotes and brackets." },
+            CodeInfo { code: "config.syntax.duplicate-key", status: Status::Fail, summary: "A key is defined twice in the same mapping; only one of the values is used.", remediation: "Keep one definition of the key and delete the other." },
+            CodeInfo { code: "config.syntax.too-complex", status: Status::Fail, summary: "Aliases expand past the node budget, or nesting is deeper than the limit: refused unexpanded.", remediation: "Remove the recursive aliases or the deep nesting; a node config needs neither." },
+            CodeInfo { code: "config.syntax.multiple-documents", status: Status::Fail, summary: "The file holds several YAML documents (`---` separators); the node reads one.", remediation: "Keep one document in the file and remove the extra `---` sections." },
+            CodeInfo { code: "config.syntax.not-a-mapping", status: Status::Fail, summary: "The top level of the config is a list or a scalar, not a mapping of settings.", remediation: "Write the config as `key: value` settings at the top level (endpoint:, model_repo:, node:, ...)." },
+        ],
+    };
+
+    async fn run(_spec: &Spec, ctx: &Context) -> Evaluation {
+        let src = Arc::clone(&ctx.config);
+        match tokio::task::spawn_blocking(move || judge(&src)).await {
+            Ok(eval) => eval,
+            Err(e) => {
+                let mut eval = Evaluation::single(Finding::fail(
+                    "doctor.internal",
+                    format!("the YAML parser crashed: {e}"),
+                    "report the bug with the config attached (remove secrets first)",
+                ));
+                eval.cause = Some(Cause::Internal);
+                eval
+            }
+        }
+    }
+}
+
+/// Judge the parsed document.
+pub fn judge(src: &ConfigSource) -> Evaluation {
+    let path = src.display_path();
+    let Some(doc) = src.document() else {
+        let mut e = Evaluation::single(Finding::new(
+            Status::Skip,
+            "doctor.blocked",
+            "not run: the config file was not read",
+            "fix the config.file check first",
+        ));
+        e.cause = Some(Cause::Dependency);
+        return e;
+    };
+    let finding = match doc {
+        Ok(node) => match &node.value {
+            Value::Mapping(entries) => Finding::pass(format!(
+                "{path} is well-formed YAML ({} top-level keys)",
+                entries.len()
+            )),
+            _ => Finding::fail(
+                "config.syntax.not-a-mapping",
+                format!("top level of {path} is a {}, not a mapping of settings", if matches!(node.value, Value::Sequence(_)) { "list" } else { "scalar" }),
+                format!("write {path} as `key: value` settings (endpoint:, model_repo:, node:, ...)"),
+            )
+            .at(src.location(node.pos)),
+        },
+        Err(e) => {
+            let at = src.location(e.pos());
+            match e {
+                LoadError::Syntax { pos, message } => {
+                    let tab = at.snippet.as_deref().is_some_and(|l| l.starts_with('\t') || l.trim_start_matches(' ').starts_with('\t'));
+                    let remediation = if tab {
+                        format!("replace the tab indentation on line {} of {path} with spaces (YAML forbids tabs for indentation)", pos.line)
+                    } else {
+                        format!("fix the YAML at {path}:{pos}: check indentation (spaces only), colons, quotes and brackets")
+                    };
+                    let what = if tab { " (tab used for indentation)" } else { "" };
+                    Finding::fail(
+                        "config.syntax.invalid",
+                        format!("YAML syntax error at {path}:{pos}: {message}{what}"),
+                        remediation,
+                    )
+                }
+                LoadError::DuplicateKey { key, first, second } => Finding::fail(
+                    "config.syntax.duplicate-key",
+                    format!("key `{key}` is defined twice: {path}:{first} and {path}:{second}"),
+                    format!("keep one definition of `{key}` (lines {} and {}) and delete the other", first.line, second.line),
+                )
+                .with("first", format!("{path}:{first}"))
+                .with("second", format!("{path}:{second}")),
+                LoadError::TooDeep { pos } => Finding::fail(
+                    "config.syntax.too-complex",
+                    format!("{path}:{pos}: nesting deeper than {MAX_DEPTH} levels; refused"),
+                    "remove the deep nesting; a node config needs a few levels at most",
+                ),
+                LoadError::TooLarge { pos } => Finding::fail(
+                    "config.syntax.too-complex",
+                    format!("{path}:{pos}: aliases expand to more than {MAX_NODES} nodes (an alias bomb); refused unexpanded"),
+                    "remove the nested aliases (&anchor / *alias); a node config needs none",
+                ),
+                LoadError::UnknownAlias { pos } => Finding::fail(
+                    "config.syntax.invalid",
+                    format!("YAML syntax error at {path}:{pos}: alias to an undefined anchor"),
+                    format!("define the anchor before {path}:{pos} or write the value out"),
+                ),
+                LoadError::MultipleDocuments { count, .. } => Finding::fail(
+                    "config.syntax.multiple-documents",
+                    format!("{path} holds {count} YAML documents; the node reads only one"),
+                    format!("keep one document in {path} and remove the extra `---` sections"),
+                ),
+            }
+            .at(at)
+        }
+    };
+    Evaluation::single(finding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str) -> Option<String> {
+        let src = ConfigSource::from_text("c.yaml", text);
+        judge(&src).worst().unwrap().code.clone()
+    }
+
+    #[test]
+    fn classifies() {
+        assert_eq!(code("a: 1\n"), None);
+        assert_eq!(code("a: [1\n"), Some("config.syntax.invalid".into()));
+        assert_eq!(code("a: 1\na: 2\n"), Some("config.syntax.duplicate-key".into()));
+        assert_eq!(code("a: 1\n---\nb: 1\n"), Some("config.syntax.multiple-documents".into()));
+        assert_eq!(code("- a\n- b\n"), Some("config.syntax.not-a-mapping".into()));
+        assert_eq!(code(&format!("a: {}{}\n", "[".repeat(500), "]".repeat(500))), Some("config.syntax.too-complex".into()));
+    }
+
+    #[test]
+    fn tab_indentation_is_named() {
+        let src = ConfigSource::from_text("c.yaml", "node:\n\tid: x\n");
+        let e = judge(&src);
+        let f = e.worst().unwrap();
+        assert_eq!(f.code.as_deref(), Some("config.syntax.invalid"));
+        assert!(f.remediation.as_deref().unwrap().contains("tab"), "{f:?}");
+        assert_eq!(f.location.as_ref().unwrap().line, 2);
+    }
+}

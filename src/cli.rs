@@ -1,0 +1,158 @@
+//! The command line (SPEC §2), defined once with clap derive.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::settings::{ColorChoice, FailOn, Format, Profile};
+
+/// Diagnose why an Open-AutoGLM node cannot sync with its master.
+///
+/// Runs config, network, TLS, auth, time and API checks concurrently in causal order and
+/// prints one report that names the root cause and the fix. `autoglm-doctor` alone runs
+/// `check` with the default suite.
+#[derive(Debug, Parser)]
+#[command(name = "autoglm-doctor", version, args_conflicts_with_subcommands = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the checks of a suite and report (the default command).
+    Check(CheckArgs),
+    /// List the checks of a suite with their kinds and needs.
+    List(ListArgs),
+    /// Explain a code, a check kind or a check id: meaning and remediation.
+    Explain(ExplainArgs),
+    /// Print a JSON Schema: the report format or the node config.
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Node config (default: $AUTOGLM_CONFIG, ./open-autoglm.yaml, /etc/open-autoglm/config.yaml).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Embedded suite name (compute-node, master-node, ci-preflight) or a suite file.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub suite: Option<String>,
+    /// A copy of the master's config, to compare against.
+    #[arg(long, value_name = "PATH")]
+    pub master_config: Option<PathBuf>,
+    /// Run only checks whose id or kind matches (glob, comma-separated); their needs come along.
+    #[arg(long, value_name = "PATTERN,..", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Leave out checks whose id or kind matches (glob, comma-separated).
+    #[arg(long, value_name = "PATTERN,..", value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Timeout of each check that sets none in the suite (e.g. 500ms, 3s, 1m).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Bound on the whole run; checks still running then fail as timed out.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "60s")]
+    pub deadline: Duration,
+    /// Most checks running at once.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+    /// Tolerance profile (clock skew: strict 10ms, default 1s, lenient 5s).
+    #[arg(long, value_enum, default_value_t = Profile::Default)]
+    pub profile: Profile,
+    /// Run only checks that need no network.
+    #[arg(long)]
+    pub offline: bool,
+    /// Exit 1 on failed checks only, or on warnings too.
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    pub fail_on: FailOn,
+    /// Colour the table (NO_COLOR is honoured under auto).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Show every finding and evidence.
+    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Show only root causes and the summary line.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ListFormat {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Embedded suite name or suite file.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub suite: Option<String>,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// A code (config.schema.out-of-range), a kind (config.schema) or a check id.
+    #[arg(value_name = "CODE|CHECK-ID")]
+    pub what: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// The JSON report (`--format json`).
+    Report,
+    /// The Open-AutoGLM node config.
+    Config,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    #[arg(value_enum)]
+    pub which: SchemaKind,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    crate::duration::parse(s).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bare_flags_run_check() {
+        let cli = Cli::try_parse_from(["autoglm-doctor", "--config", "x.yaml", "--timeout", "500ms"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.check.timeout, Some(Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn bad_duration_is_refused() {
+        let err = Cli::try_parse_from(["autoglm-doctor", "check", "--timeout", "banana"]).unwrap_err();
+        assert!(err.to_string().contains("invalid duration `banana`"), "{err}");
+    }
+
+    #[test]
+    fn only_splits_on_commas() {
+        let cli = Cli::try_parse_from(["autoglm-doctor", "check", "--only", "config.*,exec"]).unwrap();
+        let Some(Command::Check(args)) = cli.command else { panic!() };
+        assert_eq!(args.only, ["config.*", "exec"]);
+    }
+}

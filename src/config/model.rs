@@ -1,0 +1,287 @@
+//! The Open-AutoGLM node config schema (SPEC §6), as Rust types.
+//!
+//! The JSON Schema that `schema config` prints and `config.schema` validates against is
+//! generated from these types (and checked in under `schema/` with a freshness test), so
+//! the documentation, the validator and the code that reads typed values cannot drift.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A duration written as a number and a unit: `500ms`, `5s`, `2m`, `1h`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct DurationText(#[schemars(pattern(r"^[0-9]+(ms|s|m|h)([0-9]+(ms|s|m|h))*$"))] pub String);
+
+/// The configuration of one Open-AutoGLM node (master or compute).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Open-AutoGLM node configuration")]
+pub struct NodeConfig {
+    /// The master's URL, e.g. `https://master.autoglm.example:8443`. Every sync starts here.
+    #[schemars(pattern(r"^(https?|grpcs?)://[^\s/:]+(:[0-9]{1,5})?(/\S*)?$"))]
+    pub endpoint: String,
+    /// Where models are pulled from: a URL or an absolute path.
+    #[schemars(length(min = 1))]
+    pub model_repo: String,
+    pub node: Node,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<Api>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<Sync>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<Checkpoint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication: Option<Replication>,
+}
+
+/// Who this node is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    /// A name unique in the cluster, e.g. `compute-07`.
+    #[schemars(length(min = 1, max = 253), pattern(r"^[A-Za-z0-9][A-Za-z0-9._-]*$"))]
+    pub id: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Master,
+    #[default]
+    Compute,
+}
+
+/// The API version this node speaks.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Api {
+    /// The client API version sent as `X-API-Version`, e.g. `"2.5"` or `"3.0.1"`. Quote it:
+    /// an unquoted `2.5` is a number in YAML.
+    #[schemars(pattern(r"^v?[0-9]+(\.[0-9]+){0,2}$"))]
+    pub version: String,
+}
+
+/// How this node authenticates to the master.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// The API key (secret). Prefer a `${ENV_VAR}` reference to a literal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// Lifetime of issued tokens in seconds; must equal the master's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 31_536_000))]
+    pub token_ttl: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt: Option<Jwt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_certificate: Option<CaCertificate>,
+}
+
+/// JWT parameters; they must match the master's after every key rotation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Jwt {
+    pub algorithm: JwtAlgorithm,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub issuer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub audience: Option<String>,
+    /// The `kid` of the key tokens are signed with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// PEM public key for RS/ES/EdDSA algorithms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_file: Option<String>,
+    /// File holding the shared secret for HS algorithms (the secret never goes in this file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_file: Option<String>,
+    /// File holding this node's current token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum JwtAlgorithm {
+    HS256,
+    HS384,
+    HS512,
+    #[default]
+    RS256,
+    RS384,
+    RS512,
+    PS256,
+    PS384,
+    PS512,
+    ES256,
+    ES384,
+    EdDSA,
+}
+
+/// The CA bundle that signs the master's certificate.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaCertificate {
+    /// PEM bundle path.
+    #[schemars(length(min = 1))]
+    pub path: String,
+    /// The CA version label (e.g. `v2.1`); must match the master's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// Sync with the master.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sync {
+    /// Named ports on the master, e.g. `{http: 8080, grpc: 9090}`.
+    #[serde(default)]
+    pub ports: BTreeMap<String, Port>,
+    /// Seconds between sync rounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 86_400))]
+    pub interval_seconds: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict_strategy: Option<ConflictStrategy>,
+}
+
+/// A TCP port number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Port(#[schemars(range(min = 1, max = 65_535))] pub u32);
+
+/// How concurrent updates are reconciled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConflictStrategy {
+    /// Needs synchronised clocks (see the time checks).
+    LastWriteWins,
+    /// Optimistic locking on a version field.
+    Version,
+    /// Priority field with a tie-breaker.
+    Priority,
+    Manual,
+}
+
+/// Time settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Time {
+    /// IANA zone, e.g. `Asia/Shanghai` or `UTC`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^([A-Za-z_]+(/[A-Za-z0-9_+-]+)*|UTC)$"))]
+    pub timezone: Option<String>,
+    /// NTP servers as `host` or `host:port`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ntp_servers: Vec<String>,
+}
+
+/// Periodic checkpoints for recovery.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoint {
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub interval_seconds: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub storage_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub retention_hours: Option<u64>,
+}
+
+/// Cross-cluster replication.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Replication {
+    pub mode: ReplicationMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_interval: Option<DurationText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_threshold: Option<DurationText>,
+    #[serde(default)]
+    pub enable_failover: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReplicationMode {
+    #[default]
+    Async,
+    Sync,
+    SemiSync,
+}
+
+/// The JSON Schema of the node config.
+pub fn json_schema() -> serde_json::Value {
+    // Optional settings are simply not required; `null` is not an accepted value, and no
+    // `anyOf` wrapping hides the real error behind "does not match any of".
+    let mut schema = schemars::schema_for!(NodeConfig).to_value();
+    strip_null(&mut schema);
+    if let Some(obj) = schema.as_object_mut() {
+        obj.insert(
+            "$id".into(),
+            "https://open-autoglm.invalid/schema/config.schema.json".into(),
+        );
+    }
+    schema
+}
+
+/// Turn `anyOf: [X, {type: null}]` into `X` and `type: [T, "null"]` into `T`.
+fn strip_null(v: &mut serde_json::Value) {
+    use serde_json::Value as J;
+    match v {
+        J::Object(map) => {
+            if let Some(J::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types[0].clone();
+                    map.insert("type".into(), only);
+                }
+            }
+            let any_of = map.get("anyOf").and_then(J::as_array).cloned();
+            if let Some(options) = any_of {
+                let rest: Vec<J> = options.into_iter().filter(|o| o.get("type") != Some(&J::from("null"))).collect();
+                if let [only] = rest.as_slice()
+                    && let Some(only) = only.as_object()
+                {
+                    map.remove("anyOf");
+                    for (k, val) in only {
+                        map.entry(k.clone()).or_insert_with(|| val.clone());
+                    }
+                }
+            }
+            for val in map.values_mut() {
+                strip_null(val);
+            }
+        }
+        J::Array(items) => items.iter_mut().for_each(strip_null),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_forbids_unknown_keys_and_requires_the_basics() {
+        let schema = json_schema();
+        assert_eq!(schema["additionalProperties"], false);
+        let required = schema["required"].as_array().unwrap();
+        for key in ["endpoint", "model_repo", "node"] {
+            assert!(required.iter().any(|r| r == key), "{key} not required");
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Human durations on the command line and in suites: `500ms`, `3s`, `1m`, `1h`, `1m30s`.
+
+use std::time::Duration;
+
+/// Why a duration string was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid duration `{input}`: expected a number with a unit, like 500ms, 3s, 1m or 1h")]
+pub struct DurationError {
+    pub input: String,
+}
+
+/// Parse `500ms`, `3s`, `1m`, `2h`, or a sum of them (`1m30s`). A bare `0` is zero.
+pub fn parse(input: &str) -> Result<Duration, DurationError> {
+    let err = || DurationError {
+        input: input.to_string(),
+    };
+    let s = input.trim();
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if s.is_empty() {
+        return Err(err());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(err());
+        }
+        let value: u64 = rest[..digits].parse().map_err(|_| err())?;
+        rest = &rest[digits..];
+        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let part = match unit {
+            "ms" => Duration::from_millis(value),
+            "s" => Duration::from_secs(value),
+            "m" => Duration::from_secs(value.checked_mul(60).ok_or_else(err)?),
+            "h" => Duration::from_secs(value.checked_mul(3600).ok_or_else(err)?),
+            _ => return Err(err()),
+        };
+        total = total.checked_add(part).ok_or_else(err)?;
+    }
+    Ok(total)
+}
+
+/// Compact form for messages: `850ms`, `3s`, `1.5s`, `2m`, `1m30s`.
+pub fn format(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    if ms < 60_000 {
+        return if ms % 1000 == 0 {
+            format!("{}s", ms / 1000)
+        } else {
+            format!("{:.1}s", d.as_secs_f64())
+        };
+    }
+    let secs = d.as_secs();
+    match (secs / 60, secs % 60) {
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_forms() {
+        assert_eq!(parse("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse("3s"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse("0"), Ok(Duration::ZERO));
+    }
+
+    #[test]
+    fn refuses_garbage() {
+        for bad in ["banana", "", "3", "3 s", "s", "-1s", "1.5s", "3sec", "99999999999999999999h"] {
+            assert!(parse(bad).is_err(), "{bad} should be refused");
+        }
+        assert_eq!(
+            parse("banana").unwrap_err().to_string(),
+            "invalid duration `banana`: expected a number with a unit, like 500ms, 3s, 1m or 1h"
+        );
+    }
+
+    #[test]
+    fn formats_compactly() {
+        assert_eq!(format(Duration::from_millis(850)), "850ms");
+        assert_eq!(format(Duration::from_secs(3)), "3s");
+        assert_eq!(format(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(format(Duration::from_secs(120)), "2m");
+        assert_eq!(format(Duration::from_secs(90)), "1m30s");
+    }
+}

@@ -1,0 +1,22 @@
+//! autoglm-doctor: diagnose why an Open-AutoGLM node cannot sync with its master.
+//!
+//! The stages are kept apart: [`cli`] parses, [`suite`] loads and plans (all input errors
+//! surface here, exit 2), [`run`] executes checks ([`check`]) concurrently in causal
+//! order, [`report`] holds the result model, [`render`] turns it into table or JSON, and
+//! [`exit`] maps it to the process status. [`config`] finds and reads the node config;
+//! [`yaml`] keeps positions so every problem points at `file:line:col`.
+
+pub mod app;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod duration;
+pub mod exit;
+pub mod lint;
+pub mod render;
+pub mod report;
+pub mod run;
+pub mod secret;
+pub mod settings;
+pub mod suite;
+pub mod yaml;

@@ -1,0 +1,52 @@
+//! Renderers: pure functions from a report to bytes. They never decide the exit status.
+
+pub mod json;
+pub mod table;
+
+use crate::report::Report;
+use crate::settings::Format;
+
+/// Options for the human formats.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    pub color: bool,
+    pub verbose: u8,
+    pub quiet: bool,
+    /// Wrap the table at this width (None: no limit).
+    pub width: Option<u16>,
+}
+
+/// Render a report in `format`.
+pub fn render(report: &Report, format: Format, style: Style) -> String {
+    match format {
+        Format::Table => table::render(report, style),
+        Format::Json => json::render(report),
+    }
+}
+
+/// Make text from files and peers safe for a terminal: control characters (escape
+/// sequences included) are shown escaped, never interpreted.
+pub fn sanitize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\t' => out.push_str("    "),
+            c if c.is_control() => out.push_str(&c.escape_default().to_string()),
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_neutralises_escapes() {
+        assert_eq!(sanitize("a\x1b[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(sanitize("tab\there"), "tab    here");
+        assert_eq!(sanitize("ok ✓"), "ok ✓");
+    }
+}

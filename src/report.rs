@@ -1,0 +1,385 @@
+//! The result model every check produces and every renderer reads.
+//!
+//! Status roll-up follows the "worst child wins" rule: a result is as bad as its worst
+//! finding, a report as bad as its worst result. Renderers never decide anything; the exit
+//! status is computed once from the report (`exit.rs`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Outcome of a finding, a check or a run. Ordered `Skip < Pass < Warn < Fail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Skip,
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Skip => "skip",
+            Self::Pass => "pass",
+            Self::Warn => "warn",
+            Self::Fail => "fail",
+        }
+    }
+}
+
+/// Why a check could not evaluate what it was asked to (not a fifth status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    Timeout,
+    ProbeError,
+    Dependency,
+    Interrupted,
+    Internal,
+}
+
+impl Cause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::ProbeError => "probe_error",
+            Self::Dependency => "dependency",
+            Self::Interrupted => "interrupted",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+/// A place in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    /// The source line, secrets redacted; shown by the human formats, not in JSON.
+    pub snippet: Option<String>,
+}
+
+/// Key/value facts a finding or result is based on. Never holds a secret value.
+pub type Evidence = BTreeMap<String, serde_json::Value>;
+
+/// One observation of a check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub status: Status,
+    /// Stable machine code, e.g. `config.syntax`; `None` only for passes.
+    pub code: Option<String>,
+    pub message: String,
+    pub remediation: Option<String>,
+    pub location: Option<Location>,
+    pub evidence: Evidence,
+}
+
+impl Finding {
+    pub fn pass(message: impl Into<String>) -> Self {
+        Self {
+            status: Status::Pass,
+            code: None,
+            message: message.into(),
+            remediation: None,
+            location: None,
+            evidence: Evidence::new(),
+        }
+    }
+
+    pub fn new(
+        status: Status,
+        code: &str,
+        message: impl Into<String>,
+        remediation: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code: Some(code.to_string()),
+            message: message.into(),
+            remediation: Some(remediation.into()),
+            location: None,
+            evidence: Evidence::new(),
+        }
+    }
+
+    pub fn fail(code: &str, message: impl Into<String>, remediation: impl Into<String>) -> Self {
+        Self::new(Status::Fail, code, message, remediation)
+    }
+
+    pub fn warn(code: &str, message: impl Into<String>, remediation: impl Into<String>) -> Self {
+        Self::new(Status::Warn, code, message, remediation)
+    }
+
+    #[must_use]
+    pub fn at(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    #[must_use]
+    pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.evidence.insert(key.to_string(), value.into());
+        self
+    }
+}
+
+/// What a check's run produced: findings, result-level evidence, facts for the fleet view,
+/// and a cause when it could not evaluate.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evaluation {
+    pub findings: Vec<Finding>,
+    pub evidence: Evidence,
+    pub facts: BTreeMap<String, serde_json::Value>,
+    pub cause: Option<Cause>,
+    /// A summary replacing the worst finding's message at the result level.
+    pub message: Option<String>,
+}
+
+impl Evaluation {
+    pub fn of(findings: Vec<Finding>) -> Self {
+        Self {
+            findings,
+            ..Self::default()
+        }
+    }
+
+    pub fn single(finding: Finding) -> Self {
+        Self::of(vec![finding])
+    }
+
+    /// Status of the worst finding; a check with no finding is a skip.
+    pub fn status(&self) -> Status {
+        self.findings
+            .iter()
+            .map(|f| f.status)
+            .max()
+            .unwrap_or(Status::Skip)
+    }
+
+    /// The finding that decides the status (first of the worst).
+    pub fn worst(&self) -> Option<&Finding> {
+        let status = self.status();
+        self.findings.iter().find(|f| f.status == status)
+    }
+}
+
+/// The outcome of one configured check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckResult {
+    pub id: String,
+    pub kind: String,
+    pub category: String,
+    pub status: Status,
+    pub code: Option<String>,
+    pub message: String,
+    pub remediation: Option<String>,
+    pub findings: Vec<Finding>,
+    pub evidence: Evidence,
+    pub needs: Vec<String>,
+    pub blocked_by: Vec<String>,
+    pub cause: Option<Cause>,
+    pub duration: Duration,
+}
+
+impl CheckResult {
+    /// Roll an evaluation up into a result.
+    pub fn from_evaluation(
+        id: &str,
+        kind: &str,
+        category: &str,
+        needs: Vec<String>,
+        eval: Evaluation,
+        duration: Duration,
+    ) -> Self {
+        let status = eval.status();
+        let worst = eval.worst().cloned();
+        let (code, message, remediation) = match worst {
+            Some(f) => (
+                if status == Status::Pass { None } else { f.code },
+                f.message,
+                if status == Status::Pass {
+                    None
+                } else {
+                    f.remediation
+                },
+            ),
+            None => (None, "no finding".to_string(), None),
+        };
+        let message = eval.message.unwrap_or(message);
+        let mut findings = eval.findings;
+        // A result with one finding says it all at the top level; keep findings for details.
+        findings.sort_by_key(|f| std::cmp::Reverse(f.status));
+        Self {
+            id: id.to_string(),
+            kind: kind.to_string(),
+            category: category.to_string(),
+            status,
+            code,
+            message,
+            remediation,
+            findings,
+            evidence: eval.evidence,
+            needs,
+            blocked_by: Vec::new(),
+            cause: eval.cause,
+            duration,
+        }
+    }
+}
+
+/// Counts per status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+    pub skip: usize,
+}
+
+/// A whole run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub tool_version: String,
+    pub hostname: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub duration: Duration,
+    pub config_path: Option<String>,
+    pub config_sha256: Option<String>,
+    pub suite: String,
+    pub profile: String,
+    pub insecure: bool,
+    pub interrupted: bool,
+    pub results: Vec<CheckResult>,
+    pub facts: BTreeMap<String, serde_json::Value>,
+}
+
+impl Report {
+    /// Worst status of all results; an empty run is a skip.
+    pub fn status(&self) -> Status {
+        self.results
+            .iter()
+            .map(|r| r.status)
+            .max()
+            .unwrap_or(Status::Skip)
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for r in &self.results {
+            match r.status {
+                Status::Pass => s.pass += 1,
+                Status::Warn => s.warn += 1,
+                Status::Fail => s.fail += 1,
+                Status::Skip => s.skip += 1,
+            }
+        }
+        s
+    }
+
+    /// Failed checks none of whose needs failed: where to start fixing.
+    pub fn root_causes(&self) -> Vec<&CheckResult> {
+        let failed: std::collections::HashSet<&str> = self
+            .results
+            .iter()
+            .filter(|r| r.status == Status::Fail)
+            .map(|r| r.id.as_str())
+            .collect();
+        self.results
+            .iter()
+            .filter(|r| r.status == Status::Fail)
+            .filter(|r| !r.needs.iter().any(|n| failed.contains(n.as_str())))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(id: &str, status: Status, needs: &[&str]) -> CheckResult {
+        CheckResult {
+            id: id.into(),
+            kind: "k".into(),
+            category: "c".into(),
+            status,
+            code: None,
+            message: String::new(),
+            remediation: None,
+            findings: vec![],
+            evidence: Evidence::new(),
+            needs: needs.iter().map(|s| (*s).to_string()).collect(),
+            blocked_by: vec![],
+            cause: None,
+            duration: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn status_order_is_skip_pass_warn_fail() {
+        assert!(Status::Skip < Status::Pass);
+        assert!(Status::Pass < Status::Warn);
+        assert!(Status::Warn < Status::Fail);
+    }
+
+    #[test]
+    fn evaluation_rolls_up_worst_finding() {
+        let e = Evaluation::of(vec![
+            Finding::pass("ok"),
+            Finding::warn("x.w", "w", "fix w"),
+            Finding::fail("x.f", "f1", "fix f1"),
+            Finding::fail("x.g", "f2", "fix f2"),
+        ]);
+        assert_eq!(e.status(), Status::Fail);
+        assert_eq!(e.worst().unwrap().message, "f1");
+        let r = CheckResult::from_evaluation("a", "k", "c", vec![], e, Duration::ZERO);
+        assert_eq!(r.code.as_deref(), Some("x.f"));
+        assert_eq!(r.remediation.as_deref(), Some("fix f1"));
+        assert_eq!(r.findings[0].status, Status::Fail);
+    }
+
+    #[test]
+    fn pass_result_has_no_code() {
+        let r = CheckResult::from_evaluation(
+            "a",
+            "k",
+            "c",
+            vec![],
+            Evaluation::single(Finding::pass("fine")),
+            Duration::ZERO,
+        );
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(r.code, None);
+        assert_eq!(r.message, "fine");
+    }
+
+    #[test]
+    fn root_causes_exclude_failures_downstream_of_failures() {
+        let report = Report {
+            tool_version: String::new(),
+            hostname: String::new(),
+            started_at: chrono::DateTime::UNIX_EPOCH,
+            duration: Duration::ZERO,
+            config_path: None,
+            config_sha256: None,
+            suite: String::new(),
+            profile: String::new(),
+            insecure: false,
+            interrupted: false,
+            results: vec![
+                result("a", Status::Fail, &[]),
+                result("b", Status::Fail, &["a"]),
+                result("c", Status::Fail, &["d"]),
+                result("d", Status::Pass, &[]),
+            ],
+            facts: BTreeMap::new(),
+        };
+        let ids: Vec<_> = report.root_causes().iter().map(|r| r.id.clone()).collect();
+        assert_eq!(ids, ["a", "c"]);
+        assert_eq!(report.status(), Status::Fail);
+        assert_eq!(report.summary().fail, 3);
+    }
+}

@@ -1,0 +1,250 @@
+//! The scheduler: runs a plan concurrently in causal order, under per-check timeouts, a
+//! concurrency limit, a global deadline and Ctrl-C.
+//!
+//! A check starts as soon as all its needs have finished (no waves). If a need failed or
+//! was skipped, the check is skipped with `blocked_by`. A check's permit is taken before its
+//! timer starts, so waiting for a slot never counts against its timeout. A panicking check
+//! becomes a fail with cause `internal`; when the deadline passes, running checks fail with
+//! `<kind>.timeout` and checks not yet started are skipped as `interrupted`.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::check::{Context, timeout_code};
+use crate::config::ConfigSource;
+use crate::report::{Cause, CheckResult, Evaluation, Finding, Status};
+use crate::settings::Profile;
+use crate::suite::plan::{Action, Plan};
+
+/// Limits of one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub concurrency: usize,
+    pub deadline: Duration,
+}
+
+/// How the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Completed,
+    DeadlineReached,
+    Interrupted,
+}
+
+/// Run every check of `plan`; results come back in plan order.
+pub async fn execute(
+    plan: Arc<Plan>,
+    config: Arc<ConfigSource>,
+    profile: Profile,
+    limits: Limits,
+    cancel: impl Future<Output = ()>,
+) -> (Vec<CheckResult>, Ending) {
+    let n = plan.checks.len();
+    let mut results: Vec<Option<CheckResult>> = vec![None; n];
+    let mut started = vec![false; n];
+    let mut running: JoinSet<(usize, CheckResult)> = JoinSet::new();
+    let mut running_ids: Vec<(tokio::task::Id, usize)> = Vec::new();
+    let semaphore = Arc::new(Semaphore::new(limits.concurrency.max(1)));
+    let deadline = Instant::now() + limits.deadline;
+    tokio::pin!(cancel);
+
+    let mut ending = Ending::Completed;
+    loop {
+        // Start (or settle) everything whose needs are done, until nothing changes.
+        let mut progressed = true;
+        while progressed {
+            progressed = false;
+            for i in 0..n {
+                if started[i] {
+                    continue;
+                }
+                let check = &plan.checks[i];
+                if !check.needs.iter().all(|&j| results[j].is_some()) {
+                    continue;
+                }
+                started[i] = true;
+                progressed = true;
+                let needs_ids: Vec<String> =
+                    check.needs.iter().map(|&j| plan.checks[j].id.clone()).collect();
+                let blocked: Vec<&CheckResult> = check
+                    .needs
+                    .iter()
+                    .filter_map(|&j| results[j].as_ref())
+                    .filter(|r| matches!(r.status, Status::Fail | Status::Skip))
+                    .collect();
+                if !blocked.is_empty() {
+                    let names: Vec<String> = blocked
+                        .iter()
+                        .map(|r| format!("{} ({})", r.id, r.status.as_str()))
+                        .collect();
+                    let blocked_by = blocked.iter().map(|r| r.id.clone()).collect();
+                    let mut eval = Evaluation::single(Finding::new(
+                        Status::Skip,
+                        "doctor.blocked",
+                        format!("blocked by {}", names.join(", ")),
+                        format!("fix {} first", blocked.first().map_or("", |r| r.id.as_str())),
+                    ));
+                    eval.cause = Some(Cause::Dependency);
+                    let mut r = result_of(&plan, i, needs_ids, eval, Duration::ZERO);
+                    r.blocked_by = blocked_by;
+                    results[i] = Some(r);
+                    continue;
+                }
+                match &check.action {
+                    Action::Skip(finding) => {
+                        let mut eval = Evaluation::single(finding.clone());
+                        if finding.code.as_deref() == Some("doctor.unresolved") {
+                            eval.cause = Some(Cause::Dependency);
+                        }
+                        results[i] = Some(result_of(&plan, i, needs_ids, eval, Duration::ZERO));
+                    }
+                    Action::Run(_) => {
+                        let plan = Arc::clone(&plan);
+                        let sem = Arc::clone(&semaphore);
+                        let ctx = Context {
+                            config: Arc::clone(&config),
+                            profile,
+                            timeout: check.timeout,
+                        };
+                        let handle = running.spawn(async move {
+                            let _permit = sem.acquire_owned().await;
+                            let check = &plan.checks[i];
+                            let start = Instant::now();
+                            let eval = match &check.action {
+                                Action::Run(prepared) => {
+                                    match tokio::time::timeout(check.timeout, prepared.run(&ctx))
+                                        .await
+                                    {
+                                        Ok(eval) => eval,
+                                        Err(_) => timed_out(check.kind.name, check.timeout, false),
+                                    }
+                                }
+                                Action::Skip(f) => Evaluation::single(f.clone()),
+                            };
+                            let r = result_of(&plan, i, needs_ids, eval, start.elapsed());
+                            (i, r)
+                        });
+                        running_ids.push((handle.id(), i));
+                    }
+                }
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        tokio::select! {
+            joined = running.join_next_with_id() => match joined {
+                Some(Ok((_, (i, r)))) => results[i] = Some(r),
+                Some(Err(e)) => {
+                    if let Some(&(_, i)) = running_ids.iter().find(|(id, _)| *id == e.id()) {
+                        let what = if e.is_panic() { "the check crashed (panic)" } else { "the check was cancelled" };
+                        let mut eval = Evaluation::single(Finding::fail(
+                            "doctor.internal",
+                            format!("{what}; this is a bug in autoglm-doctor"),
+                            "report the bug with this report attached; meanwhile skip the check with --skip",
+                        ));
+                        eval.cause = Some(Cause::Internal);
+                        let needs = plan.checks[i].needs.iter().map(|&j| plan.checks[j].id.clone()).collect();
+                        results[i] = Some(result_of(&plan, i, needs, eval, Duration::ZERO));
+                    }
+                }
+                None => {}
+            },
+            () = tokio::time::sleep_until(deadline) => {
+                ending = Ending::DeadlineReached;
+                break;
+            }
+            () = &mut cancel => {
+                ending = Ending::Interrupted;
+                break;
+            }
+        }
+    }
+    running.abort_all();
+
+    // Whatever did not finish: running checks and those never started.
+    let finished = plan
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, check)| {
+            results[i].take().unwrap_or_else(|| {
+                let needs = check.needs.iter().map(|&j| plan.checks[j].id.clone()).collect();
+                let was_running = started[i];
+                let eval = match (ending, was_running) {
+                    (Ending::DeadlineReached, true) => {
+                        timed_out(check.kind.name, limits.deadline, true)
+                    }
+                    (Ending::DeadlineReached, false) => interrupted(
+                        "not run: the run's --deadline was reached before this check could start",
+                        "run again with a longer --deadline, or fix the slow checks first",
+                    ),
+                    _ => interrupted(
+                        "not finished: the run was interrupted",
+                        "run the doctor again and let it finish",
+                    ),
+                };
+                result_of(&plan, i, needs, eval, Duration::ZERO)
+            })
+        })
+        .collect::<Vec<_>>();
+    (finished, ending)
+}
+
+fn interrupted(message: &str, fix: &str) -> Evaluation {
+    let mut eval = Evaluation::single(Finding::new(
+        Status::Skip,
+        "doctor.interrupted",
+        message,
+        fix,
+    ));
+    eval.cause = Some(Cause::Interrupted);
+    eval
+}
+
+fn timed_out(kind: &str, limit: Duration, deadline: bool) -> Evaluation {
+    let what = if deadline {
+        format!(
+            "still running when the run's --deadline of {} was reached",
+            crate::duration::format(limit)
+        )
+    } else {
+        format!(
+            "did not finish within its timeout of {}",
+            crate::duration::format(limit)
+        )
+    };
+    let mut eval = Evaluation::single(
+        Finding::fail(
+            &timeout_code(kind),
+            what,
+            "find what the check is waiting on (a hung peer, a silent firewall, a slow disk); raise its `timeout:` in the suite, --timeout or --deadline only if the wait is expected",
+        )
+        .with("timeout_ms", u64::try_from(limit.as_millis()).unwrap_or(u64::MAX)),
+    );
+    eval.cause = Some(Cause::Timeout);
+    eval
+}
+
+fn result_of(
+    plan: &Plan,
+    i: usize,
+    needs: Vec<String>,
+    eval: Evaluation,
+    duration: Duration,
+) -> CheckResult {
+    let check = &plan.checks[i];
+    CheckResult::from_evaluation(
+        &check.id,
+        check.kind.name,
+        check.kind.category,
+        needs,
+        eval,
+        duration,
+    )
+}

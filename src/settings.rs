@@ -1,0 +1,84 @@
+//! Command-line options resolved into one run configuration.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Tolerance profile (SPEC §3, time row; the seeds' tolerance table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Profile {
+    /// Financial-grade: 10 ms clock tolerance.
+    Strict,
+    /// Log analysis: 1 s.
+    #[default]
+    Default,
+    /// Ordinary web services: 5 s.
+    Lenient,
+}
+
+impl Profile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Strict => "strict",
+            Self::Default => "default",
+            Self::Lenient => "lenient",
+        }
+    }
+
+    /// Largest clock offset accepted.
+    pub fn clock_tolerance(self) -> Duration {
+        match self {
+            Self::Strict => Duration::from_millis(10),
+            Self::Default => Duration::from_secs(1),
+            Self::Lenient => Duration::from_secs(5),
+        }
+    }
+}
+
+/// Report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+}
+
+/// When to colour the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// What makes the exit status 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FailOn {
+    /// Only failed checks.
+    #[default]
+    Fail,
+    /// Failed or warned checks.
+    Warn,
+}
+
+/// Everything a `check` run needs, resolved from flags and environment.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub config: Option<PathBuf>,
+    pub config_env: Option<String>,
+    pub suite: Option<String>,
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    /// Default per-check timeout for entries that set none (else the kind's default).
+    pub timeout: Option<Duration>,
+    pub deadline: Duration,
+    pub concurrency: usize,
+    pub profile: Profile,
+    pub offline: bool,
+    pub fail_on: FailOn,
+    pub color: bool,
+    pub verbose: u8,
+    pub quiet: bool,
+}

@@ -1,0 +1,542 @@
+//! A YAML document tree that remembers where every node came from.
+//!
+//! The doctor needs `file:line:col` for every problem it reports in a node config or a
+//! suite, so values keep their positions. The tree is built from the saphyr parser's event
+//! stream by our own loader, which lets us refuse what would hurt us before it does:
+//! duplicate keys (both locations reported), alias expansion beyond a node budget (the
+//! "billion laughs" bomb) and nesting deeper than any real config needs.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+/// Deepest nesting of mappings and sequences accepted.
+pub const MAX_DEPTH: usize = 128;
+/// Most nodes a document may expand to, aliases included.
+pub const MAX_NODES: usize = 1_000_000;
+
+/// A 1-based line and column in a source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+impl Pos {
+    fn from_span(span: &Span) -> Self {
+        Self {
+            line: span.start.line(),
+            column: span.start.col() + 1,
+        }
+    }
+}
+
+/// A scalar as written, with its style, so `"3600"` and `3600` stay apart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scalar {
+    pub text: String,
+    pub quoted: bool,
+    /// The explicit tag suffix (`str`, `int`, ...) when one was written.
+    pub tag: Option<String>,
+}
+
+/// One YAML node with its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub pos: Pos,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Scalar(Scalar),
+    Sequence(Vec<Node>),
+    /// Entries in document order; keys are unique (duplicates are a load error).
+    Mapping(Vec<(Node, Node)>),
+}
+
+/// Why a YAML text could not be loaded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LoadError {
+    #[error("YAML syntax error at {pos}: {message}")]
+    Syntax { pos: Pos, message: String },
+    #[error("duplicate key `{key}` at {second}, first defined at {first}")]
+    DuplicateKey {
+        key: String,
+        first: Pos,
+        second: Pos,
+    },
+    #[error("nesting deeper than {MAX_DEPTH} levels at {pos}")]
+    TooDeep { pos: Pos },
+    #[error("document expands to more than {MAX_NODES} nodes (alias bomb?) at {pos}")]
+    TooLarge { pos: Pos },
+    #[error("alias at {pos} refers to an anchor that is not defined")]
+    UnknownAlias { pos: Pos },
+    #[error("the file holds {count} YAML documents; a single document is expected")]
+    MultipleDocuments { count: usize, pos: Pos },
+}
+
+impl LoadError {
+    /// Where the problem is.
+    pub fn pos(&self) -> Pos {
+        match self {
+            Self::Syntax { pos, .. }
+            | Self::TooDeep { pos }
+            | Self::TooLarge { pos }
+            | Self::UnknownAlias { pos }
+            | Self::MultipleDocuments { pos, .. } => *pos,
+            Self::DuplicateKey { second, .. } => *second,
+        }
+    }
+}
+
+enum Frame {
+    Seq {
+        pos: Pos,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        pos: Pos,
+        anchor: usize,
+        entries: Vec<(Node, Node)>,
+        pending_key: Option<Node>,
+    },
+}
+
+struct Loader {
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    docs: Vec<Node>,
+    nodes: usize,
+}
+
+impl Loader {
+    fn count(&mut self, n: usize, pos: Pos) -> Result<(), LoadError> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > MAX_NODES {
+            return Err(LoadError::TooLarge { pos });
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, node: Node, anchor: usize) -> Result<(), LoadError> {
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        self.push(node)
+    }
+
+    fn push(&mut self, node: Node) -> Result<(), LoadError> {
+        match self.stack.last_mut() {
+            None => self.docs.push(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
+                None => {
+                    if let Some(text) = key_text(&node)
+                        && let Some((first, _)) =
+                            entries.iter().find(|(k, _)| key_text(k) == Some(text))
+                    {
+                        return Err(LoadError::DuplicateKey {
+                            key: text.to_string(),
+                            first: first.pos,
+                            second: node.pos,
+                        });
+                    }
+                    *pending_key = Some(node);
+                }
+                Some(key) => entries.push((key, node)),
+            },
+        }
+        Ok(())
+    }
+}
+
+fn key_text(node: &Node) -> Option<&str> {
+    match &node.value {
+        Value::Scalar(s) => Some(s.text.as_str()),
+        _ => None,
+    }
+}
+
+fn size_of(node: &Node) -> usize {
+    match &node.value {
+        Value::Scalar(_) => 1,
+        Value::Sequence(items) => 1 + items.iter().map(size_of).sum::<usize>(),
+        Value::Mapping(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| size_of(k) + size_of(v))
+                .sum::<usize>()
+        }
+    }
+}
+
+/// Load every document of a YAML stream.
+pub fn load_all(text: &str) -> Result<Vec<Node>, LoadError> {
+    let mut parser = Parser::new_from_str(text);
+    let mut loader = Loader {
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        docs: Vec::new(),
+        nodes: 0,
+    };
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|e| {
+            let pos = Pos {
+                line: e.marker().line(),
+                column: e.marker().col() + 1,
+            };
+            if e.info().contains("recursion limit") {
+                LoadError::TooDeep { pos }
+            } else {
+                LoadError::Syntax {
+                    pos,
+                    message: e.info().to_string(),
+                }
+            }
+        })?;
+        let pos = Pos::from_span(&span);
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                loader.count(1, pos)?;
+                let node = Node {
+                    pos,
+                    value: Value::Scalar(Scalar {
+                        text: text.into_owned(),
+                        quoted: !matches!(style, ScalarStyle::Plain),
+                        tag: tag.map(|t| t.suffix.clone()),
+                    }),
+                };
+                loader.finish(node, anchor)?;
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                loader.count(1, pos)?;
+                if loader.stack.len() >= MAX_DEPTH {
+                    return Err(LoadError::TooDeep { pos });
+                }
+                loader
+                    .stack
+                    .push(if matches!(event, Event::SequenceStart(..)) {
+                        Frame::Seq {
+                            pos,
+                            anchor,
+                            items: Vec::new(),
+                        }
+                    } else {
+                        Frame::Map {
+                            pos,
+                            anchor,
+                            entries: Vec::new(),
+                            pending_key: None,
+                        }
+                    });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (node, anchor) = match loader.stack.pop() {
+                    Some(Frame::Seq { pos, anchor, items }) => (
+                        Node {
+                            pos,
+                            value: Value::Sequence(items),
+                        },
+                        anchor,
+                    ),
+                    Some(Frame::Map {
+                        pos,
+                        anchor,
+                        entries,
+                        ..
+                    }) => (
+                        Node {
+                            pos,
+                            value: Value::Mapping(entries),
+                        },
+                        anchor,
+                    ),
+                    None => continue,
+                };
+                loader.finish(node, anchor)?;
+            }
+            Event::Alias(id) => {
+                let Some(target) = loader.anchors.get(&id).cloned() else {
+                    return Err(LoadError::UnknownAlias { pos });
+                };
+                loader.count(size_of(&target), pos)?;
+                loader.push(Node {
+                    pos,
+                    value: target.value,
+                })?;
+            }
+            Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart(_)
+            | Event::DocumentEnd
+            | Event::Nothing => {}
+        }
+    }
+    Ok(loader.docs)
+}
+
+/// Load a stream expected to hold one document. An empty stream is an empty mapping at 1:1.
+pub fn load_one(text: &str) -> Result<Node, LoadError> {
+    let mut docs = load_all(text)?;
+    if docs.len() > 1 {
+        let pos = docs[1].pos;
+        return Err(LoadError::MultipleDocuments {
+            count: docs.len(),
+            pos,
+        });
+    }
+    Ok(docs.pop().unwrap_or(Node {
+        pos: Pos { line: 1, column: 1 },
+        value: Value::Mapping(Vec::new()),
+    }))
+}
+
+impl Node {
+    /// The value at `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The key node and value node at `key` in a mapping.
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        match &self.value {
+            Value::Mapping(entries) => entries
+                .iter()
+                .find(|(k, _)| key_text(k) == Some(key))
+                .map(|(k, v)| (k, v)),
+            _ => None,
+        }
+    }
+
+    /// The scalar text, if this is a scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar(s) => Some(&s.text),
+            _ => None,
+        }
+    }
+
+    /// Follow a JSON pointer (`/auth/token_ttl`, `/sync/ports/0`) to a node.
+    pub fn pointer(&self, pointer: &str) -> Option<&Node> {
+        let mut node = self;
+        for raw in pointer.split('/').skip(1) {
+            let part = raw.replace("~1", "/").replace("~0", "~");
+            node = match &node.value {
+                Value::Mapping(_) => node.get(&part)?,
+                Value::Sequence(items) => items.get(part.parse::<usize>().ok()?)?,
+                Value::Scalar(_) => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// Follow a JSON pointer and return the key node of the last step when it names a mapping
+    /// key, else the value node: pointing at `token_ttl:` reads better than at its value.
+    pub fn pointer_key(&self, pointer: &str) -> Option<&Node> {
+        let (parent, last) = pointer.rsplit_once('/')?;
+        let parent = self.pointer(parent)?;
+        let last = last.replace("~1", "/").replace("~0", "~");
+        match parent.entry(&last) {
+            Some((k, _)) => Some(k),
+            None => parent.pointer(&format!("/{last}")),
+        }
+    }
+
+    /// Convert to JSON with YAML 1.2 core-schema typing of plain scalars (`yes` stays a
+    /// string; `0755` stays a string-like int per 1.2; `~`/`null`/empty are null).
+    pub fn to_json(&self) -> serde_json::Value {
+        match &self.value {
+            Value::Scalar(s) => scalar_to_json(s),
+            Value::Sequence(items) => {
+                serde_json::Value::Array(items.iter().map(Node::to_json).collect())
+            }
+            Value::Mapping(entries) => serde_json::Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        let key = match &k.value {
+                            Value::Scalar(s) => s.text.clone(),
+                            _ => k.to_json().to_string(),
+                        };
+                        (key, v.to_json())
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+fn scalar_to_json(s: &Scalar) -> serde_json::Value {
+    use serde_json::Value as J;
+    match s.tag.as_deref() {
+        Some("str") => return J::String(s.text.clone()),
+        Some("null") => return J::Null,
+        _ => {}
+    }
+    if s.quoted {
+        return J::String(s.text.clone());
+    }
+    let t = s.text.as_str();
+    match t {
+        "" | "~" | "null" | "Null" | "NULL" => return J::Null,
+        "true" | "True" | "TRUE" => return J::Bool(true),
+        "false" | "False" | "FALSE" => return J::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => return J::String(t.to_string()),
+        _ => {}
+    }
+    if let Some(i) = parse_int(t) {
+        return J::from(i);
+    }
+    if looks_like_float(t)
+        && let Ok(f) = t.parse::<f64>()
+        && let Some(n) = serde_json::Number::from_f64(f)
+    {
+        return J::Number(n);
+    }
+    J::String(t.to_string())
+}
+
+fn parse_int(t: &str) -> Option<i64> {
+    if let Some(hex) = t.strip_prefix("0x") {
+        return i64::from_str_radix(hex, 16).ok();
+    }
+    if let Some(oct) = t.strip_prefix("0o") {
+        return i64::from_str_radix(oct, 8).ok();
+    }
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}
+
+fn looks_like_float(t: &str) -> bool {
+    let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let mut saw_digit = false;
+    for (i, b) in body.bytes().enumerate() {
+        match b {
+            b'0'..=b'9' => saw_digit = true,
+            b'.' => {}
+            b'e' | b'E' => {
+                return saw_digit && {
+                    let exp = &body[i + 1..];
+                    let exp = exp.strip_prefix(['-', '+']).unwrap_or(exp);
+                    !exp.is_empty() && exp.bytes().all(|b| b.is_ascii_digit())
+                };
+            }
+            _ => return false,
+        }
+    }
+    saw_digit && body.contains('.')
+}
+
+/// The text of line `line` (1-based) of `source`, without its line break.
+pub fn source_line(source: &str, line: usize) -> Option<&str> {
+    source
+        .lines()
+        .nth(line.checked_sub(1)?)
+        .map(|l| l.trim_end_matches('\r'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_positions_of_keys_and_values() {
+        let doc = load_one("a: 1\nauth:\n  token_ttl: 3600\n").unwrap();
+        let ttl = doc.pointer("/auth/token_ttl").unwrap();
+        assert_eq!(ttl.pos, Pos { line: 3, column: 14 });
+        let key = doc.pointer_key("/auth/token_ttl").unwrap();
+        assert_eq!(key.pos, Pos { line: 3, column: 3 });
+    }
+
+    #[test]
+    fn duplicate_key_reports_both_locations() {
+        let err = load_one("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(
+            err,
+            LoadError::DuplicateKey {
+                key: "a".into(),
+                first: Pos { line: 1, column: 1 },
+                second: Pos { line: 3, column: 1 }
+            }
+        );
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let err = load_one("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(matches!(err, LoadError::Syntax { .. }), "{err:?}");
+        assert!(err.pos().line >= 1);
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = 'a';
+        for c in 'b'..='k' {
+            let refs = vec![format!("*{prev}"); 10].join(", ");
+            text.push_str(&format!("{c}: &{c} [{refs}]\n"));
+            prev = c;
+        }
+        let err = load_one(&text).unwrap_err();
+        assert!(matches!(err, LoadError::TooLarge { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let err = load_one(&text).unwrap_err();
+        assert!(matches!(err, LoadError::TooDeep { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn core_schema_typing() {
+        let doc = load_one(
+            "a: yes\nb: 3600\nc: \"3600\"\nd: ~\ne: 1.5\nf: true\ng: -3\nh: 0x1f\ni: 1e3x\n",
+        )
+        .unwrap();
+        let j = doc.to_json();
+        assert_eq!(j["a"], "yes");
+        assert_eq!(j["b"], 3600);
+        assert_eq!(j["c"], "3600");
+        assert!(j["d"].is_null());
+        assert_eq!(j["e"], 1.5);
+        assert_eq!(j["f"], true);
+        assert_eq!(j["g"], -3);
+        assert_eq!(j["h"], 31);
+        assert_eq!(j["i"], "1e3x");
+    }
+
+    #[test]
+    fn multiple_documents_are_refused_by_load_one() {
+        let err = load_one("a: 1\n---\nb: 2\n").unwrap_err();
+        assert!(matches!(err, LoadError::MultipleDocuments { count: 2, .. }));
+    }
+
+    #[test]
+    fn empty_text_is_empty_mapping() {
+        let doc = load_one("").unwrap();
+        assert_eq!(doc.value, Value::Mapping(Vec::new()));
+    }
+
+    #[test]
+    fn unknown_alias_is_an_error_not_a_panic() {
+        assert!(load_one("a: *nope\n").is_err());
+    }
+}
