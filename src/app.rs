@@ -95,7 +95,13 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
         eprintln!("warning: {w}");
     }
     if let Some(f) = plan::unresolved_env(&plan) {
-        return Err(UsageError(f.message.replacen("not run: ", &format!("suite {}: ", suite.file), 1)).into());
+        let at = f.location.as_ref().map(|l| format!(":{}:{}", l.line, l.column)).unwrap_or_default();
+        let reference = f.evidence.get("reference").and_then(|r| r.as_str()).unwrap_or("?");
+        return Err(UsageError(format!(
+            "suite {}{at}: {reference} names an environment variable that is not set; export it or give a fallback like ${{env.NAME:-value}}",
+            suite.file
+        ))
+        .into());
     }
     if plan.checks.is_empty() {
         return Err(UsageError(format!("no check of suite {} is selected by --only/--skip", suite.name)).into());

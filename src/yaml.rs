@@ -199,12 +199,28 @@ pub fn load_all(text: &str) -> Result<Vec<Node>, LoadError> {
                 column: e.marker().col() + 1,
             };
             if e.info().contains("recursion limit") {
-                LoadError::TooDeep { pos }
-            } else {
-                LoadError::Syntax {
+                return LoadError::TooDeep { pos };
+            }
+            // An unclosed `[` or `{` is detected lines later; point at the opener instead.
+            let opener = loader.stack.iter().rev().find_map(|f| {
+                let at = match f {
+                    Frame::Seq { pos, .. } | Frame::Map { pos, .. } => *pos,
+                };
+                let c = source_line(text, at.line)?.chars().nth(at.column.checked_sub(1)?)?;
+                (matches!(c, '[' | '{') && at.line < pos.line).then_some((at, c))
+            });
+            match opener {
+                Some((at, c)) => LoadError::Syntax {
+                    pos: at,
+                    message: format!(
+                        "the `{c}` opened here is not closed (the parser stopped at {pos}: {})",
+                        e.info()
+                    ),
+                },
+                None => LoadError::Syntax {
                     pos,
                     message: e.info().to_string(),
-                }
+                },
             }
         })?;
         let pos = Pos::from_span(&span);

@@ -250,9 +250,10 @@ fn describe(err: &jsonschema::ValidationError<'_>, tree: &Node, src: &ConfigSour
             } else if unquote_fix {
                 format!("remove the quotes around the value of `{field}` at {path}:{} so it is a number", node.pos.line)
             } else {
-                format!("write `{field}` at {path}:{} as a {expected}{hint}", node.pos.line)
+                format!("write `{field}` at {path}:{} as {} {expected}{hint}", node.pos.line, if expected.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" })
             };
-            one("config.schema.wrong-type", format!("`{field}` must be a {expected}, found {found} {}", show(&value, &pointer)), fix)
+            let article = if expected.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+            one("config.schema.wrong-type", format!("`{field}` must be {article} {expected}, found {found} {}", show(&value, &pointer)), fix)
         }
         ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => one(
             "config.schema.out-of-range",

@@ -82,10 +82,18 @@ pub fn judge(src: &ConfigSource) -> Evaluation {
             .at(src.location(node.pos)),
         },
         Err(e) => {
-            let at = src.location(e.pos());
+            let mut at = src.location(e.pos());
             match e {
                 LoadError::Syntax { pos, message } => {
-                    let tab = at.snippet.as_deref().is_some_and(|l| l.starts_with('\t') || l.trim_start_matches(' ').starts_with('\t'));
+                    // The scanner reports a tab where the token it was reading started; the
+                    // tab itself is on the first line from there indented with one.
+                    let tab_line = message.contains("tab").then(|| tab_indented_line(src.text().unwrap_or(""), pos.line)).flatten();
+                    let mut pos = *pos;
+                    if let Some(p) = tab_line {
+                        pos = p;
+                        at = src.location(p);
+                    }
+                    let tab = tab_line.is_some();
                     let remediation = if tab {
                         format!("replace the tab indentation on line {} of {path} with spaces (YAML forbids tabs for indentation)", pos.line)
                     } else {
@@ -130,6 +138,14 @@ pub fn judge(src: &ConfigSource) -> Evaluation {
         }
     };
     Evaluation::single(finding)
+}
+
+/// The first line at or after `from` whose indentation contains a tab.
+fn tab_indented_line(text: &str, from: usize) -> Option<crate::yaml::Pos> {
+    text.lines().enumerate().skip(from.saturating_sub(1)).find_map(|(i, l)| {
+        let indent: String = l.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+        indent.find('\t').map(|col| crate::yaml::Pos { line: i + 1, column: col + 1 })
+    })
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ const MAX_OUTPUT: usize = 64 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     /// Program and arguments, e.g. `[/usr/lib/nagios/plugins/check_tcp, -H, 127.0.0.1, -p, "8080"]`.
-    pub command: Vec<String>,
+    pub command: Vec<super::Text>,
     /// Working directory.
     #[serde(default)]
     pub cwd: Option<String>,
@@ -50,8 +50,9 @@ impl CheckKind for Kind {
         let Some((program, args)) = spec.command.split_first() else {
             return Evaluation::single(Finding::fail("exec.not-found", "empty command", "give `command:` as a list: program, then arguments"));
         };
+        let program = &program.0;
         let mut cmd = tokio::process::Command::new(program);
-        cmd.args(args)
+        cmd.args(args.iter().map(|a| &a.0))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -149,6 +149,21 @@ kinds! {
     Exec => exec,
 }
 
+/// A suite parameter that is text but may be written (or substituted from the config) as a
+/// number or boolean, e.g. a port passed as a program argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text(pub String);
+
+impl<'de> serde::Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Ok(Self(s)),
+            v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => Ok(Self(v.to_string())),
+            other => Err(serde::de::Error::custom(format!("expected a string, found {other}"))),
+        }
+    }
+}
+
 /// Look up a kind by name.
 pub fn kind_info(name: &str) -> Option<&'static KindInfo> {
     KINDS.iter().copied().find(|k| k.name == name)
@@ -241,4 +256,23 @@ mod tests {
             }
         }
     }
+}
+
+/// `docs/codes.md`, generated from the registry (a test keeps the checked-in copy fresh).
+pub fn codes_markdown() -> String {
+    use std::fmt::Write;
+    let mut s = String::from(
+        "# Codes\n\n<!-- Generated from the check registry; `AUTOGLM_BLESS=1 cargo test freshness` rewrites it. -->\n\nEvery non-pass result carries a stable code. Codes are a public contract: they are not\nrenamed casually. `autoglm-doctor explain CODE` prints the long form with the kind's\nexplanation.\n",
+    );
+    for kind in KINDS {
+        let _ = write!(s, "\n## `{}` ({})\n\n{}\n\n| code | status | meaning | how to fix |\n|---|---|---|---|\n", kind.name, kind.category, kind.summary);
+        for c in all_codes().iter().filter(|c| c.kind == Some(kind.name)) {
+            let _ = writeln!(s, "| `{}` | {} | {} | {} |", c.code, c.status.as_str(), c.summary.replace('|', "\\|"), c.remediation.replace('|', "\\|"));
+        }
+    }
+    s.push_str("\n## Codes of any check\n\n| code | status | meaning | how to fix |\n|---|---|---|---|\n");
+    for c in all_codes().iter().filter(|c| c.kind.is_none()) {
+        let _ = writeln!(s, "| `{}` | {} | {} | {} |", c.code, c.status.as_str(), c.summary.replace('|', "\\|"), c.remediation.replace('|', "\\|"));
+    }
+    s
 }

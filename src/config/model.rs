@@ -20,7 +20,7 @@ pub struct DurationText(#[schemars(pattern(r"^[0-9]+(ms|s|m|h)([0-9]+(ms|s|m|h))
 #[schemars(title = "Open-AutoGLM node configuration")]
 pub struct NodeConfig {
     /// The master's URL, e.g. `https://master.autoglm.example:8443`. Every sync starts here.
-    #[schemars(pattern(r"^(https?|grpcs?)://[^\s/:]+(:[0-9]{1,5})?(/\S*)?$"))]
+    #[schemars(pattern(r"^(https?|grpcs?)://(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+)(:[0-9]{1,5})?(/\S*)?$"))]
     pub endpoint: String,
     /// Where models are pulled from: a URL or an absolute path.
     #[schemars(length(min = 1))]

@@ -1,1 +1,68 @@
+//! Integration tests: the real binary, real files, real child processes.
+//!
+//! One test binary (fast to link) with modules per area and a small harness.
 
+mod conformance;
+mod engine;
+mod fixtures;
+mod freshness;
+mod interface;
+mod secrets;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A command for the doctor with a clean environment: no config discovery surprises, no
+/// colour, a working directory of the test's choosing.
+pub fn doctor(cwd: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("autoglm-doctor").expect("binary built");
+    cmd.current_dir(cwd)
+        .env_remove("AUTOGLM_CONFIG")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env("AUTOGLM_API_KEY", FIXTURE_API_KEY)
+        .timeout(std::time::Duration::from_secs(60));
+    cmd
+}
+
+/// The API key the healthy fixture reads from the environment; must never be printed.
+pub const FIXTURE_API_KEY: &str = "sk-fixture-7f3a9c1e5b2d4680-secret";
+
+/// Run and parse the JSON report from stdout.
+pub fn json_report(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// The result with `id` from a JSON report.
+pub fn result<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["id"] == id))
+        .unwrap_or_else(|| panic!("no result {id} in {report:#}"))
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Write a suite file into `dir`.
+pub fn write_suite(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write suite");
+    p
+}
