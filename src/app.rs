@@ -1,6 +1,7 @@
 //! The stages of a run: parse → validate (no I/O beyond reading inputs) → plan → run →
 //! render → exit status. `main.rs` only maps the outcome to a process exit.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -42,7 +43,8 @@ pub fn run(cli: crate::cli::Cli) -> Result<Exit> {
 
 fn print_stdout(s: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(s.as_bytes()).context("cannot write to standard output")?;
+    out.write_all(s.as_bytes())
+        .context("cannot write to standard output")?;
     out.flush().context("cannot write to standard output")?;
     Ok(())
 }
@@ -60,7 +62,9 @@ fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     }
 }
 
@@ -74,13 +78,29 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
     let suite = suite::load(args.suite.as_deref()).map_err(|e| UsageError(e.to_string()))?;
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     let env_config = std::env::var(ENV_VAR).ok();
-    let config = Arc::new(ConfigSource::discover(args.config.as_deref(), env_config.as_deref(), &cwd));
+    let config = Arc::new(ConfigSource::discover(
+        args.config.as_deref(),
+        env_config.as_deref(),
+        &cwd,
+    ));
     if let Some(m) = &args.master_config {
-        eprintln!("warning: --master-config {} given, but no check in suite {} compares against the master's config yet", m.display(), suite.name);
+        eprintln!(
+            "warning: --master-config {} given, but no check in suite {} compares against the master's config yet",
+            m.display(),
+            suite.name
+        );
     }
 
-    let needs_config_values = suite.entries.iter().any(|e| e.with.as_ref().is_some_and(|w| format!("{w:?}").contains("${config.")));
-    let config_json = if needs_config_values { config.tree().map(crate::yaml::Node::to_json) } else { None };
+    let needs_config_values = suite.entries.iter().any(|e| {
+        e.with
+            .as_ref()
+            .is_some_and(|w| format!("{w:?}").contains("${config."))
+    });
+    let config_json = if needs_config_values {
+        config.tree().map(crate::yaml::Node::to_json)
+    } else {
+        None
+    };
     let env = |name: &str| std::env::var(name).ok();
     let input = plan::PlanInput {
         only: &args.only,
@@ -95,8 +115,16 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
         eprintln!("warning: {w}");
     }
     if let Some(f) = plan::unresolved_env(&plan) {
-        let at = f.location.as_ref().map(|l| format!(":{}:{}", l.line, l.column)).unwrap_or_default();
-        let reference = f.evidence.get("reference").and_then(|r| r.as_str()).unwrap_or("?");
+        let at = f
+            .location
+            .as_ref()
+            .map(|l| format!(":{}:{}", l.line, l.column))
+            .unwrap_or_default();
+        let reference = f
+            .evidence
+            .get("reference")
+            .and_then(|r| r.as_str())
+            .unwrap_or("?");
         return Err(UsageError(format!(
             "suite {}{at}: {reference} names an environment variable that is not set; export it or give a fallback like ${{env.NAME:-value}}",
             suite.file
@@ -104,7 +132,11 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
         .into());
     }
     if plan.checks.is_empty() {
-        return Err(UsageError(format!("no check of suite {} is selected by --only/--skip", suite.name)).into());
+        return Err(UsageError(format!(
+            "no check of suite {} is selected by --only/--skip",
+            suite.name
+        ))
+        .into());
     }
 
     // Run.
@@ -113,7 +145,10 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
         .build()
         .context("cannot start the async runtime")?;
     let plan = Arc::new(plan);
-    let limits = crate::run::Limits { concurrency: usize::from(args.concurrency), deadline: args.deadline };
+    let limits = crate::run::Limits {
+        concurrency: usize::from(args.concurrency),
+        deadline: args.deadline,
+    };
     let (results, ending) = runtime.block_on(crate::run::execute(
         Arc::clone(&plan),
         Arc::clone(&config),
@@ -152,11 +187,16 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
     };
     let text = render::render(&report, args.format, style);
     match &args.output {
-        Some(path) => write_atomically(path, text.as_bytes()).map_err(|e| UsageError(format!("{e:#}")))?,
+        Some(path) => {
+            write_atomically(path, text.as_bytes()).map_err(|e| UsageError(format!("{e:#}")))?;
+        }
         None => print_stdout(&text)?,
     }
     if ending == crate::run::Ending::DeadlineReached {
-        eprintln!("warning: the run's --deadline of {} was reached; unfinished checks are reported as timed out or not run", crate::duration::format(args.deadline));
+        eprintln!(
+            "warning: the run's --deadline of {} was reached; unfinished checks are reported as timed out or not run",
+            crate::duration::format(args.deadline)
+        );
     }
     Ok(Exit::of(&report, args.fail_on))
 }
@@ -173,11 +213,17 @@ fn facts(config: &ConfigSource) -> std::collections::BTreeMap<String, serde_json
             ("node.role", "/node/role"),
             ("api.version", "/api/version"),
             ("auth.token_ttl", "/auth/token_ttl"),
-            ("auth.ca_certificate.version", "/auth/ca_certificate/version"),
+            (
+                "auth.ca_certificate.version",
+                "/auth/ca_certificate/version",
+            ),
             ("auth.jwt.algorithm", "/auth/jwt/algorithm"),
             ("time.timezone", "/time/timezone"),
         ] {
-            if let Some(v) = json.pointer(pointer).filter(|v| v.is_string() || v.is_number()) {
+            if let Some(v) = json
+                .pointer(pointer)
+                .filter(|v| v.is_string() || v.is_number())
+            {
                 facts.insert(fact.into(), v.clone());
             }
         }
@@ -186,23 +232,52 @@ fn facts(config: &ConfigSource) -> std::collections::BTreeMap<String, serde_json
     facts
 }
 
-/// Write via a temporary file in the same directory and rename, so readers never see half.
+/// Write a report file so readers never see half of it: a regular file (or a new one) is
+/// written beside its final place and renamed over it; a device, FIFO or socket (e.g.
+/// `/dev/null`, `/dev/stdout`) is written in place, never replaced.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
+    let fail = |e: std::io::Error| anyhow!("cannot write report to {}: {e}", path.display());
+    let target = match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            if meta.is_dir() {
+                return Err(anyhow!(
+                    "cannot write report to {}: it is a directory",
+                    path.display()
+                ));
+            }
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(fail)?;
+            f.write_all(bytes).and_then(|()| f.flush()).map_err(fail)?;
+            return Ok(());
+        }
+        // Through a symbolic link, replace the file it points to, not the link.
+        Ok(_) => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_path_buf(),
+        Err(e) => return Err(fail(e)),
+    };
+    let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => ".".into(),
     };
-    let name = path.file_name().ok_or_else(|| anyhow!("--output {}: not a file name", path.display()))?;
-    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let name = target
+        .file_name()
+        .ok_or_else(|| anyhow!("--output {}: not a file name", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, &target)
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
-        return Err(anyhow!("cannot write report to {}: {e}", path.display()));
+        return Err(fail(e));
     }
     Ok(())
 }
@@ -211,7 +286,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn list(args: &ListArgs) -> Result<Exit> {
     let suite = suite::load(args.suite.as_deref()).map_err(|e| UsageError(e.to_string()))?;
     let env = |_: &str| Some(String::new());
-    let input = plan::PlanInput { only: &[], skip: &[], default_timeout: None, offline: false, config: None, env: &env };
+    let input = plan::PlanInput {
+        only: &[],
+        skip: &[],
+        default_timeout: None,
+        offline: false,
+        config: None,
+        env: &env,
+    };
     let (plan, _) = plan::plan(&suite, &input).map_err(|e| UsageError(e.to_string()))?;
     let rows: Vec<serde_json::Value> = plan
         .checks
@@ -229,17 +311,32 @@ pub fn list(args: &ListArgs) -> Result<Exit> {
         })
         .collect();
     let text = match args.format {
-        ListFormat::Json => format!("{}\n", serde_json::to_string_pretty(&serde_json::json!({"suite": plan.suite, "file": plan.file, "checks": rows}))?),
+        ListFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"suite": plan.suite, "file": plan.file, "checks": rows})
+            )?
+        ),
         ListFormat::Table => {
             let mut table = comfy_table::Table::new();
-            table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED).force_no_tty();
+            table
+                .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .force_no_tty();
             table.set_header(vec!["CHECK", "KIND", "NEEDS", "TIMEOUT", "WHAT IT CHECKS"]);
             for c in &plan.checks {
-                let needs: Vec<&str> = c.needs.iter().map(|&j| plan.checks[j].id.as_str()).collect();
+                let needs: Vec<&str> = c
+                    .needs
+                    .iter()
+                    .map(|&j| plan.checks[j].id.as_str())
+                    .collect();
                 table.add_row(vec![
                     c.id.clone(),
                     c.kind.name.to_string(),
-                    if needs.is_empty() { "-".into() } else { needs.join(", ") },
+                    if needs.is_empty() {
+                        "-".into()
+                    } else {
+                        needs.join(", ")
+                    },
                     crate::duration::format(c.timeout),
                     c.kind.summary.to_string(),
                 ]);
@@ -256,9 +353,19 @@ pub fn explain(args: &ExplainArgs) -> Result<Exit> {
     let what = args.what.trim();
     let codes = check::all_codes();
     if let Some(c) = codes.iter().find(|c| c.code == what) {
-        let mut text = format!("{} ({} when reported)\n\n{}\n\nHow to fix: {}\n", c.code, c.status.as_str(), c.summary, c.remediation);
+        let mut text = format!(
+            "{} ({} when reported)\n\n{}\n\nHow to fix: {}\n",
+            c.code,
+            c.status.as_str(),
+            c.summary,
+            c.remediation
+        );
         if let Some(kind) = c.kind.and_then(check::kind_info) {
-            text.push_str(&format!("\nReported by the `{}` check kind:\n\n{}\n", kind.name, kind.explain));
+            let _ = write!(
+                text,
+                "\nReported by the `{}` check kind:\n\n{}\n",
+                kind.name, kind.explain
+            );
         }
         print_stdout(&text)?;
         return Ok(Exit::Ok);
@@ -274,12 +381,22 @@ pub fn explain(args: &ExplainArgs) -> Result<Exit> {
     if let Some(k) = kind {
         let mut text = format!("{} — {}\n\n{}\n\nCodes:\n", k.name, k.summary, k.explain);
         for c in codes.iter().filter(|c| c.kind == Some(k.name)) {
-            text.push_str(&format!("  {:<36} {:<5} {}\n", c.code, c.status.as_str(), c.summary));
+            let _ = writeln!(
+                text,
+                "  {:<36} {:<5} {}",
+                c.code,
+                c.status.as_str(),
+                c.summary
+            );
         }
         print_stdout(&text)?;
         return Ok(Exit::Ok);
     }
-    let mut known: Vec<&str> = codes.iter().map(|c| c.code.as_str()).chain(KINDS.iter().map(|k| k.name)).collect();
+    let mut known: Vec<&str> = codes
+        .iter()
+        .map(|c| c.code.as_str())
+        .chain(KINDS.iter().map(|k| k.name))
+        .collect();
     known.sort_by_key(|k| strsim(k, what));
     Err(UsageError(format!(
         "unknown code or check `{what}` (closest: {}); `autoglm-doctor list` shows the checks, docs/codes.md every code",

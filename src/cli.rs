@@ -13,7 +13,12 @@ use crate::settings::{ColorChoice, FailOn, Format, Profile};
 /// prints one report that names the root cause and the fix. `autoglm-doctor` alone runs
 /// `check` with the default suite.
 #[derive(Debug, Parser)]
-#[command(name = "autoglm-doctor", version, args_conflicts_with_subcommands = true, max_term_width = 100)]
+#[command(
+    name = "autoglm-doctor",
+    version,
+    args_conflicts_with_subcommands = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -138,21 +143,30 @@ mod tests {
 
     #[test]
     fn bare_flags_run_check() {
-        let cli = Cli::try_parse_from(["autoglm-doctor", "--config", "x.yaml", "--timeout", "500ms"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["autoglm-doctor", "--config", "x.yaml", "--timeout", "500ms"])
+                .unwrap();
         assert!(cli.command.is_none());
         assert_eq!(cli.check.timeout, Some(Duration::from_millis(500)));
     }
 
     #[test]
     fn bad_duration_is_refused() {
-        let err = Cli::try_parse_from(["autoglm-doctor", "check", "--timeout", "banana"]).unwrap_err();
-        assert!(err.to_string().contains("invalid duration `banana`"), "{err}");
+        let err =
+            Cli::try_parse_from(["autoglm-doctor", "check", "--timeout", "banana"]).unwrap_err();
+        assert!(
+            err.to_string().contains("invalid duration `banana`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn only_splits_on_commas() {
-        let cli = Cli::try_parse_from(["autoglm-doctor", "check", "--only", "config.*,exec"]).unwrap();
-        let Some(Command::Check(args)) = cli.command else { panic!() };
+        let cli =
+            Cli::try_parse_from(["autoglm-doctor", "check", "--only", "config.*,exec"]).unwrap();
+        let Some(Command::Check(args)) = cli.command else {
+            panic!()
+        };
         assert_eq!(args.only, ["config.*", "exec"]);
     }
 }

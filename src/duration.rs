@@ -52,7 +52,7 @@ pub fn format(d: Duration) -> String {
         return format!("{ms}ms");
     }
     if ms < 60_000 {
-        return if ms % 1000 == 0 {
+        return if ms.is_multiple_of(1000) {
             format!("{}s", ms / 1000)
         } else {
             format!("{:.1}s", d.as_secs_f64())
@@ -81,7 +81,17 @@ mod tests {
 
     #[test]
     fn refuses_garbage() {
-        for bad in ["banana", "", "3", "3 s", "s", "-1s", "1.5s", "3sec", "99999999999999999999h"] {
+        for bad in [
+            "banana",
+            "",
+            "3",
+            "3 s",
+            "s",
+            "-1s",
+            "1.5s",
+            "3sec",
+            "99999999999999999999h",
+        ] {
             assert!(parse(bad).is_err(), "{bad} should be refused");
         }
         assert_eq!(

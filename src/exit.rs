@@ -65,21 +65,43 @@ mod tests {
                         Status::Pass => Finding::pass("ok"),
                         other => Finding::new(*other, "x.y", "m", "r"),
                     };
-                    CheckResult::from_evaluation(&i.to_string(), "k", "c", vec![], Evaluation::single(f), Duration::ZERO)
+                    CheckResult::from_evaluation(
+                        &i.to_string(),
+                        "k",
+                        "c",
+                        vec![],
+                        Evaluation::single(f),
+                        Duration::ZERO,
+                    )
                 })
                 .collect(),
-            facts: Default::default(),
+            facts: std::collections::BTreeMap::default(),
         }
     }
 
     #[test]
     fn mapping() {
         use Status::*;
-        assert_eq!(Exit::of(&report(&[Pass, Skip], false), FailOn::Fail), Exit::Ok);
-        assert_eq!(Exit::of(&report(&[Pass, Warn], false), FailOn::Fail), Exit::Ok);
-        assert_eq!(Exit::of(&report(&[Pass, Warn], false), FailOn::Warn), Exit::Failed);
-        assert_eq!(Exit::of(&report(&[Fail, Pass], false), FailOn::Fail), Exit::Failed);
-        assert_eq!(Exit::of(&report(&[Fail], true), FailOn::Fail), Exit::Interrupted);
+        assert_eq!(
+            Exit::of(&report(&[Pass, Skip], false), FailOn::Fail),
+            Exit::Ok
+        );
+        assert_eq!(
+            Exit::of(&report(&[Pass, Warn], false), FailOn::Fail),
+            Exit::Ok
+        );
+        assert_eq!(
+            Exit::of(&report(&[Pass, Warn], false), FailOn::Warn),
+            Exit::Failed
+        );
+        assert_eq!(
+            Exit::of(&report(&[Fail, Pass], false), FailOn::Fail),
+            Exit::Failed
+        );
+        assert_eq!(
+            Exit::of(&report(&[Fail], true), FailOn::Fail),
+            Exit::Interrupted
+        );
         assert_eq!(Exit::of(&report(&[], false), FailOn::Fail), Exit::Ok);
         assert_eq!(Exit::Interrupted.code(), 130);
         assert_eq!(Exit::Usage.code(), 2);

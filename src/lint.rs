@@ -68,7 +68,11 @@ impl Linter {
         Ok(Self {
             config: ctx.config,
             base: ctx.base_dir,
-            describe: if rules.is_some() { format!("{preset} + custom rules") } else { preset.to_string() },
+            describe: if rules.is_some() {
+                format!("{preset} + custom rules")
+            } else {
+                preset.to_string()
+            },
         })
     }
 
@@ -109,7 +113,11 @@ mod tests {
         let rules = serde_json::json!({"line-length": {"max": 10, "level": "error"}});
         let l = Linter::new("relaxed", Some(&rules)).unwrap();
         let p = l.lint("key: aaa bbb ccc ddd\n", Path::new("x.yaml"));
-        assert!(p.iter().any(|p| p.rule.as_deref() == Some("line-length") && p.level == Level::Error), "{p:?}");
+        assert!(
+            p.iter()
+                .any(|p| p.rule.as_deref() == Some("line-length") && p.level == Level::Error),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use autoglm_doctor::app::{self, UsageError};
+use autoglm_doctor::app;
 use autoglm_doctor::cli::Cli;
 use autoglm_doctor::exit::Exit;
 
@@ -23,16 +23,16 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
+            // Every error that reaches here means the doctor could not do its job.
             eprintln!("error: {e:#}");
-            if e.downcast_ref::<UsageError>().is_some() {
-                ExitCode::from(Exit::Usage.code())
-            } else {
-                ExitCode::from(Exit::Usage.code())
-            }
+            ExitCode::from(Exit::Usage.code())
         }
     }
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -210,9 +210,8 @@ impl CheckResult {
             None => (None, "no finding".to_string(), None),
         };
         let message = eval.message.unwrap_or(message);
-        let mut findings = eval.findings;
-        // A result with one finding says it all at the top level; keep findings for details.
-        findings.sort_by_key(|f| std::cmp::Reverse(f.status));
+        // Findings stay in the order the check produced them (file order for located ones).
+        let findings = eval.findings;
         Self {
             id: id.to_string(),
             kind: kind.to_string(),
@@ -338,7 +337,7 @@ mod tests {
         let r = CheckResult::from_evaluation("a", "k", "c", vec![], e, Duration::ZERO);
         assert_eq!(r.code.as_deref(), Some("x.f"));
         assert_eq!(r.remediation.as_deref(), Some("fix f1"));
-        assert_eq!(r.findings[0].status, Status::Fail);
+        assert_eq!(r.findings[2].status, Status::Fail);
     }
 
     #[test]

@@ -69,8 +69,11 @@ pub async fn execute(
                 }
                 started[i] = true;
                 progressed = true;
-                let needs_ids: Vec<String> =
-                    check.needs.iter().map(|&j| plan.checks[j].id.clone()).collect();
+                let needs_ids: Vec<String> = check
+                    .needs
+                    .iter()
+                    .map(|&j| plan.checks[j].id.clone())
+                    .collect();
                 let blocked: Vec<&CheckResult> = check
                     .needs
                     .iter()
@@ -87,7 +90,10 @@ pub async fn execute(
                         Status::Skip,
                         "doctor.blocked",
                         format!("blocked by {}", names.join(", ")),
-                        format!("fix {} first", blocked.first().map_or("", |r| r.id.as_str())),
+                        format!(
+                            "fix {} first",
+                            blocked.first().map_or("", |r| r.id.as_str())
+                        ),
                     ));
                     eval.cause = Some(Cause::Dependency);
                     let mut r = result_of(&plan, i, needs_ids, eval, Duration::ZERO);
@@ -168,12 +174,12 @@ pub async fn execute(
     running.abort_all();
 
     // Whatever did not finish: running checks and those never started.
-    let finished = plan
-        .checks
-        .iter()
-        .enumerate()
-        .map(|(i, check)| {
-            results[i].take().unwrap_or_else(|| {
+    let finished =
+        plan.checks
+            .iter()
+            .enumerate()
+            .map(|(i, check)| {
+                results[i].take().unwrap_or_else(|| {
                 let needs = check.needs.iter().map(|&j| plan.checks[j].id.clone()).collect();
                 let was_running = started[i];
                 let eval = match (ending, was_running) {
@@ -191,8 +197,8 @@ pub async fn execute(
                 };
                 result_of(&plan, i, needs, eval, Duration::ZERO)
             })
-        })
-        .collect::<Vec<_>>();
+            })
+            .collect::<Vec<_>>();
     (finished, ending)
 }
 

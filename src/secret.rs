@@ -7,6 +7,16 @@ use sha2::{Digest, Sha256};
 /// What a redacted value is shown as.
 pub const REDACTED: &str = "<redacted>";
 
+const EXACT: &[&str] = &[
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "credentials",
+    "bearer",
+    "authorization",
+];
+
 /// Whether a config key names a secret value (not a path to one, not a TTL or key id).
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase().replace('-', "_");
@@ -19,7 +29,6 @@ pub fn is_secret_key(key: &str) -> bool {
     {
         return false;
     }
-    const EXACT: &[&str] = &["token", "secret", "password", "passwd", "credentials", "bearer", "authorization"];
     EXACT.contains(&k.as_str())
         || k.ends_with("_key")
         || k.ends_with("apikey")
@@ -57,17 +66,38 @@ mod tests {
 
     #[test]
     fn classifies_keys() {
-        for k in ["api_key", "apiKey", "secret", "token", "signing_key", "client_secret", "private_key_pem", "password"] {
+        for k in [
+            "api_key",
+            "apiKey",
+            "secret",
+            "token",
+            "signing_key",
+            "client_secret",
+            "private_key_pem",
+            "password",
+        ] {
             assert!(is_secret_key(k), "{k}");
         }
-        for k in ["token_ttl", "token_file", "key_id", "secret_file", "public_key", "public_key_file", "endpoint", "version"] {
+        for k in [
+            "token_ttl",
+            "token_file",
+            "key_id",
+            "secret_file",
+            "public_key",
+            "public_key_file",
+            "endpoint",
+            "version",
+        ] {
             assert!(!is_secret_key(k), "{k}");
         }
     }
 
     #[test]
     fn redacts_lines() {
-        assert_eq!(redact_line("  api_key: sk-live-123  "), "  api_key: <redacted>");
+        assert_eq!(
+            redact_line("  api_key: sk-live-123  "),
+            "  api_key: <redacted>"
+        );
         assert_eq!(redact_line("  token_ttl: 3600"), "  token_ttl: 3600");
         assert_eq!(redact_line("api_key:"), "api_key:");
     }

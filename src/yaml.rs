@@ -206,7 +206,9 @@ pub fn load_all(text: &str) -> Result<Vec<Node>, LoadError> {
                 let at = match f {
                     Frame::Seq { pos, .. } | Frame::Map { pos, .. } => *pos,
                 };
-                let c = source_line(text, at.line)?.chars().nth(at.column.checked_sub(1)?)?;
+                let c = source_line(text, at.line)?
+                    .chars()
+                    .nth(at.column.checked_sub(1)?)?;
                 (matches!(c, '[' | '{') && at.line < pos.line).then_some((at, c))
             });
             match opener {
@@ -471,12 +473,19 @@ pub fn source_line(source: &str, line: usize) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
 
     #[test]
     fn keeps_positions_of_keys_and_values() {
         let doc = load_one("a: 1\nauth:\n  token_ttl: 3600\n").unwrap();
         let ttl = doc.pointer("/auth/token_ttl").unwrap();
-        assert_eq!(ttl.pos, Pos { line: 3, column: 14 });
+        assert_eq!(
+            ttl.pos,
+            Pos {
+                line: 3,
+                column: 14
+            }
+        );
         let key = doc.pointer_key("/auth/token_ttl").unwrap();
         assert_eq!(key.pos, Pos { line: 3, column: 3 });
     }
@@ -507,7 +516,7 @@ mod tests {
         let mut prev = 'a';
         for c in 'b'..='k' {
             let refs = vec![format!("*{prev}"); 10].join(", ");
-            text.push_str(&format!("{c}: &{c} [{refs}]\n"));
+            let _ = writeln!(text, "{c}: &{c} [{refs}]");
             prev = c;
         }
         let err = load_one(&text).unwrap_err();

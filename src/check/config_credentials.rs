@@ -27,9 +27,30 @@ const FILE_KEYS: &[(&str, &str)] = &[
 ];
 /// Values that mean "someone forgot to fill this in".
 const PLACEHOLDERS: &[&str] = &[
-    "changeme", "change-me", "change_me", "replaceme", "replace-me", "replace_me", "todo", "tbd", "xxx",
-    "xxxx", "placeholder", "secret", "password", "your-api-key", "your_api_key", "api-key", "apikey",
-    "dummy", "test", "example", "none", "null", "***", "...",
+    "changeme",
+    "change-me",
+    "change_me",
+    "replaceme",
+    "replace-me",
+    "replace_me",
+    "todo",
+    "tbd",
+    "xxx",
+    "xxxx",
+    "placeholder",
+    "secret",
+    "password",
+    "your-api-key",
+    "your_api_key",
+    "api-key",
+    "apikey",
+    "dummy",
+    "test",
+    "example",
+    "none",
+    "null",
+    "***",
+    "...",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,12 +70,42 @@ impl CheckKind for Kind {
         network: false,
         reads_config: true,
         codes: &[
-            CodeInfo { code: "config.credentials.empty", status: Status::Fail, summary: "A credential is present but empty.", remediation: "Set the credential, preferably as a ${ENV} reference exported in the service environment." },
-            CodeInfo { code: "config.credentials.placeholder", status: Status::Fail, summary: "A credential still holds a placeholder such as `changeme` or `<api-key>`.", remediation: "Replace the placeholder with the real credential (or a ${ENV} reference to it)." },
-            CodeInfo { code: "config.credentials.unset-env", status: Status::Fail, summary: "A `${NAME}` reference in the config names an environment variable that is not set.", remediation: "Export the variable in the service's environment (and the doctor's), or write the value." },
-            CodeInfo { code: "config.credentials.file-missing", status: Status::Fail, summary: "A file named by the config (CA bundle, key, secret, token) does not exist.", remediation: "Put the file at the configured path or correct the path." },
-            CodeInfo { code: "config.credentials.file-unreadable", status: Status::Fail, summary: "A file named by the config exists but cannot be read, or is not a regular file.", remediation: "Make the file readable by the service user (chmod/chown), or point at the file itself." },
-            CodeInfo { code: "config.credentials.file-empty", status: Status::Fail, summary: "A file named by the config is empty.", remediation: "Write the certificate, key, secret or token into the file." },
+            CodeInfo {
+                code: "config.credentials.empty",
+                status: Status::Fail,
+                summary: "A credential is present but empty.",
+                remediation: "Set the credential, preferably as a ${ENV} reference exported in the service environment.",
+            },
+            CodeInfo {
+                code: "config.credentials.placeholder",
+                status: Status::Fail,
+                summary: "A credential still holds a placeholder such as `changeme` or `<api-key>`.",
+                remediation: "Replace the placeholder with the real credential (or a ${ENV} reference to it).",
+            },
+            CodeInfo {
+                code: "config.credentials.unset-env",
+                status: Status::Fail,
+                summary: "A `${NAME}` reference in the config names an environment variable that is not set.",
+                remediation: "Export the variable in the service's environment (and the doctor's), or write the value.",
+            },
+            CodeInfo {
+                code: "config.credentials.file-missing",
+                status: Status::Fail,
+                summary: "A file named by the config (CA bundle, key, secret, token) does not exist.",
+                remediation: "Put the file at the configured path or correct the path.",
+            },
+            CodeInfo {
+                code: "config.credentials.file-unreadable",
+                status: Status::Fail,
+                summary: "A file named by the config exists but cannot be read, or is not a regular file.",
+                remediation: "Make the file readable by the service user (chmod/chown), or point at the file itself.",
+            },
+            CodeInfo {
+                code: "config.credentials.file-empty",
+                status: Status::Fail,
+                summary: "A file named by the config is empty.",
+                remediation: "Write the certificate, key, secret or token into the file.",
+            },
         ],
     };
 
@@ -64,7 +115,11 @@ impl CheckKind for Kind {
         match tokio::task::spawn_blocking(move || judge(&src, &env)).await {
             Ok(e) => e,
             Err(e) => {
-                let mut eval = Evaluation::single(Finding::fail("doctor.internal", format!("the credentials check crashed: {e}"), "report the bug"));
+                let mut eval = Evaluation::single(Finding::fail(
+                    "doctor.internal",
+                    format!("the credentials check crashed: {e}"),
+                    "report the bug",
+                ));
                 eval.cause = Some(Cause::Internal);
                 eval
             }
@@ -88,12 +143,22 @@ fn dotted(pointer: &str) -> String {
 /// Judge credentials; `env` looks up environment variables (injected for tests).
 pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evaluation {
     let Some(tree) = src.tree() else {
-        let mut e = Evaluation::single(Finding::new(Status::Skip, "doctor.blocked", "not run: the config is not readable YAML", "fix the config.file and config.syntax checks first"));
+        let mut e = Evaluation::single(Finding::new(
+            Status::Skip,
+            "doctor.blocked",
+            "not run: the config is not readable YAML",
+            "fix the config.file and config.syntax checks first",
+        ));
         e.cause = Some(Cause::Dependency);
         return e;
     };
     let path = src.display_path();
-    let base = src.path.as_deref().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+    let base = src
+        .path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let mut findings = Vec::new();
     let mut evidence = crate::report::Evidence::new();
 
@@ -116,7 +181,9 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
     }
 
     for pointer in CREDENTIAL_KEYS {
-        let Some(node) = tree.pointer(pointer) else { continue };
+        let Some(node) = tree.pointer(pointer) else {
+            continue;
+        };
         let field = dotted(pointer);
         let raw = match &node.value {
             Value::Scalar(s) => s.text.clone(),
@@ -151,13 +218,21 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
                 .with("field", field),
             );
         } else {
-            evidence.insert(format!("{field}.fingerprint"), fingerprint(&resolved).into());
-            findings.push(Finding::pass(format!("`{field}` is set ({})", fingerprint(&resolved))));
+            evidence.insert(
+                format!("{field}.fingerprint"),
+                fingerprint(&resolved).into(),
+            );
+            findings.push(Finding::pass(format!(
+                "`{field}` is set ({})",
+                fingerprint(&resolved)
+            )));
         }
     }
 
     for (pointer, what) in FILE_KEYS {
-        let Some(node) = tree.pointer(pointer) else { continue };
+        let Some(node) = tree.pointer(pointer) else {
+            continue;
+        };
         let Some(raw) = node.as_str() else { continue };
         let field = dotted(pointer);
         let value = match env_ref(raw) {
@@ -170,14 +245,21 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
         if value.trim().is_empty() {
             continue; // config.schema reports empty paths
         }
-        let file = if Path::new(&value).is_absolute() { PathBuf::from(&value) } else { base.join(&value) };
+        let file = if Path::new(&value).is_absolute() {
+            PathBuf::from(&value)
+        } else {
+            base.join(&value)
+        };
         let shown = file.display().to_string();
         let at = src.location(node.pos);
         let finding = match std::fs::metadata(&file) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Finding::fail(
                 "config.credentials.file-missing",
                 format!("{what} `{field}` = {shown} does not exist"),
-                format!("put the {what} at {shown}, or correct `{field}` at {path}:{}", node.pos.line),
+                format!(
+                    "put the {what} at {shown}, or correct `{field}` at {path}:{}",
+                    node.pos.line
+                ),
             ),
             Err(e) => Finding::fail(
                 "config.credentials.file-unreadable",
@@ -187,7 +269,10 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
             Ok(m) if !m.is_file() => Finding::fail(
                 "config.credentials.file-unreadable",
                 format!("{what} {shown} is not a regular file"),
-                format!("point `{field}` at {path}:{} at the file itself", node.pos.line),
+                format!(
+                    "point `{field}` at {path}:{} at the file itself",
+                    node.pos.line
+                ),
             ),
             Ok(m) => match std::fs::File::open(&file) {
                 Err(e) => Finding::fail(
@@ -203,16 +288,26 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
                 Ok(_) => Finding::pass(format!("{what} {shown} is readable ({} bytes)", m.len())),
             },
         };
-        let finding = if finding.status == Status::Pass { finding } else { finding.at(at) };
+        let finding = if finding.status == Status::Pass {
+            finding
+        } else {
+            finding.at(at)
+        };
         findings.push(finding.with("field", field).with("file", shown));
     }
 
     if findings.is_empty() {
-        findings.push(Finding::pass("no credentials or credential files configured"));
+        findings.push(Finding::pass(
+            "no credentials or credential files configured",
+        ));
     }
     let mut eval = Evaluation::of(findings);
     eval.evidence = evidence;
-    let problems = eval.findings.iter().filter(|f| f.status == Status::Fail).count();
+    let problems = eval
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .count();
     if problems > 1 {
         let first = eval.worst().map(|f| f.message.clone()).unwrap_or_default();
         eval.message = Some(format!("{problems} credential problems; first: {first}"));
@@ -232,7 +327,10 @@ fn collect_env_refs<'a>(node: &'a Node, pointer: &str, out: &mut Vec<(String, &'
                 let inner = &after[..end];
                 let name = inner.split_once(":-").map_or(inner, |(n, _)| n);
                 let has_default = inner.contains(":-");
-                if !has_default && !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                if !has_default
+                    && !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
                     out.push((pointer.to_string(), node, name.to_string()));
                 }
                 rest = &after[end + 1..];
@@ -245,7 +343,11 @@ fn collect_env_refs<'a>(node: &'a Node, pointer: &str, out: &mut Vec<(String, &'
         }
         Value::Mapping(entries) => {
             for (k, v) in entries {
-                collect_env_refs(v, &format!("{pointer}/{}", k.as_str().unwrap_or_default()), out);
+                collect_env_refs(
+                    v,
+                    &format!("{pointer}/{}", k.as_str().unwrap_or_default()),
+                    out,
+                );
             }
         }
     }
@@ -269,10 +371,22 @@ mod tests {
 
     #[test]
     fn empty_placeholder_unset() {
-        assert_eq!(codes("auth:\n  api_key: \"\"\n", &no_env), ["config.credentials.empty"]);
-        assert_eq!(codes("auth:\n  api_key: changeme\n", &no_env), ["config.credentials.placeholder"]);
-        assert_eq!(codes("auth:\n  api_key: <your-key>\n", &no_env), ["config.credentials.placeholder"]);
-        assert_eq!(codes("auth:\n  api_key: ${NOPE_X}\n", &no_env), ["config.credentials.unset-env"]);
+        assert_eq!(
+            codes("auth:\n  api_key: \"\"\n", &no_env),
+            ["config.credentials.empty"]
+        );
+        assert_eq!(
+            codes("auth:\n  api_key: changeme\n", &no_env),
+            ["config.credentials.placeholder"]
+        );
+        assert_eq!(
+            codes("auth:\n  api_key: <your-key>\n", &no_env),
+            ["config.credentials.placeholder"]
+        );
+        assert_eq!(
+            codes("auth:\n  api_key: ${NOPE_X}\n", &no_env),
+            ["config.credentials.unset-env"]
+        );
         let env = |n: &str| (n == "K").then(|| "s3cr3t-value-1234".to_string());
         assert!(codes("auth:\n  api_key: ${K}\n", &env).is_empty());
     }
@@ -288,14 +402,24 @@ mod tests {
         let src = ConfigSource::discover(Some(&cfg), None, dir.path());
         let e = judge(&src, &no_env);
         let codes: Vec<_> = e.findings.iter().map(|f| f.code.clone()).collect();
-        assert_eq!(codes, [None, Some("config.credentials.file-empty".into()), Some("config.credentials.file-missing".into())]);
+        assert_eq!(
+            codes,
+            [
+                None,
+                Some("config.credentials.file-empty".into()),
+                Some("config.credentials.file-missing".into())
+            ]
+        );
         assert_eq!(e.findings[2].location.as_ref().unwrap().line, 7);
     }
 
     #[test]
     fn secret_is_fingerprinted_never_shown() {
         let env = |_: &str| None;
-        let e = judge(&ConfigSource::from_text("c.yaml", "auth:\n  api_key: sk-live-abcdef123456\n"), &env);
+        let e = judge(
+            &ConfigSource::from_text("c.yaml", "auth:\n  api_key: sk-live-abcdef123456\n"),
+            &env,
+        );
         let all = format!("{e:?}");
         assert!(!all.contains("sk-live-abcdef123456"));
         assert!(all.contains("sha256:"));

@@ -36,11 +36,36 @@ impl CheckKind for Kind {
         network: false,
         reads_config: false,
         codes: &[
-            CodeInfo { code: "config.file.missing", status: Status::Fail, summary: "No node config was found at any of the places looked at.", remediation: "Create the config at /etc/open-autoglm/config.yaml, or point $AUTOGLM_CONFIG or --config at it." },
-            CodeInfo { code: "config.file.not-a-file", status: Status::Fail, summary: "The config path names a directory or another non-regular file.", remediation: "Point --config or $AUTOGLM_CONFIG at the YAML file itself." },
-            CodeInfo { code: "config.file.unreadable", status: Status::Fail, summary: "The config file exists but cannot be read (permissions, dangling link, I/O error).", remediation: "Make the file readable by the service user, e.g. `chmod 640 FILE`." },
-            CodeInfo { code: "config.file.too-large", status: Status::Fail, summary: "The config file is larger than the limit.", remediation: "Check that the path names the node config and not a log or a dump; raise `max_bytes` in the suite only if the file really is that large." },
-            CodeInfo { code: "config.file.not-utf8", status: Status::Fail, summary: "The config file is not valid UTF-8.", remediation: "Re-save the file as UTF-8 (e.g. `iconv -f GBK -t UTF-8`)." },
+            CodeInfo {
+                code: "config.file.missing",
+                status: Status::Fail,
+                summary: "No node config was found at any of the places looked at.",
+                remediation: "Create the config at /etc/open-autoglm/config.yaml, or point $AUTOGLM_CONFIG or --config at it.",
+            },
+            CodeInfo {
+                code: "config.file.not-a-file",
+                status: Status::Fail,
+                summary: "The config path names a directory or another non-regular file.",
+                remediation: "Point --config or $AUTOGLM_CONFIG at the YAML file itself.",
+            },
+            CodeInfo {
+                code: "config.file.unreadable",
+                status: Status::Fail,
+                summary: "The config file exists but cannot be read (permissions, dangling link, I/O error).",
+                remediation: "Make the file readable by the service user, e.g. `chmod 640 FILE`.",
+            },
+            CodeInfo {
+                code: "config.file.too-large",
+                status: Status::Fail,
+                summary: "The config file is larger than the limit.",
+                remediation: "Check that the path names the node config and not a log or a dump; raise `max_bytes` in the suite only if the file really is that large.",
+            },
+            CodeInfo {
+                code: "config.file.not-utf8",
+                status: Status::Fail,
+                summary: "The config file is not valid UTF-8.",
+                remediation: "Re-save the file as UTF-8 (e.g. `iconv -f GBK -t UTF-8`).",
+            },
         ],
     };
 
@@ -76,7 +101,9 @@ pub fn judge(spec: &Spec, src: &ConfigSource) -> Evaluation {
         ReadOutcome::Unreadable { error } => Finding::fail(
             "config.file.unreadable",
             format!("cannot read config {path}{origin}: {error}"),
-            format!("make {path} readable by the user running the service and the doctor (e.g. chmod 640 {path})"),
+            format!(
+                "make {path} readable by the user running the service and the doctor (e.g. chmod 640 {path})"
+            ),
         ),
         ReadOutcome::TooLarge { size } => too_large(&path, *size, spec.max_bytes),
         ReadOutcome::NotUtf8 { pos } => Finding::fail(
@@ -85,16 +112,25 @@ pub fn judge(spec: &Spec, src: &ConfigSource) -> Evaluation {
             format!("re-save {path} as UTF-8, e.g. iconv -f GBK -t UTF-8"),
         )
         .at(src.location(*pos)),
-        ReadOutcome::Read { size, .. } if *size > spec.max_bytes => too_large(&path, *size, spec.max_bytes),
+        ReadOutcome::Read { size, .. } if *size > spec.max_bytes => {
+            too_large(&path, *size, spec.max_bytes)
+        }
         ReadOutcome::Read { size, .. } => {
             Finding::pass(format!("read {path}{origin}, {size} bytes")).with("size_bytes", *size)
         }
     };
-    let mut eval = Evaluation::single(finding.with("path", path));
+    let finding = if src.path.is_some() {
+        finding.with("path", path)
+    } else {
+        finding
+    };
+    let mut eval = Evaluation::single(finding);
     if let Some(origin) = src.origin {
-        eval.evidence.insert("found_via".into(), origin.describe().into());
+        eval.evidence
+            .insert("found_via".into(), origin.describe().into());
     }
-    eval.evidence.insert("looked_at".into(), src.tried_phrase().into());
+    eval.evidence
+        .insert("looked_at".into(), src.tried_phrase().into());
     eval
 }
 
@@ -124,12 +160,42 @@ mod tests {
         let spec = Spec { max_bytes: 10 };
         let cases = [
             (ReadOutcome::NotFound, Some("config.file.missing")),
-            (ReadOutcome::NotAFile { what: "a directory".into() }, Some("config.file.not-a-file")),
-            (ReadOutcome::Unreadable { error: "Permission denied".into() }, Some("config.file.unreadable")),
-            (ReadOutcome::TooLarge { size: 99 }, Some("config.file.too-large")),
-            (ReadOutcome::NotUtf8 { pos: Pos { line: 1, column: 2 } }, Some("config.file.not-utf8")),
-            (ReadOutcome::Read { text: "a: 1\n".repeat(5), size: 25 }, Some("config.file.too-large")),
-            (ReadOutcome::Read { text: "a: 1\n".into(), size: 5 }, None),
+            (
+                ReadOutcome::NotAFile {
+                    what: "a directory".into(),
+                },
+                Some("config.file.not-a-file"),
+            ),
+            (
+                ReadOutcome::Unreadable {
+                    error: "Permission denied".into(),
+                },
+                Some("config.file.unreadable"),
+            ),
+            (
+                ReadOutcome::TooLarge { size: 99 },
+                Some("config.file.too-large"),
+            ),
+            (
+                ReadOutcome::NotUtf8 {
+                    pos: Pos { line: 1, column: 2 },
+                },
+                Some("config.file.not-utf8"),
+            ),
+            (
+                ReadOutcome::Read {
+                    text: "a: 1\n".repeat(5),
+                    size: 25,
+                },
+                Some("config.file.too-large"),
+            ),
+            (
+                ReadOutcome::Read {
+                    text: "a: 1\n".into(),
+                    size: 5,
+                },
+                None,
+            ),
         ];
         for (read, code) in cases {
             let e = judge(&spec, &src(read));

@@ -35,7 +35,9 @@ pub struct Spec {
 impl TryFrom<RawSpec> for Spec {
     type Error = String;
     fn try_from(raw: RawSpec) -> Result<Self, String> {
-        Ok(Self { linter: Arc::new(Linter::new(&raw.preset, raw.rules.as_ref())?) })
+        Ok(Self {
+            linter: Arc::new(Linter::new(&raw.preset, raw.rules.as_ref())?),
+        })
     }
 }
 
@@ -52,8 +54,18 @@ impl CheckKind for Kind {
         network: false,
         reads_config: true,
         codes: &[
-            CodeInfo { code: "config.lint.error", status: Status::Fail, summary: "A yamllint rule at level error is violated (rule and position given).", remediation: "Edit the reported line as the rule says, or relax the rule in the suite's `rules:`." },
-            CodeInfo { code: "config.lint.warning", status: Status::Warn, summary: "A yamllint rule at level warning is violated.", remediation: "Edit the reported line as the rule says, or disable the rule in the suite's `rules:`." },
+            CodeInfo {
+                code: "config.lint.error",
+                status: Status::Fail,
+                summary: "A yamllint rule at level error is violated (rule and position given).",
+                remediation: "Edit the reported line as the rule says, or relax the rule in the suite's `rules:`.",
+            },
+            CodeInfo {
+                code: "config.lint.warning",
+                status: Status::Warn,
+                summary: "A yamllint rule at level warning is violated.",
+                remediation: "Edit the reported line as the rule says, or disable the rule in the suite's `rules:`.",
+            },
         ],
     };
 
@@ -63,7 +75,11 @@ impl CheckKind for Kind {
         match tokio::task::spawn_blocking(move || judge(&linter, &src)).await {
             Ok(e) => e,
             Err(e) => {
-                let mut eval = Evaluation::single(Finding::fail("doctor.internal", format!("the linter crashed: {e}"), "report the bug with the config attached (remove secrets first)"));
+                let mut eval = Evaluation::single(Finding::fail(
+                    "doctor.internal",
+                    format!("the linter crashed: {e}"),
+                    "report the bug with the config attached (remove secrets first)",
+                ));
                 eval.cause = Some(Cause::Internal);
                 eval
             }
@@ -74,14 +90,22 @@ impl CheckKind for Kind {
 /// Lint the config and turn each problem into a finding.
 pub fn judge(linter: &Linter, src: &ConfigSource) -> Evaluation {
     let Some(text) = src.text() else {
-        let mut e = Evaluation::single(Finding::new(Status::Skip, "doctor.blocked", "not run: the config file was not read", "fix the config.file check first"));
+        let mut e = Evaluation::single(Finding::new(
+            Status::Skip,
+            "doctor.blocked",
+            "not run: the config file was not read",
+            "fix the config.file check first",
+        ));
         e.cause = Some(Cause::Dependency);
         return e;
     };
     let path = src.display_path();
     let problems = linter.lint(text, &PathBuf::from(&path));
     if problems.is_empty() {
-        return Evaluation::single(Finding::pass(format!("no yamllint problems ({})", linter.describe)));
+        return Evaluation::single(Finding::pass(format!(
+            "no yamllint problems ({})",
+            linter.describe
+        )));
     }
     let errors = problems.iter().filter(|p| p.level == Level::Error).count();
     let warnings = problems.len() - errors;
@@ -95,7 +119,8 @@ pub fn judge(linter: &Linter, src: &ConfigSource) -> Evaluation {
         if errors == 1 { "" } else { "s" },
         if warnings == 1 { "" } else { "s" },
     ));
-    eval.evidence.insert("preset".into(), linter.describe.clone().into());
+    eval.evidence
+        .insert("preset".into(), linter.describe.clone().into());
     eval.evidence.insert("errors".into(), errors.into());
     eval.evidence.insert("warnings".into(), warnings.into());
     eval
@@ -105,24 +130,42 @@ fn finding(p: &Problem, path: &str, src: &ConfigSource) -> Finding {
     let rule = p.rule.as_deref().unwrap_or("syntax");
     let line = p.line;
     let fix = match rule {
-        "indentation" => format!("re-indent line {line} of {path} with spaces, consistently with its siblings"),
-        "trailing-spaces" => format!("delete the trailing spaces at the end of line {line} of {path}"),
-        "line-length" => format!("shorten line {line} of {path} or raise `line-length: {{max: N}}` in the suite's lint rules"),
+        "indentation" => {
+            format!("re-indent line {line} of {path} with spaces, consistently with its siblings")
+        }
+        "trailing-spaces" => {
+            format!("delete the trailing spaces at the end of line {line} of {path}")
+        }
+        "line-length" => format!(
+            "shorten line {line} of {path} or raise `line-length: {{max: N}}` in the suite's lint rules"
+        ),
         "truthy" => format!("write `true` or `false` (not yes/no/on/off) on line {line} of {path}"),
         "key-duplicates" => format!("keep one definition of the key on line {line} of {path}"),
         "new-line-at-end-of-file" => format!("end {path} with a newline"),
         "empty-values" => format!("give the key on line {line} of {path} a value or delete it"),
         "syntax" => format!("fix the YAML syntax at {path}:{line}:{}", p.column),
-        other => format!("fix line {line} of {path} as the `{other}` rule says, or relax `{other}` in the suite's lint rules"),
+        other => format!(
+            "fix line {line} of {path} as the `{other}` rule says, or relax `{other}` in the suite's lint rules"
+        ),
     };
     let (status, code) = match p.level {
         Level::Error => (Status::Fail, "config.lint.error"),
         Level::Warning => (Status::Warn, "config.lint.warning"),
     };
     Finding::new(status, code, format!("[{rule}] {}", p.message), fix)
-        .at(src.location(Pos { line: p.line, column: p.column }))
+        .at(src.location(Pos {
+            line: p.line,
+            column: p.column,
+        }))
         .with("rule", rule)
-        .with("level", if p.level == Level::Error { "error" } else { "warning" })
+        .with(
+            "level",
+            if p.level == Level::Error {
+                "error"
+            } else {
+                "warning"
+            },
+        )
 }
 
 #[cfg(test)]
@@ -137,8 +180,16 @@ mod tests {
         assert_eq!(e.status(), Status::Fail);
         let f = e.worst().unwrap();
         assert_eq!(f.code.as_deref(), Some("config.lint.error"));
-        assert_eq!(f.location.as_ref().map(|l| (l.line, l.column)), Some((2, 5)));
-        assert!(e.message.as_deref().unwrap().starts_with("1 yamllint problem (1 error, 0 warnings)"));
+        assert_eq!(
+            f.location.as_ref().map(|l| (l.line, l.column)),
+            Some((2, 5))
+        );
+        assert!(
+            e.message
+                .as_deref()
+                .unwrap()
+                .starts_with("1 yamllint problem (1 error, 0 warnings)")
+        );
     }
 
     #[test]

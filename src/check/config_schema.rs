@@ -34,11 +34,36 @@ impl CheckKind for Kind {
         network: false,
         reads_config: true,
         codes: &[
-            CodeInfo { code: "config.schema.missing-field", status: Status::Fail, summary: "A required setting is missing.", remediation: "Add the setting named in the message at the indicated level of the config." },
-            CodeInfo { code: "config.schema.unknown-field", status: Status::Fail, summary: "A key the schema does not know (often a typo; the node ignores it and uses a default).", remediation: "Remove the key or correct its spelling (a close known key is suggested)." },
-            CodeInfo { code: "config.schema.wrong-type", status: Status::Fail, summary: "A value has the wrong type (string vs number vs mapping ...).", remediation: "Write the value with the expected type; quote versions, do not quote numbers." },
-            CodeInfo { code: "config.schema.out-of-range", status: Status::Fail, summary: "A number or length is outside its allowed range (e.g. a negative TTL).", remediation: "Set the value within the range given in the message." },
-            CodeInfo { code: "config.schema.invalid-value", status: Status::Fail, summary: "A value is not one of the allowed values or not of the expected form (URL, version, duration, zone).", remediation: "Use one of the allowed values or the form described in the message." },
+            CodeInfo {
+                code: "config.schema.missing-field",
+                status: Status::Fail,
+                summary: "A required setting is missing.",
+                remediation: "Add the setting named in the message at the indicated level of the config.",
+            },
+            CodeInfo {
+                code: "config.schema.unknown-field",
+                status: Status::Fail,
+                summary: "A key the schema does not know (often a typo; the node ignores it and uses a default).",
+                remediation: "Remove the key or correct its spelling (a close known key is suggested).",
+            },
+            CodeInfo {
+                code: "config.schema.wrong-type",
+                status: Status::Fail,
+                summary: "A value has the wrong type (string vs number vs mapping ...).",
+                remediation: "Write the value with the expected type; quote versions, do not quote numbers.",
+            },
+            CodeInfo {
+                code: "config.schema.out-of-range",
+                status: Status::Fail,
+                summary: "A number or length is outside its allowed range (e.g. a negative TTL).",
+                remediation: "Set the value within the range given in the message.",
+            },
+            CodeInfo {
+                code: "config.schema.invalid-value",
+                status: Status::Fail,
+                summary: "A value is not one of the allowed values or not of the expected form (URL, version, duration, zone).",
+                remediation: "Use one of the allowed values or the form described in the message.",
+            },
         ],
     };
 
@@ -47,7 +72,11 @@ impl CheckKind for Kind {
         match tokio::task::spawn_blocking(move || judge(&src)).await {
             Ok(e) => e,
             Err(e) => {
-                let mut eval = Evaluation::single(Finding::fail("doctor.internal", format!("schema validation crashed: {e}"), "report the bug with the config attached (remove secrets first)"));
+                let mut eval = Evaluation::single(Finding::fail(
+                    "doctor.internal",
+                    format!("schema validation crashed: {e}"),
+                    "report the bug with the config attached (remove secrets first)",
+                ));
                 eval.cause = Some(Cause::Internal);
                 eval
             }
@@ -71,14 +100,23 @@ fn validator() -> Result<&'static jsonschema::Validator, String> {
 /// Validate the parsed config.
 pub fn judge(src: &ConfigSource) -> Evaluation {
     let Some(tree) = src.tree() else {
-        let mut e = Evaluation::single(Finding::new(Status::Skip, "doctor.blocked", "not run: the config is not readable YAML", "fix the config.file and config.syntax checks first"));
+        let mut e = Evaluation::single(Finding::new(
+            Status::Skip,
+            "doctor.blocked",
+            "not run: the config is not readable YAML",
+            "fix the config.file and config.syntax checks first",
+        ));
         e.cause = Some(Cause::Dependency);
         return e;
     };
     let validator = match validator() {
         Ok(v) => v,
         Err(e) => {
-            let mut eval = Evaluation::single(Finding::fail("doctor.internal", format!("the built-in config schema does not compile: {e}"), "report the bug"));
+            let mut eval = Evaluation::single(Finding::fail(
+                "doctor.internal",
+                format!("the built-in config schema does not compile: {e}"),
+                "report the bug",
+            ));
             eval.cause = Some(Cause::Internal);
             return eval;
         }
@@ -92,7 +130,9 @@ pub fn judge(src: &ConfigSource) -> Evaluation {
     findings.sort_by_key(|f| f.location.as_ref().map(|l| (l.line, l.column)));
     findings.dedup_by(|a, b| a.message == b.message && a.location == b.location);
     if findings.is_empty() {
-        return Evaluation::single(Finding::pass(format!("{path} matches the node config schema")));
+        return Evaluation::single(Finding::pass(format!(
+            "{path} matches the node config schema"
+        )));
     }
     let n = findings.len();
     let mut eval = Evaluation::of(findings);
@@ -104,8 +144,16 @@ pub fn judge(src: &ConfigSource) -> Evaluation {
 }
 
 fn dotted(pointer: &str) -> String {
-    let s: Vec<String> = pointer.split('/').skip(1).map(|p| p.replace("~1", "/").replace("~0", "~")).collect();
-    if s.is_empty() { "(top level)".into() } else { s.join(".") }
+    let s: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|p| p.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    if s.is_empty() {
+        "(top level)".into()
+    } else {
+        s.join(".")
+    }
 }
 
 fn is_secret_path(pointer: &str) -> bool {
@@ -122,7 +170,11 @@ fn show(value: &J, pointer: &str) -> String {
         J::Array(_) => "a list".into(),
         other => other.to_string(),
     };
-    if s.chars().count() > 60 { format!("{}…", s.chars().take(60).collect::<String>()) } else { s }
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
 }
 
 fn type_name(v: &J) -> &'static str {
@@ -162,7 +214,11 @@ fn resolve<'a>(root: &'a J, node: &'a J) -> &'a J {
             .and_then(J::as_str)
             .and_then(|r| r.strip_prefix('#'))
             .and_then(|p| root.pointer(p))
-            .or_else(|| node.get("anyOf").and_then(J::as_array).and_then(|a| a.iter().find(|s| s.get("type") != Some(&J::from("null")))));
+            .or_else(|| {
+                node.get("anyOf")
+                    .and_then(J::as_array)
+                    .and_then(|a| a.iter().find(|s| s.get("type") != Some(&J::from("null"))))
+            });
         match next {
             Some(n) => node = n,
             None => break,
@@ -177,9 +233,18 @@ fn description(pointer: &str) -> Option<String> {
     let (parent, last) = pointer.rsplit_once('/')?;
     let prop = schema_at(parent)?.get("properties")?.get(last);
     prop.and_then(|p| p.get("description"))
-        .or_else(|| prop.map(|p| resolve(root, p)).and_then(|p| p.get("description")))
+        .or_else(|| {
+            prop.map(|p| resolve(root, p))
+                .and_then(|p| p.get("description"))
+        })
         .and_then(J::as_str)
-        .map(|d| d.lines().next().unwrap_or(d).trim_end_matches('.').to_string())
+        .map(|d| {
+            d.lines()
+                .next()
+                .unwrap_or(d)
+                .trim_end_matches('.')
+                .to_string()
+        })
 }
 
 fn known_keys(pointer: &str) -> Vec<String> {
@@ -204,14 +269,30 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn describe(err: &jsonschema::ValidationError<'_>, tree: &Node, src: &ConfigSource, path: &str) -> Vec<Finding> {
+fn describe(
+    err: &jsonschema::ValidationError<'_>,
+    tree: &Node,
+    src: &ConfigSource,
+    path: &str,
+) -> Vec<Finding> {
     let pointer = err.instance_path().as_str().to_string();
     let field = dotted(&pointer);
-    let node = tree.pointer_key(&pointer).or_else(|| tree.pointer(&pointer)).unwrap_or(tree);
-    let value = tree.pointer(&pointer).map(Node::to_json).unwrap_or(J::Null);
+    let node = tree
+        .pointer_key(&pointer)
+        .or_else(|| tree.pointer(&pointer))
+        .unwrap_or(tree);
+    let value = tree.pointer(&pointer).map_or(J::Null, Node::to_json);
     let here = src.location(node.pos);
-    let hint = description(&pointer).map(|d| format!(" ({d})")).unwrap_or_default();
-    let one = |code: &str, message: String, fix: String| vec![Finding::fail(code, message, fix).at(here.clone()).with("field", field.clone())];
+    let hint = description(&pointer)
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default();
+    let one = |code: &str, message: String, fix: String| {
+        vec![
+            Finding::fail(code, message, fix)
+                .at(here.clone())
+                .with("field", field.clone()),
+        ]
+    };
     match err.kind() {
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
@@ -283,11 +364,14 @@ fn describe(err: &jsonschema::ValidationError<'_>, tree: &Node, src: &ConfigSour
                 format!("set `{field}` at {path}:{} to one of: {}", node.pos.line, allowed.join(", ")),
             )
         }
-        ValidationErrorKind::Pattern { .. } | ValidationErrorKind::Format { .. } => one(
-            "config.schema.invalid-value",
-            format!("`{field}` is {}, not of the expected form{hint}", show(&value, &pointer)),
-            format!("rewrite `{field}` at {path}:{}{}", node.pos.line, if hint.is_empty() { String::new() } else { format!(" as{hint}") }),
-        ),
+        ValidationErrorKind::Pattern { .. } | ValidationErrorKind::Format { .. } => {
+            let expected = description(&pointer).map_or_else(String::new, |d| format!("; expected: {d}"));
+            one(
+                "config.schema.invalid-value",
+                format!("`{field}` is {}, not of the expected form", show(&value, &pointer)),
+                format!("rewrite `{field}` at {path}:{}{expected}", node.pos.line),
+            )
+        }
         _ => one(
             "config.schema.invalid-value",
             format!("`{field}` is invalid: {}", err.masked()),
@@ -317,21 +401,42 @@ mod tests {
     fn several_violations_at_once_with_lines() {
         let text = format!("{HEALTHY}auth:\n  token_ttl: -5\n  tokn: 3\napi:\n  version: 2.5\n");
         let f = findings(&text);
-        let got: Vec<(Option<&str>, usize)> = f.iter().map(|f| (f.code.as_deref(), f.location.as_ref().unwrap().line)).collect();
-        assert_eq!(got, vec![
-            (Some("config.schema.out-of-range"), 7),
-            (Some("config.schema.unknown-field"), 8),
-            (Some("config.schema.wrong-type"), 10),
-        ]);
-        assert!(f[2].remediation.as_deref().unwrap().contains("quote"), "{:?}", f[2]);
+        let got: Vec<(Option<&str>, usize)> = f
+            .iter()
+            .map(|f| (f.code.as_deref(), f.location.as_ref().unwrap().line))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some("config.schema.out-of-range"), 7),
+                (Some("config.schema.unknown-field"), 8),
+                (Some("config.schema.wrong-type"), 10),
+            ]
+        );
+        assert!(
+            f[2].remediation.as_deref().unwrap().contains("quote"),
+            "{:?}",
+            f[2]
+        );
     }
 
     #[test]
     fn missing_endpoint_and_typo_suggestion() {
         let f = findings("model_repo: /m\nnode:\n  id: c1\n  role: compute\n  rol: x\n");
-        assert!(f.iter().any(|f| f.code.as_deref() == Some("config.schema.missing-field") && f.message.contains("`endpoint`")), "{f:?}");
-        let typo = f.iter().find(|f| f.code.as_deref() == Some("config.schema.unknown-field")).unwrap();
-        assert!(typo.remediation.as_deref().unwrap().contains("`role`"), "{typo:?}");
+        assert!(
+            f.iter()
+                .any(|f| f.code.as_deref() == Some("config.schema.missing-field")
+                    && f.message.contains("`endpoint`")),
+            "{f:?}"
+        );
+        let typo = f
+            .iter()
+            .find(|f| f.code.as_deref() == Some("config.schema.unknown-field"))
+            .unwrap();
+        assert!(
+            typo.remediation.as_deref().unwrap().contains("`role`"),
+            "{typo:?}"
+        );
     }
 
     #[test]
@@ -340,6 +445,9 @@ mod tests {
         let f = findings(&text);
         let all = format!("{f:?}");
         assert!(!all.contains("987654321"), "{all}");
-        assert!(f.iter().any(|f| f.code.as_deref() == Some("config.schema.wrong-type")));
+        assert!(
+            f.iter()
+                .any(|f| f.code.as_deref() == Some("config.schema.wrong-type"))
+        );
     }
 }

@@ -30,11 +30,36 @@ impl CheckKind for Kind {
         network: false,
         reads_config: false,
         codes: &[
-            CodeInfo { code: "config.syntax.invalid", status: Status::Fail, summary: "The config is not valid YAML (the parser's message and position are given).", remediation: "Fix the YAML at the reported line: indent with spaces, close quotes and brackets." },
-            CodeInfo { code: "config.syntax.duplicate-key", status: Status::Fail, summary: "A key is defined twice in the same mapping; only one of the values is used.", remediation: "Keep one definition of the key and delete the other." },
-            CodeInfo { code: "config.syntax.too-complex", status: Status::Fail, summary: "Aliases expand past the node budget, or nesting is deeper than the limit: refused unexpanded.", remediation: "Remove the recursive aliases or the deep nesting; a node config needs neither." },
-            CodeInfo { code: "config.syntax.multiple-documents", status: Status::Fail, summary: "The file holds several YAML documents (`---` separators); the node reads one.", remediation: "Keep one document in the file and remove the extra `---` sections." },
-            CodeInfo { code: "config.syntax.not-a-mapping", status: Status::Fail, summary: "The top level of the config is a list or a scalar, not a mapping of settings.", remediation: "Write the config as `key: value` settings at the top level (endpoint:, model_repo:, node:, ...)." },
+            CodeInfo {
+                code: "config.syntax.invalid",
+                status: Status::Fail,
+                summary: "The config is not valid YAML (the parser's message and position are given).",
+                remediation: "Fix the YAML at the reported line: indent with spaces, close quotes and brackets.",
+            },
+            CodeInfo {
+                code: "config.syntax.duplicate-key",
+                status: Status::Fail,
+                summary: "A key is defined twice in the same mapping; only one of the values is used.",
+                remediation: "Keep one definition of the key and delete the other.",
+            },
+            CodeInfo {
+                code: "config.syntax.too-complex",
+                status: Status::Fail,
+                summary: "Aliases expand past the node budget, or nesting is deeper than the limit: refused unexpanded.",
+                remediation: "Remove the recursive aliases or the deep nesting; a node config needs neither.",
+            },
+            CodeInfo {
+                code: "config.syntax.multiple-documents",
+                status: Status::Fail,
+                summary: "The file holds several YAML documents (`---` separators); the node reads one.",
+                remediation: "Keep one document in the file and remove the extra `---` sections.",
+            },
+            CodeInfo {
+                code: "config.syntax.not-a-mapping",
+                status: Status::Fail,
+                summary: "The top level of the config is a list or a scalar, not a mapping of settings.",
+                remediation: "Write the config as `key: value` settings at the top level (endpoint:, model_repo:, node:, ...).",
+            },
         ],
     };
 
@@ -76,8 +101,17 @@ pub fn judge(src: &ConfigSource) -> Evaluation {
             )),
             _ => Finding::fail(
                 "config.syntax.not-a-mapping",
-                format!("top level of {path} is a {}, not a mapping of settings", if matches!(node.value, Value::Sequence(_)) { "list" } else { "scalar" }),
-                format!("write {path} as `key: value` settings (endpoint:, model_repo:, node:, ...)"),
+                format!(
+                    "top level of {path} is a {}, not a mapping of settings",
+                    if matches!(node.value, Value::Sequence(_)) {
+                        "list"
+                    } else {
+                        "scalar"
+                    }
+                ),
+                format!(
+                    "write {path} as `key: value` settings (endpoint:, model_repo:, node:, ...)"
+                ),
             )
             .at(src.location(node.pos)),
         },
@@ -142,10 +176,16 @@ pub fn judge(src: &ConfigSource) -> Evaluation {
 
 /// The first line at or after `from` whose indentation contains a tab.
 fn tab_indented_line(text: &str, from: usize) -> Option<crate::yaml::Pos> {
-    text.lines().enumerate().skip(from.saturating_sub(1)).find_map(|(i, l)| {
-        let indent: String = l.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
-        indent.find('\t').map(|col| crate::yaml::Pos { line: i + 1, column: col + 1 })
-    })
+    text.lines()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .find_map(|(i, l)| {
+            let indent: String = l.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+            indent.find('\t').map(|col| crate::yaml::Pos {
+                line: i + 1,
+                column: col + 1,
+            })
+        })
 }
 
 #[cfg(test)]
@@ -161,10 +201,22 @@ mod tests {
     fn classifies() {
         assert_eq!(code("a: 1\n"), None);
         assert_eq!(code("a: [1\n"), Some("config.syntax.invalid".into()));
-        assert_eq!(code("a: 1\na: 2\n"), Some("config.syntax.duplicate-key".into()));
-        assert_eq!(code("a: 1\n---\nb: 1\n"), Some("config.syntax.multiple-documents".into()));
-        assert_eq!(code("- a\n- b\n"), Some("config.syntax.not-a-mapping".into()));
-        assert_eq!(code(&format!("a: {}{}\n", "[".repeat(500), "]".repeat(500))), Some("config.syntax.too-complex".into()));
+        assert_eq!(
+            code("a: 1\na: 2\n"),
+            Some("config.syntax.duplicate-key".into())
+        );
+        assert_eq!(
+            code("a: 1\n---\nb: 1\n"),
+            Some("config.syntax.multiple-documents".into())
+        );
+        assert_eq!(
+            code("- a\n- b\n"),
+            Some("config.syntax.not-a-mapping".into())
+        );
+        assert_eq!(
+            code(&format!("a: {}{}\n", "[".repeat(500), "]".repeat(500))),
+            Some("config.syntax.too-complex".into())
+        );
     }
 
     #[test]

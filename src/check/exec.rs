@@ -24,6 +24,14 @@ pub struct Spec {
     /// Working directory.
     #[serde(default)]
     pub cwd: Option<String>,
+    /// Whether the plugin talks to the network (default true: skipped under `--offline`);
+    /// set `false` for local plugins such as check_disk.
+    #[serde(default = "yes")]
+    pub network: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 pub struct Kind;
@@ -39,16 +47,44 @@ impl CheckKind for Kind {
         network: true,
         reads_config: false,
         codes: &[
-            CodeInfo { code: "exec.warning", status: Status::Warn, summary: "The plugin exited 1 (WARNING).", remediation: "Follow the plugin's message." },
-            CodeInfo { code: "exec.critical", status: Status::Fail, summary: "The plugin exited 2 (CRITICAL).", remediation: "Follow the plugin's message." },
-            CodeInfo { code: "exec.unknown", status: Status::Fail, summary: "The plugin exited 3 (UNKNOWN), another status, or was killed by a signal: it could not evaluate.", remediation: "Run the plugin by hand with the same arguments and fix its usage or environment." },
-            CodeInfo { code: "exec.not-found", status: Status::Fail, summary: "The program could not be started (not found, not executable).", remediation: "Install the plugin or correct the path in the suite's `command`." },
+            CodeInfo {
+                code: "exec.warning",
+                status: Status::Warn,
+                summary: "The plugin exited 1 (WARNING).",
+                remediation: "Follow the plugin's message.",
+            },
+            CodeInfo {
+                code: "exec.critical",
+                status: Status::Fail,
+                summary: "The plugin exited 2 (CRITICAL).",
+                remediation: "Follow the plugin's message.",
+            },
+            CodeInfo {
+                code: "exec.unknown",
+                status: Status::Fail,
+                summary: "The plugin exited 3 (UNKNOWN), another status, or was killed by a signal: it could not evaluate.",
+                remediation: "Run the plugin by hand with the same arguments and fix its usage or environment.",
+            },
+            CodeInfo {
+                code: "exec.not-found",
+                status: Status::Fail,
+                summary: "The program could not be started (not found, not executable).",
+                remediation: "Install the plugin or correct the path in the suite's `command`.",
+            },
         ],
     };
 
+    fn network(spec: &Spec) -> bool {
+        spec.network
+    }
+
     async fn run(spec: &Spec, _ctx: &Context) -> Evaluation {
         let Some((program, args)) = spec.command.split_first() else {
-            return Evaluation::single(Finding::fail("exec.not-found", "empty command", "give `command:` as a list: program, then arguments"));
+            return Evaluation::single(Finding::fail(
+                "exec.not-found",
+                "empty command",
+                "give `command:` as a list: program, then arguments",
+            ));
         };
         let program = &program.0;
         let mut cmd = tokio::process::Command::new(program);
@@ -64,7 +100,14 @@ impl CheckKind for Kind {
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
-                let mut eval = Evaluation::single(Finding::fail("exec.not-found", format!("cannot start {program}: {e}"), format!("install {program} or correct the path in the suite's `command`")).with("program", program.clone()));
+                let mut eval = Evaluation::single(
+                    Finding::fail(
+                        "exec.not-found",
+                        format!("cannot start {program}: {e}"),
+                        format!("install {program} or correct the path in the suite's `command`"),
+                    )
+                    .with("program", program.clone()),
+                );
                 eval.cause = Some(Cause::ProbeError);
                 return eval;
             }
@@ -76,7 +119,11 @@ impl CheckKind for Kind {
         let status = match child.wait().await {
             Ok(s) => s,
             Err(e) => {
-                let mut eval = Evaluation::single(Finding::fail("exec.unknown", format!("waiting for {program} failed: {e}"), "run the plugin by hand to see what happens"));
+                let mut eval = Evaluation::single(Finding::fail(
+                    "exec.unknown",
+                    format!("waiting for {program} failed: {e}"),
+                    "run the plugin by hand to see what happens",
+                ));
                 eval.cause = Some(Cause::ProbeError);
                 return eval;
             }
@@ -93,20 +140,40 @@ pub fn judge(program: &str, code: Option<i32>, output: &str) -> Evaluation {
         None => (first, None),
     };
     let text: String = text.chars().filter(|c| !c.is_control()).take(300).collect();
-    let message = if text.is_empty() { format!("{program} printed nothing") } else { text };
+    let message = if text.is_empty() {
+        format!("{program} printed nothing")
+    } else {
+        text
+    };
     let fix = format!("follow the message of {program}; run it by hand to see its full output");
     let mut finding = match code {
         Some(0) => Finding::pass(message),
         Some(1) => Finding::warn("exec.warning", message, fix),
         Some(2) => Finding::fail("exec.critical", message, fix),
-        Some(c) => Finding::fail("exec.unknown", format!("{message} (exit status {c}: UNKNOWN)"), format!("run {program} by hand with the same arguments and fix its usage or environment")),
-        None => Finding::fail("exec.unknown", format!("{program} was killed by a signal"), format!("run {program} by hand to see why it dies")),
+        Some(c) => Finding::fail(
+            "exec.unknown",
+            format!("{message} (exit status {c}: UNKNOWN)"),
+            format!(
+                "run {program} by hand with the same arguments and fix its usage or environment"
+            ),
+        ),
+        None => Finding::fail(
+            "exec.unknown",
+            format!("{program} was killed by a signal"),
+            format!("run {program} by hand to see why it dies"),
+        ),
     };
-    finding = finding.with("exit_status", code.map_or(serde_json::Value::Null, serde_json::Value::from));
+    finding = finding.with(
+        "exit_status",
+        code.map_or(serde_json::Value::Null, serde_json::Value::from),
+    );
     if let Some(perf) = perf {
         for item in perf.split_whitespace() {
             if let Some((label, value)) = item.split_once('=') {
-                finding = finding.with(&format!("perf.{}", label.trim_matches('\'')), value.split(';').next().unwrap_or(value));
+                finding = finding.with(
+                    &format!("perf.{}", label.trim_matches('\'')),
+                    value.split(';').next().unwrap_or(value),
+                );
             }
         }
     }
@@ -123,7 +190,14 @@ mod tests {
 
     #[test]
     fn maps_exit_statuses() {
-        let cases = [(Some(0), Status::Pass), (Some(1), Status::Warn), (Some(2), Status::Fail), (Some(3), Status::Fail), (Some(77), Status::Fail), (None, Status::Fail)];
+        let cases = [
+            (Some(0), Status::Pass),
+            (Some(1), Status::Warn),
+            (Some(2), Status::Fail),
+            (Some(3), Status::Fail),
+            (Some(77), Status::Fail),
+            (None, Status::Fail),
+        ];
         for (code, status) in cases {
             assert_eq!(judge("p", code, "OK - fine").status(), status, "{code:?}");
         }
@@ -131,7 +205,11 @@ mod tests {
 
     #[test]
     fn parses_message_and_perfdata() {
-        let e = judge("check_tcp", Some(1), "TCP WARNING - 1.2s response | time=1.2s;1;2;0;10 size=5B\nmore\n");
+        let e = judge(
+            "check_tcp",
+            Some(1),
+            "TCP WARNING - 1.2s response | time=1.2s;1;2;0;10 size=5B\nmore\n",
+        );
         let f = e.worst().unwrap();
         assert_eq!(f.message, "TCP WARNING - 1.2s response");
         assert_eq!(f.evidence["perf.time"], "1.2s");

@@ -62,6 +62,10 @@ pub trait CheckKind {
     /// Parameters from the suite entry's `with:` (deny unknown fields).
     type Spec: DeserializeOwned + Send + Sync + std::fmt::Debug + 'static;
     const INFO: KindInfo;
+    /// Whether this configured check needs the network (skipped under `--offline`).
+    fn network(_spec: &Self::Spec) -> bool {
+        Self::INFO.network
+    }
     /// Gather facts and judge them. Never fails: problems are findings.
     fn run(spec: &Self::Spec, ctx: &Context) -> impl Future<Output = Evaluation> + Send;
 }
@@ -125,6 +129,12 @@ macro_rules! kinds {
                 None
             }
 
+            pub fn network(&self) -> bool {
+                match self {
+                    $(Self::$variant(spec) => <$module::Kind as CheckKind>::network(spec),)*
+                }
+            }
+
             pub fn info(&self) -> &'static KindInfo {
                 match self {
                     $(Self::$variant(_) => &<$module::Kind as CheckKind>::INFO,)*
@@ -158,8 +168,12 @@ impl<'de> serde::Deserialize<'de> for Text {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match serde_json::Value::deserialize(d)? {
             serde_json::Value::String(s) => Ok(Self(s)),
-            v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => Ok(Self(v.to_string())),
-            other => Err(serde::de::Error::custom(format!("expected a string, found {other}"))),
+            v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => {
+                Ok(Self(v.to_string()))
+            }
+            other => Err(serde::de::Error::custom(format!(
+                "expected a string, found {other}"
+            ))),
         }
     }
 }
@@ -221,6 +235,45 @@ pub fn all_codes() -> Vec<CodeDoc> {
     out
 }
 
+/// `docs/codes.md`, generated from the registry (a test keeps the checked-in copy fresh).
+pub fn codes_markdown() -> String {
+    use std::fmt::Write;
+    let mut s = String::from(
+        "# Codes\n\n<!-- Generated from the check registry; `AUTOGLM_BLESS=1 cargo test freshness` rewrites it. -->\n\nEvery non-pass result carries a stable code. Codes are a public contract: they are not\nrenamed casually. `autoglm-doctor explain CODE` prints the long form with the kind's\nexplanation.\n",
+    );
+    for kind in KINDS {
+        let _ = write!(
+            s,
+            "\n## `{}` ({})\n\n{}\n\n| code | status | meaning | how to fix |\n|---|---|---|---|\n",
+            kind.name, kind.category, kind.summary
+        );
+        for c in all_codes().iter().filter(|c| c.kind == Some(kind.name)) {
+            let _ = writeln!(
+                s,
+                "| `{}` | {} | {} | {} |",
+                c.code,
+                c.status.as_str(),
+                c.summary.replace('|', "\\|"),
+                c.remediation.replace('|', "\\|")
+            );
+        }
+    }
+    s.push_str(
+        "\n## Codes of any check\n\n| code | status | meaning | how to fix |\n|---|---|---|---|\n",
+    );
+    for c in all_codes().iter().filter(|c| c.kind.is_none()) {
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} |",
+            c.code,
+            c.status.as_str(),
+            c.summary.replace('|', "\\|"),
+            c.remediation.replace('|', "\\|")
+        );
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,23 +309,4 @@ mod tests {
             }
         }
     }
-}
-
-/// `docs/codes.md`, generated from the registry (a test keeps the checked-in copy fresh).
-pub fn codes_markdown() -> String {
-    use std::fmt::Write;
-    let mut s = String::from(
-        "# Codes\n\n<!-- Generated from the check registry; `AUTOGLM_BLESS=1 cargo test freshness` rewrites it. -->\n\nEvery non-pass result carries a stable code. Codes are a public contract: they are not\nrenamed casually. `autoglm-doctor explain CODE` prints the long form with the kind's\nexplanation.\n",
-    );
-    for kind in KINDS {
-        let _ = write!(s, "\n## `{}` ({})\n\n{}\n\n| code | status | meaning | how to fix |\n|---|---|---|---|\n", kind.name, kind.category, kind.summary);
-        for c in all_codes().iter().filter(|c| c.kind == Some(kind.name)) {
-            let _ = writeln!(s, "| `{}` | {} | {} | {} |", c.code, c.status.as_str(), c.summary.replace('|', "\\|"), c.remediation.replace('|', "\\|"));
-        }
-    }
-    s.push_str("\n## Codes of any check\n\n| code | status | meaning | how to fix |\n|---|---|---|---|\n");
-    for c in all_codes().iter().filter(|c| c.kind.is_none()) {
-        let _ = writeln!(s, "| `{}` | {} | {} | {} |", c.code, c.status.as_str(), c.summary.replace('|', "\\|"), c.remediation.replace('|', "\\|"));
-    }
-    s
 }

@@ -57,11 +57,22 @@ pub struct Tried {
 pub enum ReadOutcome {
     /// No candidate existed.
     NotFound,
-    NotAFile { what: String },
-    Unreadable { error: String },
-    TooLarge { size: u64 },
-    NotUtf8 { pos: Pos },
-    Read { text: String, size: u64 },
+    NotAFile {
+        what: String,
+    },
+    Unreadable {
+        error: String,
+    },
+    TooLarge {
+        size: u64,
+    },
+    NotUtf8 {
+        pos: Pos,
+    },
+    Read {
+        text: String,
+        size: u64,
+    },
 }
 
 /// The node config as discovered and read.
@@ -81,7 +92,11 @@ impl ConfigSource {
     /// Discover and read the config (`--config` value first, then the SPEC §2 order).
     pub fn discover(flag: Option<&Path>, env: Option<&str>, cwd: &Path) -> Self {
         let mut tried = Vec::new();
-        let pick = |tried: &mut Vec<Tried>, path: PathBuf, origin: Origin, label: String, required: bool| {
+        let pick = |tried: &mut Vec<Tried>,
+                    path: PathBuf,
+                    origin: Origin,
+                    label: String,
+                    required: bool| {
             let exists = path.exists() || path.symlink_metadata().is_ok();
             tried.push(Tried {
                 label,
@@ -90,16 +105,41 @@ impl ConfigSource {
             (exists || required).then_some((path, origin))
         };
         let chosen = if let Some(p) = flag {
-            pick(&mut tried, p.to_path_buf(), Origin::Flag, format!("{} (--config)", p.display()), true)
+            pick(
+                &mut tried,
+                p.to_path_buf(),
+                Origin::Flag,
+                format!("{} (--config)", p.display()),
+                true,
+            )
         } else if let Some(e) = env.filter(|e| !e.is_empty()) {
-            pick(&mut tried, PathBuf::from(e), Origin::Env, format!("{e} (${ENV_VAR})"), true)
+            pick(
+                &mut tried,
+                PathBuf::from(e),
+                Origin::Env,
+                format!("{e} (${ENV_VAR})"),
+                true,
+            )
         } else {
             tried.push(Tried {
                 label: format!("${ENV_VAR}"),
                 outcome: "unset".into(),
             });
-            pick(&mut tried, cwd.join(LOCAL_PATH), Origin::WorkingDir, format!("./{LOCAL_PATH}"), false).or_else(|| {
-                pick(&mut tried, PathBuf::from(SYSTEM_PATH), Origin::System, SYSTEM_PATH.to_string(), false)
+            pick(
+                &mut tried,
+                cwd.join(LOCAL_PATH),
+                Origin::WorkingDir,
+                format!("./{LOCAL_PATH}"),
+                false,
+            )
+            .or_else(|| {
+                pick(
+                    &mut tried,
+                    PathBuf::from(SYSTEM_PATH),
+                    Origin::System,
+                    SYSTEM_PATH.to_string(),
+                    false,
+                )
             })
         };
         match chosen {
@@ -228,7 +268,8 @@ fn read_file(path: &Path) -> (ReadOutcome, Option<String>) {
         return (ReadOutcome::TooLarge { size: meta.len() }, None);
     }
     let mut bytes = Vec::new();
-    let read = std::fs::File::open(path).and_then(|f| f.take(HARD_LIMIT + 1).read_to_end(&mut bytes));
+    let read =
+        std::fs::File::open(path).and_then(|f| f.take(HARD_LIMIT + 1).read_to_end(&mut bytes));
     if let Err(e) = read {
         return (
             ReadOutcome::Unreadable {
@@ -253,15 +294,24 @@ fn read_file(path: &Path) -> (ReadOutcome, Option<String>) {
         ),
         Err(e) => {
             let valid = &body[..e.valid_up_to()];
-            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-            let line_start = valid
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |i| i + 1);
-            let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
-            (ReadOutcome::NotUtf8 { pos: Pos { line, column } }, sha)
+            let line = bytecount_newlines(valid) + 1;
+            let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            let column = String::from_utf8_lossy(&valid[line_start..])
+                .chars()
+                .count()
+                + 1;
+            (
+                ReadOutcome::NotUtf8 {
+                    pos: Pos { line, column },
+                },
+                sha,
+            )
         }
     }
+}
+
+fn bytecount_newlines(bytes: &[u8]) -> usize {
+    bytes.split(|b| *b == b'\n').count() - 1
 }
 
 /// Lower-case hex of bytes.

@@ -20,7 +20,9 @@ pub struct DurationText(#[schemars(pattern(r"^[0-9]+(ms|s|m|h)([0-9]+(ms|s|m|h))
 #[schemars(title = "Open-AutoGLM node configuration")]
 pub struct NodeConfig {
     /// The master's URL, e.g. `https://master.autoglm.example:8443`. Every sync starts here.
-    #[schemars(pattern(r"^(https?|grpcs?)://(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+)(:[0-9]{1,5})?(/\S*)?$"))]
+    #[schemars(pattern(
+        r"^(https?|grpcs?)://(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+)(:[0-9]{1,5})?(/\S*)?$"
+    ))]
     pub endpoint: String,
     /// Where models are pulled from: a URL or an absolute path.
     #[schemars(length(min = 1))]
@@ -101,12 +103,15 @@ pub struct Jwt {
     pub key_id: Option<String>,
     /// PEM public key for RS/ES/EdDSA algorithms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
     pub public_key_file: Option<String>,
     /// File holding the shared secret for HS algorithms (the secret never goes in this file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
     pub secret_file: Option<String>,
     /// File holding this node's current token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
     pub token_file: Option<String>,
 }
 
@@ -159,15 +164,14 @@ pub struct Sync {
 #[serde(transparent)]
 pub struct Port(#[schemars(range(min = 1, max = 65_535))] pub u32);
 
-/// How concurrent updates are reconciled.
+/// How concurrent updates are reconciled: `last-write-wins` (needs synchronised clocks),
+/// `version` (optimistic locking on a version field), `priority` (needs a tie-breaker),
+/// `manual`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConflictStrategy {
-    /// Needs synchronised clocks (see the time checks).
     LastWriteWins,
-    /// Optimistic locking on a version field.
     Version,
-    /// Priority field with a tie-breaker.
     Priority,
     Manual,
 }
@@ -252,7 +256,10 @@ fn strip_null(v: &mut serde_json::Value) {
             }
             let any_of = map.get("anyOf").and_then(J::as_array).cloned();
             if let Some(options) = any_of {
-                let rest: Vec<J> = options.into_iter().filter(|o| o.get("type") != Some(&J::from("null"))).collect();
+                let rest: Vec<J> = options
+                    .into_iter()
+                    .filter(|o| o.get("type") != Some(&J::from("null")))
+                    .collect();
                 if let [only] = rest.as_slice()
                     && let Some(only) = only.as_object()
                 {

@@ -164,16 +164,31 @@ pub fn to_wire(r: &Report) -> ReportV1 {
     let s = r.summary();
     ReportV1 {
         schema_version: SCHEMA_VERSION,
-        tool: Tool { name: "autoglm-doctor".into(), version: r.tool_version.clone() },
-        host: Host { hostname: r.hostname.clone() },
-        started_at: r.started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        tool: Tool {
+            name: "autoglm-doctor".into(),
+            version: r.tool_version.clone(),
+        },
+        host: Host {
+            hostname: r.hostname.clone(),
+        },
+        started_at: r
+            .started_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         duration_ms: millis(r.duration),
-        config: ConfigRef { path: r.config_path.clone(), sha256: r.config_sha256.clone() },
+        config: ConfigRef {
+            path: r.config_path.clone(),
+            sha256: r.config_sha256.clone(),
+        },
         suite: r.suite.clone(),
         profile: r.profile.clone(),
         interrupted: r.interrupted,
         status: status(r.status()),
-        summary: Summary { pass: s.pass, warn: s.warn, fail: s.fail, skip: s.skip },
+        summary: Summary {
+            pass: s.pass,
+            warn: s.warn,
+            fail: s.fail,
+            skip: s.skip,
+        },
         root_causes: r.root_causes().iter().map(|c| c.id.clone()).collect(),
         results: r
             .results
@@ -194,7 +209,11 @@ pub fn to_wire(r: &Report) -> ReportV1 {
                         code: f.code.clone(),
                         message: f.message.clone(),
                         remediation: f.remediation.clone(),
-                        location: f.location.as_ref().map(|l| Location { path: l.path.clone(), line: l.line, column: l.column }),
+                        location: f.location.as_ref().map(|l| Location {
+                            path: l.path.clone(),
+                            line: l.line,
+                            column: l.column,
+                        }),
                         evidence: f.evidence.clone(),
                     })
                     .collect(),
@@ -211,7 +230,8 @@ pub fn to_wire(r: &Report) -> ReportV1 {
 
 /// Pretty JSON with a trailing newline.
 pub fn render(r: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(&to_wire(r)).unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise report: {e}\"}}"));
+    let mut s = serde_json::to_string_pretty(&to_wire(r))
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise report: {e}\"}}"));
     s.push('\n');
     s
 }
@@ -220,7 +240,10 @@ pub fn render(r: &Report) -> String {
 pub fn schema() -> serde_json::Value {
     let mut schema = schemars::schema_for!(ReportV1).to_value();
     if let Some(obj) = schema.as_object_mut() {
-        obj.insert("$id".into(), "https://open-autoglm.invalid/schema/report.schema.json".into());
+        obj.insert(
+            "$id".into(),
+            "https://open-autoglm.invalid/schema/report.schema.json".into(),
+        );
     }
     schema
 }

@@ -32,7 +32,9 @@ pub fn sanitize(s: &str) -> String {
         match c {
             '\t' => out.push_str("    "),
             c if c.is_control() => out.push_str(&c.escape_default().to_string()),
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => out.push_str(&c.escape_unicode().to_string()),
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                out.push_str(&c.escape_unicode().to_string());
+            }
             c => out.push(c),
         }
     }

@@ -22,7 +22,11 @@ fn status_cell(status: Status, color: bool) -> Cell {
 }
 
 fn paint(text: &str, code: &str, color: bool) -> String {
-    if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
 }
 
 fn duration_text(r: &CheckResult) -> String {
@@ -48,13 +52,23 @@ pub fn render(report: &Report, style: Style) -> String {
         sanitize(&report.hostname)
     );
     if report.interrupted {
-        let _ = writeln!(out, "{}", paint("interrupted: the results below are partial", "33", c));
+        let _ = writeln!(
+            out,
+            "{}",
+            paint("interrupted: the results below are partial", "33", c)
+        );
     }
     out.push('\n');
 
     let roots = report.root_causes();
     for r in &roots {
-        let _ = writeln!(out, "{} {} — {}", paint("ROOT CAUSE", "1;31", c), sanitize(&r.id), sanitize(&r.message));
+        let _ = writeln!(
+            out,
+            "{} {} — {}",
+            paint("ROOT CAUSE", "1;31", c),
+            sanitize(&r.id),
+            sanitize(&r.message)
+        );
         if let Some(fix) = &r.remediation {
             let _ = writeln!(out, "  {} {}", paint("fix:", "1", c), sanitize(fix));
         }
@@ -72,8 +86,10 @@ pub fn render(report: &Report, style: Style) -> String {
         } else {
             table.force_no_tty();
         }
+        // Wrap to the terminal's width, or to a fixed width when not on a terminal.
+        table.set_content_arrangement(ContentArrangement::Dynamic);
         if let Some(w) = style.width {
-            table.set_content_arrangement(ContentArrangement::Dynamic).set_width(w);
+            table.set_width(w);
         }
         table.set_header(vec!["STATUS", "CHECK", "MESSAGE", "TIME"]);
         for r in &report.results {
@@ -89,19 +105,39 @@ pub fn render(report: &Report, style: Style) -> String {
         let details: Vec<&CheckResult> = report
             .results
             .iter()
-            .filter(|r| style.verbose > 0 || r.findings.iter().any(|f| f.status > Status::Pass && (f.location.is_some() || r.findings.len() > 1)))
+            .filter(|r| {
+                style.verbose > 0
+                    || r.findings.iter().any(|f| {
+                        f.status > Status::Pass && (f.location.is_some() || r.findings.len() > 1)
+                    })
+            })
             .collect();
         if !details.is_empty() {
             out.push('\n');
             for r in details {
-                let shown: Vec<&Finding> = r.findings.iter().filter(|f| style.verbose > 0 || f.status > Status::Pass).collect();
-                let _ = writeln!(out, "{} ({} finding{})", paint(&sanitize(&r.id), "1", c), shown.len(), if shown.len() == 1 { "" } else { "s" });
+                let shown: Vec<&Finding> = r
+                    .findings
+                    .iter()
+                    .filter(|f| style.verbose > 0 || f.status > Status::Pass)
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "{} ({} finding{})",
+                    paint(&sanitize(&r.id), "1", c),
+                    shown.len(),
+                    if shown.len() == 1 { "" } else { "s" }
+                );
                 for f in shown {
                     finding(&mut out, f, c);
                 }
                 if style.verbose > 0 && !r.evidence.is_empty() {
                     for (k, v) in &r.evidence {
-                        let _ = writeln!(out, "    {} {}", paint(&format!("{k}:"), "2", c), sanitize(&v.to_string()));
+                        let _ = writeln!(
+                            out,
+                            "    {} {}",
+                            paint(&format!("{k}:"), "2", c),
+                            sanitize(&v.to_string())
+                        );
                     }
                 }
             }
@@ -137,7 +173,11 @@ fn finding(out: &mut String, f: &Finding, c: bool) {
         Status::Pass => paint("pass", "32", c),
         Status::Skip => paint("skip", "2", c),
     };
-    let at = f.location.as_ref().map(|l| format!("{}:{}:{} ", sanitize(&l.path), l.line, l.column)).unwrap_or_default();
+    let at = f
+        .location
+        .as_ref()
+        .map(|l| format!("{}:{}:{} ", sanitize(&l.path), l.line, l.column))
+        .unwrap_or_default();
     let _ = writeln!(out, "  {status} {at}{}", sanitize(&f.message));
     if let Some(l) = &f.location
         && let Some(line) = &l.snippet
@@ -149,7 +189,12 @@ fn finding(out: &mut String, f: &Finding, c: bool) {
         let prefix: String = line.chars().take(l.column.saturating_sub(1)).collect();
         let caret_at = sanitize(&prefix).chars().count();
         let _ = writeln!(out, "       {num} | {shown}");
-        let _ = writeln!(out, "       {pad} | {}{}", " ".repeat(caret_at), paint("^", "1;31", c));
+        let _ = writeln!(
+            out,
+            "       {pad} | {}{}",
+            " ".repeat(caret_at),
+            paint("^", "1;31", c)
+        );
     }
     if let Some(fix) = &f.remediation {
         let _ = writeln!(out, "       {} {}", paint("fix:", "1", c), sanitize(fix));

@@ -120,7 +120,10 @@ pub fn parse(name: &str, file: &str, text: &str) -> Result<Suite, SuiteError> {
     };
     let doc = yaml::load_one(text).map_err(|e| err(e.pos(), e.to_string()))?;
     let Value::Mapping(top) = &doc.value else {
-        return Err(err(doc.pos, "a suite is a mapping with a `checks:` list".into()));
+        return Err(err(
+            doc.pos,
+            "a suite is a mapping with a `checks:` list".into(),
+        ));
     };
     let mut suite = Suite {
         name: name.to_string(),
@@ -146,7 +149,10 @@ pub fn parse(name: &str, file: &str, text: &str) -> Result<Suite, SuiteError> {
         return Err(err(doc.pos, "missing `checks:` list".into()));
     };
     let Value::Sequence(items) = &checks.value else {
-        return Err(err(checks.pos, "`checks:` must be a list of check entries".into()));
+        return Err(err(
+            checks.pos,
+            "`checks:` must be a list of check entries".into(),
+        ));
     };
     for item in items {
         suite.entries.push(parse_entry(item, &err)?);
@@ -164,10 +170,7 @@ fn scalar(
         .ok_or_else(|| err(node.pos, format!("`{what}` must be a string")))
 }
 
-fn parse_entry(
-    item: &Node,
-    err: &dyn Fn(Pos, String) -> SuiteError,
-) -> Result<Entry, SuiteError> {
+fn parse_entry(item: &Node, err: &dyn Fn(Pos, String) -> SuiteError) -> Result<Entry, SuiteError> {
     let Value::Mapping(fields) = &item.value else {
         return Err(err(
             item.pos,
@@ -286,15 +289,27 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_column() {
-        let e = parse("s", "my.yaml", "checks:\n  - id: a\n    kind: exec\n    wiht: {}\n")
-            .unwrap_err();
+        let e = parse(
+            "s",
+            "my.yaml",
+            "checks:\n  - id: a\n    kind: exec\n    wiht: {}\n",
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "suite my.yaml:4:5: unknown key `wiht` in check entry (expected id, kind, needs, timeout, with, description)"
         );
-        let e = parse("s", "my.yaml", "checks:\n  - id: a\n    kind: exec\n    timeout: soon\n")
-            .unwrap_err();
-        assert!(e.to_string().starts_with("suite my.yaml:4:14: invalid duration `soon`"), "{e}");
+        let e = parse(
+            "s",
+            "my.yaml",
+            "checks:\n  - id: a\n    kind: exec\n    timeout: soon\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("suite my.yaml:4:14: invalid duration `soon`"),
+            "{e}"
+        );
     }
 
     #[test]

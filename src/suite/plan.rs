@@ -111,10 +111,14 @@ pub fn plan(suite: &Suite, input: &PlanInput<'_>) -> Result<(Plan, Vec<String>),
     }
     // Implicit needs: anything that reads the config waits for the config to parse.
     for (i, e) in suite.entries.iter().enumerate() {
-        let Some(kind) = kind_info(&e.kind) else { continue };
+        let Some(kind) = kind_info(&e.kind) else {
+            continue;
+        };
         let reads = kind.reads_config || e.with.as_ref().is_some_and(mentions_config);
         for (j, other) in suite.entries.iter().enumerate() {
-            let implied = (reads && other.kind == "config.syntax" && e.kind != "config.syntax"
+            let implied = (reads
+                && other.kind == "config.syntax"
+                && e.kind != "config.syntax"
                 && e.kind != "config.file")
                 || (e.kind == "config.syntax" && other.kind == "config.file");
             if implied && i != j && !needs[i].contains(&j) {
@@ -171,20 +175,21 @@ pub fn plan(suite: &Suite, input: &PlanInput<'_>) -> Result<(Plan, Vec<String>),
         if !selected[i] {
             continue;
         }
-        let Some(kind) = kind_info(&e.kind) else { continue };
+        let Some(kind) = kind_info(&e.kind) else {
+            continue;
+        };
         let timeout = e
             .timeout
             .or(input.default_timeout)
             .unwrap_or(kind.default_timeout);
-        let action = if input.offline && kind.network {
-            Action::Skip(Finding::new(
+        let action = match prepare(suite, e, kind, input)? {
+            Action::Run(p) if input.offline && p.network() => Action::Skip(Finding::new(
                 Status::Skip,
                 "doctor.offline",
                 "not run: --offline and this check needs the network",
                 "run without --offline to include it",
-            ))
-        } else {
-            prepare(suite, e, kind, input)?
+            )),
+            other => other,
         };
         checks.push(PlannedCheck {
             id: e.id.clone(),
@@ -218,40 +223,44 @@ fn mentions_config(node: &Node) -> bool {
     }
 }
 
+fn visit(
+    i: usize,
+    needs: &[Vec<usize>],
+    state: &mut [u8],
+    path: &mut Vec<usize>,
+) -> Option<Vec<usize>> {
+    state[i] = 1;
+    path.push(i);
+    for &j in &needs[i] {
+        if state[j] == 1 {
+            let start = path.iter().position(|&p| p == j).unwrap_or(0);
+            let mut cycle = path[start..].to_vec();
+            cycle.push(j);
+            return Some(cycle);
+        }
+        if state[j] == 0
+            && let Some(c) = visit(j, needs, state, path)
+        {
+            return Some(c);
+        }
+    }
+    path.pop();
+    state[i] = 2;
+    None
+}
+
 fn check_cycles(suite: &Suite, needs: &[Vec<usize>]) -> Result<(), SuiteError> {
     // 0 = unvisited, 1 = on the stack, 2 = done.
     let mut state = vec![0u8; needs.len()];
     let mut path = Vec::new();
-    fn visit(
-        i: usize,
-        needs: &[Vec<usize>],
-        state: &mut [u8],
-        path: &mut Vec<usize>,
-    ) -> Option<Vec<usize>> {
-        state[i] = 1;
-        path.push(i);
-        for &j in &needs[i] {
-            if state[j] == 1 {
-                let start = path.iter().position(|&p| p == j).unwrap_or(0);
-                let mut cycle = path[start..].to_vec();
-                cycle.push(j);
-                return Some(cycle);
-            }
-            if state[j] == 0
-                && let Some(c) = visit(j, needs, state, path)
-            {
-                return Some(c);
-            }
-        }
-        path.pop();
-        state[i] = 2;
-        None
-    }
     for i in 0..needs.len() {
         if state[i] == 0
             && let Some(cycle) = visit(i, needs, &mut state, &mut path)
         {
-            let names: Vec<&str> = cycle.iter().map(|&c| suite.entries[c].id.as_str()).collect();
+            let names: Vec<&str> = cycle
+                .iter()
+                .map(|&c| suite.entries[c].id.as_str())
+                .collect();
             let first = cycle.first().copied().unwrap_or(i);
             return Err(SuiteError {
                 file: suite.file.clone(),
@@ -305,7 +314,10 @@ fn prepare(
     };
     if e.with.is_some() && !with.is_object() {
         let pos = e.with.as_ref().map_or(e.pos, |w| w.pos);
-        return Err(err(pos, format!("`with:` of check `{}` must be a mapping", e.id)));
+        return Err(err(
+            pos,
+            format!("`with:` of check `{}` must be a mapping", e.id),
+        ));
     }
     match Prepared::from_json(kind.name, with) {
         None => Err(err(e.kind_pos, format!("unknown check kind `{}`", e.kind))),
@@ -330,14 +342,16 @@ fn prepare(
                 )));
             }
             let inner = de.inner().to_string();
-            let what = if path == "." || inner.contains("unknown field") { String::new() } else { format!("`{path}`: ") };
+            let what = if path == "." || inner.contains("unknown field") {
+                String::new()
+            } else {
+                format!("`{path}`: ")
+            };
             Err(err(
                 pos,
                 format!(
                     "invalid parameters for check `{}` (kind {}): {what}{}",
-                    e.id,
-                    kind.name,
-                    inner
+                    e.id, kind.name, inner
                 ),
             ))
         }
@@ -457,8 +471,7 @@ pub fn unresolved_env(plan: &Plan) -> Option<&Finding> {
     plan.checks.iter().find_map(|c| match &c.action {
         Action::Skip(f)
             if f.code.as_deref() == Some("doctor.unresolved")
-                && f
-                    .evidence
+                && f.evidence
                     .get("reference")
                     .and_then(|r| r.as_str())
                     .is_some_and(|r| r.starts_with("${env.")) =>
@@ -516,7 +529,10 @@ mod tests {
         let text = "checks:\n  - id: a\n    kind: exec\n    needs: [b]\n    with: {command: [x]}\n  - id: b\n    kind: exec\n    needs: [a]\n    with: {command: [x]}\n";
         let suite = parse("s", "s.yaml", text).unwrap();
         let e = plan(&suite, &input(&[], &[])).unwrap_err();
-        assert_eq!(e.to_string(), "suite s.yaml:2:9: dependency cycle: a -> b -> a");
+        assert_eq!(
+            e.to_string(),
+            "suite s.yaml:2:9: dependency cycle: a -> b -> a"
+        );
     }
 
     #[test]
@@ -530,7 +546,11 @@ mod tests {
         );
         let suite = parse("s", "s.yaml", "checks:\n  - id: a\n    kind: tpc\n").unwrap();
         let e = plan(&suite, &input(&[], &[])).unwrap_err();
-        assert!(e.to_string().starts_with("suite s.yaml:3:11: unknown check kind `tpc`"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("suite s.yaml:3:11: unknown check kind `tpc`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -566,7 +586,9 @@ mod tests {
         let mut inp = input(&[], &[]);
         inp.config = Some(&cfg);
         let (p, _) = plan(&suite, &inp).unwrap();
-        let Action::Skip(f) = &p.checks[0].action else { panic!("expected skip") };
+        let Action::Skip(f) = &p.checks[0].action else {
+            panic!("expected skip")
+        };
         assert_eq!(f.code.as_deref(), Some("doctor.unresolved"));
         assert_eq!(
             f.message,

@@ -44,7 +44,9 @@ pub fn parse(s: &str) -> Result<Vec<Piece>, String> {
             rest = after;
         } else if let Some(after) = rest.strip_prefix("${") {
             let Some(end) = after.find('}') else {
-                return Err(format!("unterminated reference `{rest}`: add the closing `}}`"));
+                return Err(format!(
+                    "unterminated reference `{rest}`: add the closing `}}`"
+                ));
             };
             let inner = &after[..end];
             let raw = format!("${{{inner}}}");
@@ -62,9 +64,12 @@ pub fn parse(s: &str) -> Result<Vec<Piece>, String> {
                 ));
             };
             let valid = !path.is_empty()
-                && path
-                    .split('.')
-                    .all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-'));
+                && path.split('.').all(|seg| {
+                    !seg.is_empty()
+                        && seg
+                            .chars()
+                            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+                });
             if !valid {
                 return Err(format!("malformed reference `{raw}`"));
             }
@@ -150,7 +155,8 @@ pub fn resolve(
 pub fn env_ref(s: &str) -> Option<&str> {
     let name = s.strip_prefix("${")?.strip_suffix('}')?;
     let name = name.split_once(":-").map_or(name, |(n, _)| n);
-    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(name)
+    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then_some(name)
 }
 
 fn lookup(cfg: &J, path: &str) -> Option<J> {
@@ -191,16 +197,21 @@ pub fn split_url(s: &str) -> Option<(String, String, Option<u16>, String)> {
         Some(p) => Some(p.parse::<u16>().ok()?),
         None => None,
     };
-    Some((scheme.to_ascii_lowercase(), host.to_string(), port, path.to_string()))
+    Some((
+        scheme.to_ascii_lowercase(),
+        host.to_string(),
+        port,
+        path.to_string(),
+    ))
 }
 
 fn url_part(s: &str, part: &str) -> Option<J> {
-    let (scheme, host, port, path) = split_url(s)?;
+    let (scheme, host, explicit_port, url_path) = split_url(s)?;
     match part {
         "scheme" => Some(J::String(scheme)),
         "host" => Some(J::String(host)),
-        "path" => Some(J::String(path)),
-        "port" => port
+        "path" => Some(J::String(url_path)),
+        "port" => explicit_port
             .or(match scheme.as_str() {
                 "http" => Some(80),
                 "https" => Some(443),
@@ -255,7 +266,11 @@ mod tests {
     #[test]
     fn embedded_references_become_text() {
         let cfg = json!({"node": {"id": "c1"}});
-        let v = substitute("id=${config.node.id} home=${env.HOME_DIR} $${literal}", Some(&cfg), &env);
+        let v = substitute(
+            "id=${config.node.id} home=${env.HOME_DIR} $${literal}",
+            Some(&cfg),
+            &env,
+        );
         assert_eq!(v.unwrap(), Ok(json!("id=c1 home=/home/x ${literal}")));
     }
 
@@ -267,8 +282,14 @@ mod tests {
         let port = substitute("${config.endpoint.port}", Some(&cfg), &env).unwrap();
         assert_eq!(port, Ok(json!(8443)));
         let cfg = json!({"endpoint": "http://[::1]/"});
-        assert_eq!(substitute("${config.endpoint.host}", Some(&cfg), &env).unwrap(), Ok(json!("::1")));
-        assert_eq!(substitute("${config.endpoint.port}", Some(&cfg), &env).unwrap(), Ok(json!(80)));
+        assert_eq!(
+            substitute("${config.endpoint.host}", Some(&cfg), &env).unwrap(),
+            Ok(json!("::1"))
+        );
+        assert_eq!(
+            substitute("${config.endpoint.port}", Some(&cfg), &env).unwrap(),
+            Ok(json!(80))
+        );
     }
 
     #[test]
@@ -276,16 +297,25 @@ mod tests {
         let cfg = json!({"auth": {"api_key": "${NOPE_KEY}"}});
         assert_eq!(
             substitute("${env.NOPE}", None, &env).unwrap(),
-            Err(Unresolved::EnvUnset { raw: "${env.NOPE}".into() })
+            Err(Unresolved::EnvUnset {
+                raw: "${env.NOPE}".into()
+            })
         );
-        assert_eq!(substitute("${env.NOPE:-x}", None, &env).unwrap(), Ok(json!("x")));
+        assert_eq!(
+            substitute("${env.NOPE:-x}", None, &env).unwrap(),
+            Ok(json!("x"))
+        );
         assert_eq!(
             substitute("${config.a}", None, &env).unwrap(),
-            Err(Unresolved::NoConfig { raw: "${config.a}".into() })
+            Err(Unresolved::NoConfig {
+                raw: "${config.a}".into()
+            })
         );
         assert_eq!(
             substitute("${config.auth.token_ttl}", Some(&cfg), &env).unwrap(),
-            Err(Unresolved::ConfigMissing { raw: "${config.auth.token_ttl}".into() })
+            Err(Unresolved::ConfigMissing {
+                raw: "${config.auth.token_ttl}".into()
+            })
         );
         assert_eq!(
             substitute("${config.auth.api_key}", Some(&cfg), &env).unwrap(),
@@ -299,8 +329,15 @@ mod tests {
     #[test]
     fn malformed_references_are_errors() {
         assert!(parse("${config.").is_err());
-        assert!(parse("${foo.bar}").unwrap_err().contains("unknown reference"));
+        assert!(
+            parse("${foo.bar}")
+                .unwrap_err()
+                .contains("unknown reference")
+        );
         assert!(parse("${config..x}").is_err());
-        assert_eq!(parse("cost $5").unwrap(), vec![Piece::Text("cost $5".into())]);
+        assert_eq!(
+            parse("cost $5").unwrap(),
+            vec![Piece::Text("cost $5".into())]
+        );
     }
 }

@@ -7,7 +7,9 @@ use super::*;
 fn expectation(path: &Path) -> (String, usize) {
     let text = std::fs::read_to_string(path).unwrap();
     let first = text.lines().next().unwrap_or_default();
-    let rest = first.strip_prefix("# expect: ").unwrap_or_else(|| panic!("{} lacks `# expect:`", path.display()));
+    let rest = first
+        .strip_prefix("# expect: ")
+        .unwrap_or_else(|| panic!("{} lacks `# expect:`", path.display()));
     let (code, line) = rest.split_once(" line ").unwrap();
     (code.trim().to_string(), line.trim().parse().unwrap())
 }
@@ -41,19 +43,47 @@ fn each_broken_fixture_fails_with_its_recorded_code_and_line() {
             .arg(&path)
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{}: {}", path.display(), stderr(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}: {}",
+            path.display(),
+            stderr(&out)
+        );
         let report = json_report(&out);
-        let found = report["results"].as_array().unwrap().iter().flat_map(|r| r["findings"].as_array().unwrap().iter()).any(|f| {
-            f["code"] == code.as_str() && f["location"]["line"] == line && f["location"]["path"].as_str().is_some_and(|p| p.ends_with(path.file_name().unwrap().to_str().unwrap()))
-        });
-        assert!(found, "{}: expected {code} at line {line}, got:\n{:#}", path.display(), report["results"]);
+        let found = report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["findings"].as_array().unwrap().iter())
+            .any(|f| {
+                f["code"] == code.as_str()
+                    && f["location"]["line"] == line
+                    && f["location"]["path"]
+                        .as_str()
+                        .is_some_and(|p| p.ends_with(path.file_name().unwrap().to_str().unwrap()))
+            });
+        assert!(
+            found,
+            "{}: expected {code} at line {line}, got:\n{:#}",
+            path.display(),
+            report["results"]
+        );
         assert_eq!(report["status"], "fail");
-        assert!(!report["root_causes"].as_array().unwrap().is_empty(), "{}", path.display());
+        assert!(
+            !report["root_causes"].as_array().unwrap().is_empty(),
+            "{}",
+            path.display()
+        );
         // Every non-pass finding says how to fix it.
         for r in report["results"].as_array().unwrap() {
             for f in r["findings"].as_array().unwrap() {
                 if f["status"] != "pass" {
-                    assert!(f["remediation"].as_str().is_some_and(|s| s.len() > 10), "{}: no remediation in {f}", path.display());
+                    assert!(
+                        f["remediation"].as_str().is_some_and(|s| s.len() > 10),
+                        "{}: no remediation in {f}",
+                        path.display()
+                    );
                 }
             }
         }
@@ -62,8 +92,23 @@ fn each_broken_fixture_fails_with_its_recorded_code_and_line() {
 
 #[test]
 fn healthy_fixture_passes_and_its_json_validates_against_the_report_schema() {
-    let out = doctor(&root()).args(["check", "--format", "json", "--config", "fixtures/config/valid/healthy.yaml"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let out = doctor(&root())
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--config",
+            "fixtures/config/valid/healthy.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let report = json_report(&out);
     assert_eq!(report["status"], "pass");
     assert_eq!(report["summary"]["fail"], 0);
@@ -73,7 +118,10 @@ fn healthy_fixture_passes_and_its_json_validates_against_the_report_schema() {
     let schema_out = doctor(&root()).args(["schema", "report"]).output().unwrap();
     let schema: serde_json::Value = serde_json::from_slice(&schema_out.stdout).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&report).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     // The wire types refuse unknown fields: the report is exactly the documented format.
     let _: autoglm_doctor::render::json::ReportV1 = serde_json::from_value(report).unwrap();
@@ -81,10 +129,21 @@ fn healthy_fixture_passes_and_its_json_validates_against_the_report_schema() {
 
 #[test]
 fn broken_reports_validate_against_the_schema_too() {
-    let schema: serde_json::Value = serde_json::from_slice(&doctor(&root()).args(["schema", "report"]).output().unwrap().stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_slice(
+        &doctor(&root())
+            .args(["schema", "report"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     for path in invalid_fixtures() {
-        let out = doctor(&root()).args(["--format", "json", "--config"]).arg(&path).output().unwrap();
+        let out = doctor(&root())
+            .args(["--format", "json", "--config"])
+            .arg(&path)
+            .output()
+            .unwrap();
         let report = json_report(&out);
         assert!(validator.is_valid(&report), "{}", path.display());
     }
@@ -92,9 +151,28 @@ fn broken_reports_validate_against_the_schema_too() {
 
 #[test]
 fn table_shows_the_offending_line_with_a_caret() {
-    let out = doctor(&root()).args(["--config", "fixtures/config/invalid/negative-ttl.yaml", "--color", "never"]).output().unwrap();
+    let out = doctor(&root())
+        .args([
+            "--config",
+            "fixtures/config/invalid/negative-ttl.yaml",
+            "--color",
+            "never",
+        ])
+        .output()
+        .unwrap();
     let text = stdout(&out);
-    assert!(text.contains("ROOT CAUSE config.schema — `auth.token_ttl` is -3600, below the minimum 1"), "{text}");
-    assert!(text.contains("       8 |   token_ttl: -3600\n         |   ^\n"), "{text}");
-    assert!(text.contains("fix: set `auth.token_ttl` at fixtures/config/invalid/negative-ttl.yaml:8 to at least 1"), "{text}");
+    assert!(
+        text.contains("ROOT CAUSE config.schema — `auth.token_ttl` is -3600, below the minimum 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("       8 |   token_ttl: -3600\n         |   ^\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "fix: set `auth.token_ttl` at fixtures/config/invalid/negative-ttl.yaml:8 to at least 1"
+        ),
+        "{text}"
+    );
 }

@@ -11,12 +11,18 @@ fn fresh(rel: &str, generated: &str) {
         return;
     }
     let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(on_disk == generated, "{rel} is stale: run `AUTOGLM_BLESS=1 cargo test freshness` and commit it");
+    assert!(
+        on_disk == generated,
+        "{rel} is stale: run `AUTOGLM_BLESS=1 cargo test freshness` and commit it"
+    );
 }
 
 #[test]
 fn freshness_schema_files() {
-    for (which, rel) in [("report", "schema/report.schema.json"), ("config", "schema/config.schema.json")] {
+    for (which, rel) in [
+        ("report", "schema/report.schema.json"),
+        ("config", "schema/config.schema.json"),
+    ] {
         let out = doctor(&root()).args(["schema", which]).output().unwrap();
         assert_eq!(out.status.code(), Some(0));
         fresh(rel, &stdout(&out));

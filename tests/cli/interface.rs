@@ -9,7 +9,10 @@ fn no_config_anywhere_fails_config_file_as_root_cause_and_blocks_the_rest() {
     if Path::new("/etc/open-autoglm/config.yaml").exists() {
         return; // a real node: discovery legitimately finds the system config
     }
-    let out = doctor(dir.path()).args(["--format", "json"]).output().unwrap();
+    let out = doctor(dir.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let report = json_report(&out);
     assert_eq!(report["root_causes"], serde_json::json!(["config.file"]));
@@ -30,23 +33,47 @@ fn no_config_anywhere_fails_config_file_as_root_cause_and_blocks_the_rest() {
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     let first_lines: Vec<&str> = text.lines().take(5).collect();
-    assert!(first_lines[2].starts_with("ROOT CAUSE config.file — no node config found"), "{text}");
-    assert!(text.ends_with("FAIL: 1 failed, 0 warned, 4 skipped, 0 passed (5 checks) in 0ms\n") || text.contains("FAIL: 1 failed, 0 warned, 4 skipped, 0 passed (5 checks) in"), "{text}");
+    assert!(
+        first_lines[2].starts_with("ROOT CAUSE config.file — no node config found"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("FAIL: 1 failed, 0 warned, 4 skipped, 0 passed (5 checks) in 0ms\n")
+            || text.contains("FAIL: 1 failed, 0 warned, 4 skipped, 0 passed (5 checks) in"),
+        "{text}"
+    );
 }
 
 #[test]
 fn config_discovery_uses_env_then_working_directory() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(root().join("fixtures/config/invalid/negative-ttl.yaml"), dir.path().join("open-autoglm.yaml")).unwrap();
-    let out = doctor(dir.path()).args(["--format", "json"]).output().unwrap();
+    std::fs::copy(
+        root().join("fixtures/config/invalid/negative-ttl.yaml"),
+        dir.path().join("open-autoglm.yaml"),
+    )
+    .unwrap();
+    let out = doctor(dir.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
     let report = json_report(&out);
-    assert_eq!(report["config"]["path"], dir.path().join("open-autoglm.yaml").display().to_string());
+    assert_eq!(
+        report["config"]["path"],
+        dir.path().join("open-autoglm.yaml").display().to_string()
+    );
     assert_eq!(report["root_causes"], serde_json::json!(["config.schema"]));
 
     let healthy = root().join("fixtures/config/valid/healthy.yaml");
-    let out = doctor(dir.path()).env("AUTOGLM_CONFIG", &healthy).args(["--format", "json"]).output().unwrap();
+    let out = doctor(dir.path())
+        .env("AUTOGLM_CONFIG", &healthy)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(json_report(&out)["config"]["path"], healthy.display().to_string());
+    assert_eq!(
+        json_report(&out)["config"]["path"],
+        healthy.display().to_string()
+    );
 }
 
 #[test]
@@ -54,72 +81,142 @@ fn list_shows_checks_kinds_and_needs() {
     let out = doctor(&root()).arg("list").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
-    assert!(text.starts_with("suite compute-node (checks/compute-node.yaml)\n"), "{text}");
-    for id in ["config.file", "config.syntax", "config.lint", "config.schema", "config.credentials"] {
+    assert!(
+        text.starts_with("suite compute-node (checks/compute-node.yaml)\n"),
+        "{text}"
+    );
+    for id in [
+        "config.file",
+        "config.syntax",
+        "config.lint",
+        "config.schema",
+        "config.credentials",
+    ] {
         assert!(text.contains(id), "{id} missing:\n{text}");
     }
-    let out = doctor(&root()).args(["list", "--format", "json"]).output().unwrap();
+    let out = doctor(&root())
+        .args(["list", "--format", "json"])
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let schema = v["checks"].as_array().unwrap().iter().find(|c| c["id"] == "config.schema").unwrap();
+    let schema = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "config.schema")
+        .unwrap();
     assert_eq!(schema["kind"], "config.schema");
     assert_eq!(schema["needs"], serde_json::json!(["config.syntax"]));
 }
 
 #[test]
 fn explain_kind_and_code() {
-    let out = doctor(&root()).args(["explain", "config.schema"]).output().unwrap();
+    let out = doctor(&root())
+        .args(["explain", "config.schema"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     assert!(text.starts_with("config.schema — "), "{text}");
     assert!(text.contains("What it checks:") && text.contains("How to fix:"));
     assert!(text.contains("config.schema.out-of-range"));
 
-    let out = doctor(&root()).args(["explain", "config.credentials.unset-env"]).output().unwrap();
+    let out = doctor(&root())
+        .args(["explain", "config.credentials.unset-env"])
+        .output()
+        .unwrap();
     let text = stdout(&out);
-    assert!(text.starts_with("config.credentials.unset-env (fail when reported)\n"), "{text}");
+    assert!(
+        text.starts_with("config.credentials.unset-env (fail when reported)\n"),
+        "{text}"
+    );
     assert!(text.contains("How to fix: Export the variable"));
 
-    let out = doctor(&root()).args(["explain", "exec.timeout"]).output().unwrap();
+    let out = doctor(&root())
+        .args(["explain", "exec.timeout"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
 
-    let out = doctor(&root()).args(["explain", "config.shema"]).output().unwrap();
+    let out = doctor(&root())
+        .args(["explain", "config.shema"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("error: unknown code or check `config.shema` (closest: "), "{err}");
+    assert!(
+        err.starts_with("error: unknown code or check `config.shema` (closest: "),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_suite_with_a_cycle_exits_2_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    let s = write_suite(dir.path(), "cycle.yaml", "checks:\n  - id: a\n    kind: exec\n    needs: [b]\n    with: {command: [\"true\"]}\n  - id: b\n    kind: exec\n    needs: [a]\n    with: {command: [\"true\"]}\n");
+    let s = write_suite(
+        dir.path(),
+        "cycle.yaml",
+        "checks:\n  - id: a\n    kind: exec\n    needs: [b]\n    with: {command: [\"true\"]}\n  - id: b\n    kind: exec\n    needs: [a]\n    with: {command: [\"true\"]}\n",
+    );
     let out = doctor(dir.path()).arg("--suite").arg(&s).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(stderr(&out), format!("error: suite {}:2:9: dependency cycle: a -> b -> a\n", s.display()));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: suite {}:2:9: dependency cycle: a -> b -> a\n",
+            s.display()
+        )
+    );
     assert!(out.stdout.is_empty());
 }
 
 #[test]
 fn unknown_need_and_unknown_suite_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let s = write_suite(dir.path(), "s.yaml", "checks:\n  - id: a\n    kind: config.file\n    needs: [ghost]\n");
+    let s = write_suite(
+        dir.path(),
+        "s.yaml",
+        "checks:\n  - id: a\n    kind: config.file\n    needs: [ghost]\n",
+    );
     let out = doctor(dir.path()).arg("--suite").arg(&s).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(stderr(&out), format!("error: suite {}:4:13: check `a` needs `ghost`, which is not in the suite\n", s.display()));
-    let out = doctor(dir.path()).args(["--suite", "no-such-suite"]).output().unwrap();
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: suite {}:4:13: check `a` needs `ghost`, which is not in the suite\n",
+            s.display()
+        )
+    );
+    let out = doctor(dir.path())
+        .args(["--suite", "no-such-suite"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(stderr(&out), "error: suite no-such-suite: no such suite: not an embedded suite (compute-node, master-node, ci-preflight) and no file at that path\n");
+    assert_eq!(
+        stderr(&out),
+        "error: suite no-such-suite: no such suite: not an embedded suite (compute-node, master-node, ci-preflight) and no file at that path\n"
+    );
 }
 
 #[test]
 fn bad_flags_exit_2() {
-    let out = doctor(&root()).args(["--timeout", "banana"]).output().unwrap();
+    let out = doctor(&root())
+        .args(["--timeout", "banana"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.starts_with("error: invalid value 'banana' for '--timeout <DUR>': invalid duration `banana`: expected a number with a unit, like 500ms, 3s, 1m or 1h"), "{err}");
-    let out = doctor(&root()).args(["check", "--format", "yaml"]).output().unwrap();
+    let out = doctor(&root())
+        .args(["check", "--format", "yaml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = doctor(&root()).args(["--concurrency", "0"]).output().unwrap();
+    let out = doctor(&root())
+        .args(["--concurrency", "0"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -129,19 +226,38 @@ fn help_and_version_exit_0() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("Usage: autoglm-doctor"));
     let out = doctor(&root()).arg("--version").output().unwrap();
-    assert_eq!(stdout(&out), format!("autoglm-doctor {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        stdout(&out),
+        format!("autoglm-doctor {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
 fn colour_follows_flag_and_no_color() {
     let cfg = "fixtures/config/invalid/negative-ttl.yaml";
-    let out = doctor(&root()).args(["--config", cfg, "--color", "always"]).output().unwrap();
-    assert!(stdout(&out).contains("\x1b["), "no colour with --color always");
+    let out = doctor(&root())
+        .args(["--config", cfg, "--color", "always"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out).contains("\x1b["),
+        "no colour with --color always"
+    );
     let out = doctor(&root()).args(["--config", cfg]).output().unwrap();
-    assert!(!stdout(&out).contains('\x1b'), "colour on a pipe under auto");
-    let out = doctor(&root()).env("NO_COLOR", "1").args(["--config", cfg, "--color", "auto"]).output().unwrap();
+    assert!(
+        !stdout(&out).contains('\x1b'),
+        "colour on a pipe under auto"
+    );
+    let out = doctor(&root())
+        .env("NO_COLOR", "1")
+        .args(["--config", cfg, "--color", "auto"])
+        .output()
+        .unwrap();
     assert!(!stdout(&out).contains('\x1b'));
-    let out = doctor(&root()).args(["--config", cfg, "--format", "json", "--color", "always"]).output().unwrap();
+    let out = doctor(&root())
+        .args(["--config", cfg, "--format", "json", "--color", "always"])
+        .output()
+        .unwrap();
     assert!(!stdout(&out).contains('\x1b'), "JSON is never coloured");
 }
 
@@ -149,17 +265,42 @@ fn colour_follows_flag_and_no_color() {
 fn output_file_is_written_whole_and_stdout_stays_empty() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("report.json");
-    let out = doctor(&root()).args(["--config", "fixtures/config/valid/healthy.yaml", "--format", "json", "--output"]).arg(&target).output().unwrap();
+    let out = doctor(&root())
+        .args([
+            "--config",
+            "fixtures/config/valid/healthy.yaml",
+            "--format",
+            "json",
+            "--output",
+        ])
+        .arg(&target)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
     assert_eq!(v["status"], "pass");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers.len(), 1, "temporary files left: {leftovers:?}");
 
-    let out = doctor(&root()).args(["--config", "fixtures/config/valid/healthy.yaml", "--output", "/nonexistent-dir/r.json"]).output().unwrap();
+    let out = doctor(&root())
+        .args([
+            "--config",
+            "fixtures/config/valid/healthy.yaml",
+            "--output",
+            "/nonexistent-dir/r.json",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).starts_with("error: cannot write report to /nonexistent-dir/r.json: "), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("error: cannot write report to /nonexistent-dir/r.json: "),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -186,4 +327,79 @@ fn a_closed_stdout_is_not_an_error() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(out.stderr.is_empty());
+}
+
+/// Regression: `--output /dev/null` renamed a regular file over the device. Output to a
+/// FIFO shows the same without endangering the machine: it must be written, not replaced.
+#[test]
+fn output_to_a_device_or_fifo_writes_in_place_and_never_replaces_it() {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("report.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Open the read end without blocking (O_NONBLOCK) so the doctor's open for writing succeeds.
+    let mut reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(0o4000)
+        .open(&fifo)
+        .unwrap();
+    let out = doctor(&root())
+        .args([
+            "--config",
+            "fixtures/config/valid/healthy.yaml",
+            "--format",
+            "json",
+            "--output",
+        ])
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo(),
+        "the FIFO was replaced by a file"
+    );
+    let mut text = String::new();
+    reader.read_to_string(&mut text).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["status"], "pass");
+}
+
+#[test]
+fn output_through_a_symlink_replaces_the_target_not_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.json");
+    std::fs::write(&real, "old").unwrap();
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = doctor(&root())
+        .args([
+            "--config",
+            "fixtures/config/valid/healthy.yaml",
+            "--format",
+            "json",
+            "--output",
+        ])
+        .arg(&link)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&real).unwrap()).unwrap();
+    assert_eq!(v["status"], "pass");
 }

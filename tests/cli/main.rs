@@ -2,6 +2,16 @@
 //!
 //! One test binary (fast to link) with modules per area and a small harness.
 
+// Tests assert by panicking; helpers outside `#[test]` functions do the same.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::missing_panics_doc,
+    clippy::cast_possible_truncation,
+    clippy::type_complexity
+)]
+
 mod conformance;
 mod engine;
 mod fixtures;

@@ -4,7 +4,11 @@
 use super::*;
 
 /// Secrets planted in configs written by this test, one per place a secret can sit.
-const PLANTED: &[&str] = &["sk-planted-literal-key-0042", "987654321123456789", "planted-env-secret-4242"];
+const PLANTED: &[&str] = &[
+    "sk-planted-literal-key-0042",
+    "987654321123456789",
+    "planted-env-secret-4242",
+];
 
 fn formats() -> Vec<&'static str> {
     vec!["table", "json"]
@@ -21,10 +25,21 @@ fn no_fixture_secret_appears_in_any_format() {
     std::fs::write(&wrong_type, format!("endpoint: https://master.autoglm.test:8443\nmodel_repo: /m\nnode:\n  id: c1\n  role: compute\nauth:\n  api_key: {}\n", PLANTED[1])).unwrap();
     // A duplicate secret key: the duplicate-key message names keys, not values.
     let dup = dir.path().join("dup.yaml");
-    std::fs::write(&dup, format!("auth:\n  api_key: {}\n  api_key: {}\n", PLANTED[0], PLANTED[2])).unwrap();
+    std::fs::write(
+        &dup,
+        format!(
+            "auth:\n  api_key: {}\n  api_key: {}\n",
+            PLANTED[0], PLANTED[2]
+        ),
+    )
+    .unwrap();
     // A syntax error on the secret's line.
     let syntax = dir.path().join("syntax.yaml");
-    std::fs::write(&syntax, format!("auth:\n  api_key: \"{}\n  token_ttl: 5\n", PLANTED[0])).unwrap();
+    std::fs::write(
+        &syntax,
+        format!("auth:\n  api_key: \"{}\n  token_ttl: 5\n", PLANTED[0]),
+    )
+    .unwrap();
 
     let mut configs: Vec<PathBuf> = vec![literal, wrong_type, dup, syntax];
     for sub in ["valid", "invalid"] {
@@ -36,14 +51,20 @@ fn no_fixture_secret_appears_in_any_format() {
         for format in formats() {
             for verbosity in [None, Some("-v")] {
                 let mut cmd = doctor(&root());
-                cmd.env("AUTOGLM_FIXTURE_UNSET_API_KEY", PLANTED[2]).args(["check", "--format", format, "--config"]).arg(cfg);
+                cmd.env("AUTOGLM_FIXTURE_UNSET_API_KEY", PLANTED[2])
+                    .args(["check", "--format", format, "--config"])
+                    .arg(cfg);
                 if let Some(v) = verbosity {
                     cmd.arg(v);
                 }
                 let out = cmd.output().unwrap();
                 let all = format!("{}{}", stdout(&out), stderr(&out));
                 for secret in PLANTED.iter().chain([&FIXTURE_API_KEY]) {
-                    assert!(!all.contains(secret), "secret {secret} leaked with {format} {verbosity:?} for {}:\n{all}", cfg.display());
+                    assert!(
+                        !all.contains(secret),
+                        "secret {secret} leaked with {format} {verbosity:?} for {}:\n{all}",
+                        cfg.display()
+                    );
                 }
             }
         }
@@ -52,10 +73,20 @@ fn no_fixture_secret_appears_in_any_format() {
 
 #[test]
 fn a_set_key_is_shown_as_a_fingerprint_so_nodes_can_be_compared() {
-    let out = doctor(&root()).args(["--format", "json", "--config", "fixtures/config/valid/healthy.yaml"]).output().unwrap();
+    let out = doctor(&root())
+        .args([
+            "--format",
+            "json",
+            "--config",
+            "fixtures/config/valid/healthy.yaml",
+        ])
+        .output()
+        .unwrap();
     let report = json_report(&out);
     let creds = result(&report, "config.credentials");
-    let fp = creds["evidence"]["auth.api_key.fingerprint"].as_str().unwrap();
+    let fp = creds["evidence"]["auth.api_key.fingerprint"]
+        .as_str()
+        .unwrap();
     assert!(fp.starts_with("sha256:") && fp.len() == 19, "{fp}");
     assert_eq!(fp, autoglm_doctor::secret::fingerprint(FIXTURE_API_KEY));
 }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, unit and integration tests, including the
+# conformance test against Python yamllint (the pinned version is installed from PyPI when
+# missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+YAMLLINT_VERSION=1.37.1
+if ! python3 -m yamllint --version 2>/dev/null | grep -qx "yamllint $YAMLLINT_VERSION"; then
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "yamllint==$YAMLLINT_VERSION"
+fi
+# The console script sits next to the interpreter pip installed it for.
+YAMLLINT="$(python3 -c 'import os, sys; print(os.path.join(os.path.dirname(sys.executable), "yamllint"))')"
+[ -x "$YAMLLINT" ] || YAMLLINT="$(command -v yamllint)"
+export YAMLLINT
+
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo test --locked
