@@ -11,10 +11,31 @@ use autoglm_doctor::exit::Exit;
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let usage = e.use_stderr();
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
             let _ = e.print();
-            return ExitCode::from(if usage { Exit::Usage.code() } else { 0 });
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // One line: what is wrong, clap's tip if it has one, where to look.
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or("error: invalid arguments");
+            let tips = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("tip:") || l.starts_with("[possible values"))
+                .fold(String::new(), |mut acc, t| {
+                    acc.push_str(" (");
+                    acc.push_str(t);
+                    acc.push(')');
+                    acc
+                });
+            eprintln!("{first}{tips}; see --help");
+            return ExitCode::from(Exit::Usage.code());
         }
     };
     match app::run(cli) {

@@ -113,8 +113,8 @@ pub fn render(report: &Report, style: Style) -> String {
             })
             .collect();
         if !details.is_empty() {
-            out.push('\n');
             for r in details {
+                out.push('\n');
                 let shown: Vec<&Finding> = r
                     .findings
                     .iter()

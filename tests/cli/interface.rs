@@ -207,7 +207,14 @@ fn bad_flags_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.starts_with("error: invalid value 'banana' for '--timeout <DUR>': invalid duration `banana`: expected a number with a unit, like 500ms, 3s, 1m or 1h"), "{err}");
+    assert_eq!(
+        err,
+        "error: invalid value 'banana' for '--timeout <DUR>': invalid duration `banana`: expected a number with a unit, like 500ms, 3s, 1m or 1h; see --help\n"
+    );
+    let out = doctor(&root()).arg("chek").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("'check'"), "{}", stderr(&out));
     let out = doctor(&root())
         .args(["check", "--format", "yaml"])
         .output()

@@ -18,6 +18,7 @@ mod fixtures;
 mod freshness;
 mod interface;
 mod secrets;
+mod snapshots;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
