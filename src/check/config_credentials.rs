@@ -311,7 +311,7 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
     if problems > 1 {
         let first = eval.worst().map(|f| f.message.clone()).unwrap_or_default();
         eval.message = Some(format!("{problems} credential problems; first: {first}"));
-    } else if problems == 0 {
+    } else if problems == 0 && eval.findings.len() > 1 {
         eval.message = Some("credentials set; referenced files readable".into());
     }
     eval

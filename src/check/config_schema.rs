@@ -281,8 +281,18 @@ fn describe(
         .pointer_key(&pointer)
         .or_else(|| tree.pointer(&pointer))
         .unwrap_or(tree);
-    let value = tree.pointer(&pointer).map_or(J::Null, Node::to_json);
-    let here = src.location(node.pos);
+    let value_node = tree.pointer(&pointer);
+    let value = value_node.map_or(J::Null, Node::to_json);
+    // A wrong scalar is pointed at itself; a mapping missing a key at the mapping's key.
+    let here = match value_node {
+        Some(
+            v @ Node {
+                value: crate::yaml::Value::Scalar(_),
+                ..
+            },
+        ) => src.location(v.pos),
+        _ => src.location(node.pos),
+    };
     let hint = description(&pointer)
         .map(|d| format!(" ({d})"))
         .unwrap_or_default();

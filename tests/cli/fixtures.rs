@@ -166,7 +166,7 @@ fn table_shows_the_offending_line_with_a_caret() {
         "{text}"
     );
     assert!(
-        text.contains("       8 |   token_ttl: -3600\n         |   ^\n"),
+        text.contains("       8 |   token_ttl: -3600\n         |              ^\n"),
         "{text}"
     );
     assert!(
