@@ -173,7 +173,13 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
         profile: args.profile.as_str().to_string(),
         insecure: false,
         interrupted: ending == crate::run::Ending::Interrupted,
-        facts: facts(&config),
+        facts: {
+            let mut f = facts(&config);
+            for r in &results {
+                f.extend(r.facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            f
+        },
         results,
     };
 

@@ -66,6 +66,10 @@ pub struct Location {
 /// Key/value facts a finding or result is based on. Never holds a secret value.
 pub type Evidence = BTreeMap<String, serde_json::Value>;
 
+/// Non-secret values a check publishes for later checks (through `Context::facts`) and for
+/// the fleet view (`Report::facts`), e.g. `time.offset_ms`, `auth.master.token_ttl`.
+pub type Facts = BTreeMap<String, serde_json::Value>;
+
 /// One observation of a check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
@@ -183,6 +187,8 @@ pub struct CheckResult {
     pub blocked_by: Vec<String>,
     pub cause: Option<Cause>,
     pub duration: Duration,
+    /// Facts the check published (merged into the report's facts).
+    pub facts: Facts,
 }
 
 impl CheckResult {
@@ -226,6 +232,7 @@ impl CheckResult {
             blocked_by: Vec::new(),
             cause: eval.cause,
             duration,
+            facts: eval.facts,
         }
     }
 }
@@ -314,6 +321,7 @@ mod tests {
             blocked_by: vec![],
             cause: None,
             duration: Duration::ZERO,
+            facts: Facts::new(),
         }
     }
 

@@ -53,6 +53,7 @@ pub async fn execute(
     let deadline = Instant::now() + limits.deadline;
     tokio::pin!(cancel);
 
+    let mut published = crate::report::Facts::new();
     let mut ending = Ending::Completed;
     loop {
         // Start (or settle) everything whose needs are done, until nothing changes.
@@ -116,6 +117,7 @@ pub async fn execute(
                             config: Arc::clone(&config),
                             profile,
                             timeout: check.timeout,
+                            facts: Arc::new(published.clone()),
                         };
                         let handle = running.spawn(async move {
                             let _permit = sem.acquire_owned().await;
@@ -145,7 +147,10 @@ pub async fn execute(
         }
         tokio::select! {
             joined = running.join_next_with_id() => match joined {
-                Some(Ok((_, (i, r)))) => results[i] = Some(r),
+                Some(Ok((_, (i, r)))) => {
+                    published.extend(r.facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    results[i] = Some(r);
+                }
                 Some(Err(e)) => {
                     if let Some(&(_, i)) = running_ids.iter().find(|(id, _)| *id == e.id()) {
                         let what = if e.is_panic() { "the check crashed (panic)" } else { "the check was cancelled" };

@@ -55,6 +55,9 @@ pub struct Context {
     pub profile: Profile,
     /// The time budget of this check (the scheduler enforces it; kinds derive inner timeouts).
     pub timeout: Duration,
+    /// Facts published by the checks that finished before this one started (all its needs
+    /// among them), e.g. the clock offset measured by a time check.
+    pub facts: Arc<crate::report::Facts>,
 }
 
 /// A check kind.
@@ -287,10 +290,12 @@ mod tests {
             assert!(!k.explain.is_empty() && !k.summary.is_empty());
             for c in k.codes {
                 assert!(
-                    c.code.starts_with(&format!("{}.", k.name)),
-                    "code {} not under kind {}",
+                    c.code.starts_with(&format!("{}.", k.name))
+                        || c.code.starts_with(&format!("{}.", k.category)),
+                    "code {} is under neither kind {} nor category {}",
                     c.code,
-                    k.name
+                    k.name,
+                    k.category
                 );
                 assert!(!c.remediation.is_empty(), "{} lacks remediation", c.code);
             }
