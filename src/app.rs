@@ -10,6 +10,8 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, anyhow};
 
 use crate::check::{self, KINDS};
+use clap::ValueEnum as _;
+
 use crate::cli::{CheckArgs, Command, ExplainArgs, ListArgs, ListFormat, SchemaKind};
 use crate::config::{ConfigSource, ENV_VAR};
 use crate::exit::Exit;
@@ -30,6 +32,7 @@ pub fn run(cli: crate::cli::Cli) -> Result<Exit> {
         Some(Command::Check(args)) => check(&args),
         Some(Command::List(args)) => list(&args),
         Some(Command::Explain(args)) => explain(&args),
+        Some(Command::Demo(args)) => demo(&args),
         Some(Command::Schema(args)) => {
             let schema = match args.which {
                 SchemaKind::Report => render::json::schema(),
@@ -286,6 +289,34 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         return Err(fail(e));
     }
     Ok(())
+}
+
+/// `demo`: the simulated master, a matching node config, the default suite.
+pub fn demo(args: &crate::cli::DemoArgs) -> Result<Exit> {
+    if args.check.config.is_some() {
+        return Err(UsageError(
+            "demo writes its own node config; drop --config (or use `check --config`)".into(),
+        )
+        .into());
+    }
+    let demo =
+        crate::sim::scenario::start(args.scenario).context("cannot start the simulated master")?;
+    eprintln!(
+        "demo: scenario {} — simulated master on 127.0.0.1 (HTTPS {}), node config {}",
+        args.scenario
+            .to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_string()),
+        demo.sim.addrs.https.port(),
+        demo.config.display()
+    );
+    let mut check_args = args.check.clone();
+    check_args.config = Some(demo.config.clone());
+    let exit = check(&check_args);
+    if args.keep {
+        let kept = demo.dir.keep();
+        eprintln!("demo: kept {}", kept.display());
+    }
+    exit
 }
 
 /// `list`: the checks of a suite.

@@ -36,6 +36,20 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print a JSON Schema: the report format or the node config.
     Schema(SchemaArgs),
+    /// Start a simulated master and a matching node config, run the checks, clean up.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// What goes wrong (healthy: nothing).
+    #[arg(long, value_enum, default_value_t = crate::sim::scenario::Scenario::Healthy)]
+    pub scenario: crate::sim::scenario::Scenario,
+    /// Keep the generated node config and print where it is.
+    #[arg(long)]
+    pub keep: bool,
+    #[command(flatten)]
+    pub check: CheckArgs,
 }
 
 #[derive(Debug, Clone, Args)]

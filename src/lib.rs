@@ -18,5 +18,6 @@ pub mod report;
 pub mod run;
 pub mod secret;
 pub mod settings;
+pub mod sim;
 pub mod suite;
 pub mod yaml;

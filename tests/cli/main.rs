@@ -17,8 +17,10 @@ mod engine;
 mod fixtures;
 mod freshness;
 mod interface;
+mod peers;
 mod robustness;
 mod secrets;
+mod sim;
 mod snapshots;
 
 use std::path::{Path, PathBuf};
