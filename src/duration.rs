@@ -1,4 +1,4 @@
-//! Human durations on the command line and in suites: `500ms`, `3s`, `1m`, `1h`, `1m30s`.
+//! Human durations on the command line and in suites: `500ms`, `3s`, `1m`, `1h`, `14d`, `1m30s`.
 
 use std::time::Duration;
 
@@ -38,6 +38,7 @@ pub fn parse(input: &str) -> Result<Duration, DurationError> {
             "s" => Duration::from_secs(value),
             "m" => Duration::from_secs(value.checked_mul(60).ok_or_else(err)?),
             "h" => Duration::from_secs(value.checked_mul(3600).ok_or_else(err)?),
+            "d" => Duration::from_secs(value.checked_mul(86_400).ok_or_else(err)?),
             _ => return Err(err()),
         };
         total = total.checked_add(part).ok_or_else(err)?;
@@ -75,6 +76,7 @@ mod tests {
         assert_eq!(parse("3s"), Ok(Duration::from_secs(3)));
         assert_eq!(parse("1m"), Ok(Duration::from_secs(60)));
         assert_eq!(parse("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse("14d"), Ok(Duration::from_secs(14 * 86_400)));
         assert_eq!(parse("1m30s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse("0"), Ok(Duration::ZERO));
     }

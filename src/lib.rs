@@ -13,6 +13,7 @@ pub mod config;
 pub mod duration;
 pub mod exit;
 pub mod lint;
+pub mod probe;
 pub mod render;
 pub mod report;
 pub mod run;

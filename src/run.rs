@@ -118,6 +118,7 @@ pub async fn execute(
                             profile,
                             timeout: check.timeout,
                             facts: Arc::new(published.clone()),
+                            concurrency: limits.concurrency,
                         };
                         let handle = running.spawn(async move {
                             let _permit = sem.acquire_owned().await;

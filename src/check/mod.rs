@@ -20,7 +20,9 @@ pub mod config_file;
 pub mod config_lint;
 pub mod config_schema;
 pub mod config_syntax;
+pub mod dns;
 pub mod exec;
+pub mod tcp;
 
 /// One stable code a kind may report.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +60,8 @@ pub struct Context {
     /// Facts published by the checks that finished before this one started (all its needs
     /// among them), e.g. the clock offset measured by a time check.
     pub facts: Arc<crate::report::Facts>,
+    /// The run's `--concurrency`, for checks that fan out (many ports × addresses).
+    pub concurrency: usize,
 }
 
 /// A check kind.
@@ -160,6 +164,8 @@ kinds! {
     ConfigSchema => config_schema,
     ConfigCredentials => config_credentials,
     Exec => exec,
+    Dns => dns,
+    Tcp => tcp,
 }
 
 /// A suite parameter that is text but may be written (or substituted from the config) as a

@@ -110,6 +110,14 @@ pub enum Unresolved {
     NotScalar { raw: String },
 }
 
+/// A fallback is written as YAML: `${config.x:-[]}` is an empty list, `:-53` a number.
+fn fallback_value(f: &str) -> J {
+    crate::yaml::load_one(f)
+        .ok()
+        .filter(|n| !matches!(&n.value, crate::yaml::Value::Mapping(m) if m.is_empty()))
+        .map_or_else(|| J::String(f.to_string()), |n| n.to_json())
+}
+
 /// Resolve one reference.
 pub fn resolve(
     r: &Ref,
@@ -121,7 +129,7 @@ pub fn resolve(
         Namespace::Config => {
             let Some(cfg) = config else {
                 return match &r.fallback {
-                    Some(f) => Ok(J::String(f.clone())),
+                    Some(f) => Ok(fallback_value(f)),
                     None => Err(Unresolved::NoConfig { raw: r.raw.clone() }),
                 };
             };
@@ -130,7 +138,7 @@ pub fn resolve(
     };
     let value = match (found, &r.fallback) {
         (Some(v), _) if !v.is_null() => v,
-        (_, Some(f)) => return Ok(J::String(f.clone())),
+        (_, Some(f)) => return Ok(fallback_value(f)),
         (_, None) => {
             return Err(match r.namespace {
                 Namespace::Env => Unresolved::EnvUnset { raw: r.raw.clone() },
@@ -295,6 +303,14 @@ mod tests {
     #[test]
     fn unresolved_cases_are_distinguished() {
         let cfg = json!({"auth": {"api_key": "${NOPE_KEY}"}});
+        assert_eq!(
+            substitute("${config.a:-[]}", Some(&cfg), &env).unwrap(),
+            Ok(json!([]))
+        );
+        assert_eq!(
+            substitute("${config.a:-53}", Some(&cfg), &env).unwrap(),
+            Ok(json!(53))
+        );
         assert_eq!(
             substitute("${env.NOPE}", None, &env).unwrap(),
             Err(Unresolved::EnvUnset {

@@ -17,6 +17,7 @@ mod engine;
 mod fixtures;
 mod freshness;
 mod interface;
+mod network;
 mod peers;
 mod robustness;
 mod secrets;
@@ -40,6 +41,8 @@ pub fn doctor(cwd: &Path) -> assert_cmd::Command {
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
         .env("AUTOGLM_API_KEY", FIXTURE_API_KEY)
+        // Tests send traffic to loopback only; the doctor enforces it.
+        .env("AUTOGLM_DOCTOR_LOOPBACK_ONLY", "1")
         .timeout(std::time::Duration::from_secs(60));
     cmd
 }

@@ -1,0 +1,305 @@
+//! `tcp`: connect to each configured port of each address of the master, concurrently, and
+//! classify what stops a connection: refused, silently dropped, unreachable.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use crate::probe::tcp::{self, Outcome};
+use crate::probe::{addresses_for, inner_timeout};
+use crate::report::{Cause, Evaluation, Finding, Status};
+
+/// Ports as a list (`[8080, 9090]`) or named (`{http: 8080, grpc: 9090}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ports(pub Vec<(Option<String>, u16)>);
+
+impl<'de> Deserialize<'de> for Ports {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        fn port<E: Error>(v: &serde_json::Value) -> Result<u16, E> {
+            let n = match v {
+                serde_json::Value::Number(n) => n.as_u64(),
+                serde_json::Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            };
+            n.and_then(|n| u16::try_from(n).ok())
+                .filter(|n| *n > 0)
+                .ok_or_else(|| E::custom(format!("invalid port {v}: expected 1-65535")))
+        }
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|v| port(v).map(|p| (None, p)))
+                .collect::<Result<_, _>>()
+                .map(Ports),
+            serde_json::Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| port(v).map(|p| (Some(k.clone()), p)))
+                .collect::<Result<_, _>>()
+                .map(Ports),
+            v @ (serde_json::Value::Number(_) | serde_json::Value::String(_)) => {
+                Ok(Ports(vec![(None, port(&v)?)]))
+            }
+            other => Err(D::Error::custom(format!(
+                "expected a port, a list of ports or a mapping of names to ports, found {other}"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    #[default]
+    Any,
+    Ipv4,
+    Ipv6,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Host name or address (e.g. `${config.endpoint.host}`).
+    pub host: Text,
+    pub ports: Ports,
+    /// Probe IPv4 addresses, IPv6 addresses, or both (default).
+    #[serde(default)]
+    pub family: Family,
+}
+
+pub struct Kind;
+
+impl CheckKind for Kind {
+    type Spec = Spec;
+    const INFO: KindInfo = KindInfo {
+        name: "tcp",
+        category: "ports",
+        summary: "Each configured port of each master address accepts a TCP connection",
+        explain: "What it checks: a TCP connection to every configured port (HTTP 8080, gRPC 9090, ...) of every address of the master (IPv4 and IPv6, as the dns check resolved them), all at once. Each is classified: open; refused (an RST: nothing listening, or a REJECT rule); filtered (no answer at all within the timeout: a firewall DROP rule, a Kubernetes NetworkPolicy or a security group silently discarding packets); unreachable (no route, host or network unreachable).\n\nWhy it matters: seed §2.1 — a NetworkPolicy that drops instead of rejecting makes sync fail silently; `telnet host 8080` by hand waits out one timeout per port. Here five black-holed ports cost one timeout, and the distinction points at the right team: service down (refused) vs firewall (filtered) vs routing (unreachable).\n\nHow to fix: refused — start the master service on that port or check for REJECT rules; filtered — allow the port from this node in the firewall or NetworkPolicy between node and master (`iptables -L -n`, `nft list ruleset`, `kubectl get networkpolicy`); unreachable — fix routing (`ip route get ADDRESS`) or bring the host up.",
+        default_timeout: Duration::from_secs(5),
+        network: true,
+        reads_config: false,
+        codes: &[
+            CodeInfo {
+                code: "tcp.refused",
+                status: Status::Fail,
+                summary: "The connection was refused (RST): nothing listens on the port, or a REJECT rule.",
+                remediation: "Start the master service on that port, or remove the REJECT rule.",
+            },
+            CodeInfo {
+                code: "tcp.filtered",
+                status: Status::Fail,
+                summary: "No answer within the timeout: packets are silently dropped (firewall DROP, NetworkPolicy, security group).",
+                remediation: "Allow the port from this node in the firewall or NetworkPolicy between node and master.",
+            },
+            CodeInfo {
+                code: "tcp.unreachable",
+                status: Status::Fail,
+                summary: "Host or network unreachable: no route to the address.",
+                remediation: "Fix routing to the master (`ip route get ADDRESS`) or bring the host up.",
+            },
+            CodeInfo {
+                code: "tcp.unresolved",
+                status: Status::Fail,
+                summary: "The host name did not resolve, so there was nothing to connect to.",
+                remediation: "Fix name resolution first (add a dns check to see why).",
+            },
+            CodeInfo {
+                code: "tcp.error",
+                status: Status::Fail,
+                summary: "The connection failed for a local reason (address in use or not available) or another error.",
+                remediation: "Follow the error in the message.",
+            },
+            CodeInfo {
+                code: "tcp.not-probed",
+                status: Status::Skip,
+                summary: "Not sent: AUTOGLM_DOCTOR_LOOPBACK_ONLY confines probes to loopback.",
+                remediation: "Unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe this target.",
+            },
+        ],
+    };
+
+    async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
+        let host = spec.host.0.trim().to_string();
+        let budget = inner_timeout(ctx.timeout);
+        let (addrs, via) = match addresses_for(&host, &ctx.facts, budget).await {
+            Ok(a) => a,
+            Err(why) => {
+                let mut e = Evaluation::single(Finding::fail(
+                    "tcp.unresolved",
+                    format!("{host} does not resolve: {why}"),
+                    format!(
+                        "fix name resolution of {host} first; add a dns check before this one to see why it fails"
+                    ),
+                ));
+                e.cause = Some(Cause::ProbeError);
+                return e;
+            }
+        };
+        let addrs: Vec<IpAddr> = addrs
+            .into_iter()
+            .filter(|a| match spec.family {
+                Family::Any => true,
+                Family::Ipv4 => a.is_ipv4(),
+                Family::Ipv6 => a.is_ipv6(),
+            })
+            .collect();
+        let limit = Arc::new(tokio::sync::Semaphore::new(ctx.concurrency.max(1)));
+        let probes = addrs.iter().flat_map(|ip| {
+            spec.ports
+                .0
+                .iter()
+                .map(move |(name, port)| (SocketAddr::new(*ip, *port), name.clone()))
+        });
+        let results = futures_util::future::join_all(probes.map(|(target, name)| {
+            let limit = Arc::clone(&limit);
+            async move {
+                let _permit = limit.acquire().await;
+                let (outcome, took) = tcp::connect(target, budget).await;
+                (target, name, outcome, took)
+            }
+        }))
+        .await;
+        let mut eval = judge(&host, &results, budget);
+        eval.evidence.insert("addresses_from".into(), via.into());
+        eval
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Judge the connection attempts.
+pub fn judge(
+    host: &str,
+    results: &[(SocketAddr, Option<String>, Outcome, Duration)],
+    timeout: Duration,
+) -> Evaluation {
+    if results.is_empty() {
+        return Evaluation::single(Finding::fail(
+            "tcp.unresolved",
+            format!("no address of {host} to connect to (none of the requested family)"),
+            format!("check the addresses {host} resolves to and the check's `family`"),
+        ));
+    }
+    let mut findings = Vec::new();
+    for (target, name, outcome, took) in results {
+        let label = name
+            .as_ref()
+            .map_or_else(|| target.to_string(), |n| format!("{target} ({n})"));
+        let port = target.port();
+        let waited = crate::duration::format(*took);
+        let f = match outcome {
+            Outcome::Open => Finding::pass(format!("{label} open ({waited})")),
+            Outcome::Refused => Finding::fail(
+                "tcp.refused",
+                format!(
+                    "{label} refused the connection: nothing listens on port {port}, or a REJECT rule"
+                ),
+                format!(
+                    "start the master's service on port {port} of {host} (`ss -ltnp` on the master), or remove the REJECT rule for it"
+                ),
+            ),
+            Outcome::Filtered => Finding::fail(
+                "tcp.filtered",
+                format!(
+                    "no answer from {label} within {}: packets are silently dropped (firewall DROP, NetworkPolicy or security group)",
+                    crate::duration::format(timeout)
+                ),
+                format!(
+                    "allow TCP port {port} from this node to {host} in the firewall or NetworkPolicy between them (`iptables -L -n`, `nft list ruleset`, `kubectl get networkpolicy`)"
+                ),
+            ),
+            Outcome::Unreachable(e) => Finding::fail(
+                "tcp.unreachable",
+                format!("{label} is unreachable: {e}"),
+                format!(
+                    "fix routing from this node to {} (`ip route get {}`) or bring the host up",
+                    target.ip(),
+                    target.ip()
+                ),
+            ),
+            Outcome::Error(e) => Finding::fail(
+                "tcp.error",
+                format!("connecting to {label} failed: {e}"),
+                format!(
+                    "follow the error for {label}; check local address and port exhaustion (`ss -s`)"
+                ),
+            ),
+            Outcome::NotProbed(e) => Finding::new(
+                Status::Skip,
+                "tcp.not-probed",
+                format!("{label}: {e}"),
+                "unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe this target",
+            ),
+        };
+        findings.push(f.with("address", target.to_string()).with("ms", ms(*took)));
+    }
+    let failed = findings.iter().filter(|f| f.status == Status::Fail).count();
+    let total = findings.len();
+    let mut eval = Evaluation::of(findings);
+    eval.message = Some(if failed == 0 {
+        format!(
+            "{total} of {total} connection{} to {host} open",
+            if total == 1 { "" } else { "s" }
+        )
+    } else {
+        let first = eval.worst().map(|f| f.message.clone()).unwrap_or_default();
+        if total == 1 {
+            first
+        } else {
+            format!("{failed} of {total} connections to {host} failed; first: {first}")
+        }
+    });
+    eval
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sa(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn classifies_each_connection() {
+        let t = Duration::from_millis(100);
+        let results = vec![
+            (sa("127.0.0.1:8080"), Some("http".into()), Outcome::Open, t),
+            (
+                sa("127.0.0.1:9090"),
+                Some("grpc".into()),
+                Outcome::Filtered,
+                t,
+            ),
+            (sa("[::1]:9090"), None, Outcome::Refused, t),
+        ];
+        let e = judge("m", &results, Duration::from_secs(3));
+        assert_eq!(e.status(), Status::Fail);
+        let codes: Vec<_> = e.findings.iter().map(|f| f.code.as_deref()).collect();
+        assert_eq!(codes, [None, Some("tcp.filtered"), Some("tcp.refused")]);
+        assert_eq!(
+            e.message.as_deref().unwrap(),
+            "2 of 3 connections to m failed; first: no answer from 127.0.0.1:9090 (grpc) within 3s: packets are silently dropped (firewall DROP, NetworkPolicy or security group)"
+        );
+    }
+
+    #[test]
+    fn ports_parse_from_lists_maps_and_strings() {
+        let p: Ports =
+            serde_json::from_value(serde_json::json!({"http": 8080, "grpc": "9090"})).unwrap();
+        assert_eq!(
+            p.0,
+            vec![(Some("http".into()), 8080), (Some("grpc".into()), 9090)]
+        );
+        let p: Ports = serde_json::from_value(serde_json::json!([443])).unwrap();
+        assert_eq!(p.0, vec![(None, 443)]);
+        assert!(serde_json::from_value::<Ports>(serde_json::json!([0])).is_err());
+        assert!(serde_json::from_value::<Ports>(serde_json::json!([70000])).is_err());
+    }
+}

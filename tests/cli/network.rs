@@ -1,0 +1,205 @@
+//! Network checks through the real binary against the simulated master and real peers.
+
+use autoglm_doctor::sim::{Options, SimMaster};
+
+use super::*;
+
+fn run_suite(dir: &Path, suite: &str, extra: &[&str]) -> (Output, serde_json::Value) {
+    let s = write_suite(dir, "suite.yaml", suite);
+    let out = doctor(dir)
+        .args(["check", "--format", "json", "--suite"])
+        .arg(&s)
+        .args(extra)
+        .output()
+        .unwrap();
+    let report = json_report(&out);
+    (out, report)
+}
+
+fn dns_entry(id: &str, host: &str, server: &str) -> String {
+    format!(
+        "  - id: {id}\n    kind: dns\n    with:\n      host: {host}\n      nameservers: [\"{server}\"]\n      paths: [direct]\n"
+    )
+}
+
+#[test]
+fn dns_distinguishes_nxdomain_servfail_refused_nodata_and_timeout() {
+    let sim = SimMaster::start(Options::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ns = sim.addrs.dns.to_string();
+    let cases = [
+        ("ok", "master.autoglm.test", "pass", None),
+        ("nx", "missing.autoglm.test", "fail", Some("dns.nxdomain")),
+        ("sf", "servfail.autoglm.test", "fail", Some("dns.servfail")),
+        ("rf", "refused.autoglm.test", "fail", Some("dns.refused")),
+        ("nd", "nodata.autoglm.test", "fail", Some("dns.no-address")),
+        ("to", "silent.autoglm.test", "fail", Some("dns.no-answer")),
+    ];
+    let suite = format!(
+        "checks:\n{}",
+        cases
+            .iter()
+            .map(|(id, host, _, _)| dns_entry(id, host, &ns))
+            .collect::<String>()
+    );
+    let (out, report) = run_suite(dir.path(), &suite, &["--timeout", "1s"]);
+    assert_eq!(out.status.code(), Some(1));
+    for (id, host, status, code) in cases {
+        let r = result(&report, id);
+        assert_eq!(r["status"], status, "{host}: {r:#}");
+        assert_eq!(r["code"].as_str(), code, "{host}: {r:#}");
+    }
+    assert!(
+        result(&report, "ok")["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("master.autoglm.test → 127.0.0.1, ::1"),
+        "{:#}",
+        result(&report, "ok")
+    );
+    assert_eq!(
+        report["facts"]["dns.addresses.master.autoglm.test"],
+        serde_json::json!(["127.0.0.1", "::1"])
+    );
+}
+
+#[test]
+fn dns_system_path_and_direct_path_agree_on_localhost() {
+    let sim = SimMaster::start(Options::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = format!(
+        "checks:\n  - id: lh\n    kind: dns\n    with:\n      host: localhost\n      nameservers: [\"{}\"]\n",
+        sim.addrs.dns
+    );
+    let (out, report) = run_suite(dir.path(), &suite, &[]);
+    let r = result(&report, "lh");
+    assert_eq!(out.status.code(), Some(0), "{r:#}");
+    assert!(
+        r["evidence"]["system"]["result"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1"),
+        "{r:#}"
+    );
+}
+
+#[test]
+fn dns_nxdomain_is_the_only_root_cause_and_blocks_tcp() {
+    let sim = SimMaster::start(Options::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = format!(
+        "checks:\n{}  - id: tcp.master\n    kind: tcp\n    needs: [dns.master]\n    with:\n      host: missing.autoglm.test\n      ports: [{}]\n",
+        dns_entry(
+            "dns.master",
+            "missing.autoglm.test",
+            &sim.addrs.dns.to_string()
+        ),
+        sim.addrs.open.port()
+    );
+    let (_, report) = run_suite(dir.path(), &suite, &[]);
+    assert_eq!(report["root_causes"], serde_json::json!(["dns.master"]));
+    assert_eq!(
+        result(&report, "tcp.master")["blocked_by"],
+        serde_json::json!(["dns.master"])
+    );
+}
+
+#[test]
+fn tcp_classifies_open_refused_filtered_and_probes_concurrently() {
+    let sim = SimMaster::start(Options::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let a = &sim.addrs;
+    let suite = format!(
+        "checks:\n  - id: ports\n    kind: tcp\n    timeout: 1s\n    with:\n      host: 127.0.0.1\n      ports: {{open: {}, refused: {}, dropped: {}, hole: {}}}\n",
+        a.open.port(),
+        a.refused.port(),
+        a.dropped.port(),
+        a.black_hole.port()
+    );
+    let (out, report) = run_suite(dir.path(), &suite, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let r = result(&report, "ports");
+    let by_port = |p: u16| {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["evidence"]["address"] == format!("127.0.0.1:{p}"))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_port(a.open.port())["status"], "pass");
+    assert_eq!(
+        by_port(a.black_hole.port())["status"],
+        "pass",
+        "a black hole accepts connections"
+    );
+    assert_eq!(by_port(a.refused.port())["code"], "tcp.refused");
+    assert_eq!(by_port(a.dropped.port())["code"], "tcp.filtered");
+    assert!(
+        by_port(a.dropped.port())["message"]
+            .as_str()
+            .unwrap()
+            .contains("silently dropped")
+    );
+}
+
+#[test]
+fn three_dropped_ports_cost_one_timeout_not_three() {
+    // Three silently dropped ports: each connection waits out the timeout, but they wait at
+    // the same time. Relational, not a wall-clock threshold: the waits add up to about three
+    // times what the check took.
+    let sims: Vec<SimMaster> = (0..3)
+        .map(|_| SimMaster::start(Options::default()).unwrap())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let ports: Vec<String> = sims
+        .iter()
+        .map(|s| s.addrs.dropped.port().to_string())
+        .collect();
+    let suite = format!(
+        "checks:\n  - id: ports\n    kind: tcp\n    timeout: 1s\n    with:\n      host: 127.0.0.1\n      ports: [{}]\n",
+        ports.join(", ")
+    );
+    let (_, report) = run_suite(dir.path(), &suite, &[]);
+    let r = result(&report, "ports");
+    let waited: u64 = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["evidence"]["ms"].as_u64().unwrap())
+        .sum();
+    let took = r["duration_ms"].as_u64().unwrap();
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["code"] == "tcp.filtered")
+    );
+    assert!(
+        waited > took * 2,
+        "connections waited {waited} ms in total within a check of {took} ms: not concurrent"
+    );
+}
+
+#[test]
+fn peer_dnsmasq_interop_dns_check() {
+    let Some(dns) = super::peers::dnsmasq() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let suite = format!(
+        "checks:\n{}{}",
+        dns_entry("ok", "master.autoglm.test", &dns.addr.to_string()),
+        dns_entry("nx", "missing.autoglm.test", &dns.addr.to_string())
+    );
+    let (_, report) = run_suite(dir.path(), &suite, &[]);
+    assert_eq!(
+        result(&report, "ok")["status"],
+        "pass",
+        "{:#}",
+        result(&report, "ok")
+    );
+    assert_eq!(result(&report, "nx")["code"], "dns.nxdomain");
+}
