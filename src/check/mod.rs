@@ -23,6 +23,7 @@ pub mod config_syntax;
 pub mod dns;
 pub mod exec;
 pub mod tcp;
+pub mod tls;
 
 /// One stable code a kind may report.
 #[derive(Debug, Clone, Copy)]
@@ -166,6 +167,7 @@ kinds! {
     Exec => exec,
     Dns => dns,
     Tcp => tcp,
+    Tls => tls,
 }
 
 /// A suite parameter that is text but may be written (or substituted from the config) as a

@@ -66,6 +66,14 @@ async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Option<Request> {
             return None;
         }
         buf.extend_from_slice(&chunk[..n]);
+        // Not HTTP (e.g. a TLS ClientHello): answer at once, as web servers do.
+        if !buf[0].is_ascii_uppercase() {
+            return Some(Request {
+                method: "BAD".into(),
+                path: String::new(),
+                headers: Vec::new(),
+            });
+        }
     }
     let text = String::from_utf8_lossy(&buf);
     let mut lines = text.split("\r\n");
@@ -91,7 +99,15 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, api: &ApiOp
     else {
         return;
     };
-    let resp = respond(&req, api, SystemTime::now());
+    let resp = if req.method == "BAD" {
+        Response::json(
+            400,
+            "Bad Request",
+            &serde_json::json!({"error": "not an HTTP request"}),
+        )
+    } else {
+        respond(&req, api, SystemTime::now())
+    };
     let date = http_date(shift(SystemTime::now(), api.date_offset_ms));
     let mut head = format!(
         "HTTP/1.1 {} {}\r\nDate: {date}\r\nServer: open-autoglm-sim\r\nConnection: close\r\nContent-Length: {}\r\n",

@@ -203,3 +203,126 @@ fn peer_dnsmasq_interop_dns_check() {
     );
     assert_eq!(result(&report, "nx")["code"], "dns.nxdomain");
 }
+
+fn tls_suite(entries: &[(&str, u16, &str)], ca: &Path) -> String {
+    let body: String = entries
+        .iter()
+        .map(|(id, port, host)| format!("  - id: {id}\n    kind: tls\n    with:\n      host: {host}\n      port: {port}\n      address: 127.0.0.1\n      ca_file: {}\n", ca.display()))
+        .collect();
+    format!("checks:\n{body}")
+}
+
+#[test]
+fn tls_names_each_certificate_problem() {
+    use autoglm_doctor::sim::TlsVariant;
+    let sim = SimMaster::start(Options::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &sim.pki.ca_pem).unwrap();
+    let p = |v: TlsVariant| sim.addrs.tls(v).unwrap().port();
+    let host = "master.autoglm.test";
+    let entries = [
+        ("valid", p(TlsVariant::Valid), host),
+        ("soon", p(TlsVariant::ExpiringSoon), host),
+        ("expired", p(TlsVariant::Expired), host),
+        ("future", p(TlsVariant::NotYetValid), host),
+        ("wronghost", p(TlsVariant::WrongHost), host),
+        ("selfsigned", p(TlsVariant::SelfSigned), host),
+        ("plainhttp", sim.addrs.http.port(), host),
+        ("blackhole", sim.addrs.black_hole.port(), host),
+    ];
+    let (_, report) = run_suite(dir.path(), &tls_suite(&entries, &ca), &["--timeout", "1s"]);
+    let expect = [
+        ("valid", "pass", None),
+        ("soon", "warn", Some("tls.expiring-soon")),
+        ("expired", "fail", Some("tls.expired")),
+        ("future", "fail", Some("tls.not-yet-valid")),
+        ("wronghost", "fail", Some("tls.wrong-host")),
+        ("selfsigned", "fail", Some("tls.self-signed")),
+        ("plainhttp", "fail", Some("tls.not-tls")),
+        ("blackhole", "fail", Some("tls.no-handshake")),
+    ];
+    for (id, status, code) in expect {
+        let r = result(&report, id);
+        assert_eq!(
+            (r["status"].as_str().unwrap(), r["code"].as_str()),
+            (status, code),
+            "{id}: {r:#}"
+        );
+    }
+    let valid = result(&report, "valid");
+    let cert = &valid["evidence"]
+        ["certificate 127.0.0.1:".to_string() + &p(TlsVariant::Valid).to_string()];
+    assert_eq!(cert["issuer"], "CN=Open-AutoGLM Test CA v2.1");
+    assert!(cert["sans"].as_array().unwrap().iter().any(|s| s == host));
+    assert!(
+        result(&report, "wronghost")["message"]
+            .as_str()
+            .unwrap()
+            .contains("other.autoglm.test")
+    );
+    assert!(
+        report["facts"]["tls.ca.sha256"]
+            .as_str()
+            .is_some_and(|s| s.len() == 64)
+    );
+}
+
+#[test]
+fn tls_untrusted_when_the_bundle_holds_another_ca() {
+    // A CA rotation that reached the master but not this node: the bundle holds the old CA.
+    let sim = SimMaster::start(Options::default()).unwrap();
+    let other = SimMaster::start(Options::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let old_ca = dir.path().join("old-ca.pem");
+    std::fs::write(&old_ca, &other.pki.ca_pem).unwrap();
+    let port = sim.addrs.https.port();
+    let (_, report) = run_suite(
+        dir.path(),
+        &tls_suite(&[("t", port, "master.autoglm.test")], &old_ca),
+        &[],
+    );
+    let r = result(&report, "t");
+    assert_eq!(r["code"], "tls.untrusted", "{r:#}");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("issued by Open-AutoGLM Test CA v2.1, but not by the key"),
+        "{r:#}"
+    );
+}
+
+#[test]
+fn peer_nginx_interop_tls_check() {
+    let sim = SimMaster::start(Options::default()).unwrap();
+    let leaf = sim
+        .pki
+        .leaf(autoglm_doctor::sim::TlsVariant::Valid)
+        .unwrap();
+    let Some(ng) = super::peers::nginx(&leaf.cert_pem, &leaf.key_pem, None) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &sim.pki.ca_pem).unwrap();
+    let entries = [
+        ("tls", ng.https.port(), "master.autoglm.test"),
+        ("plain", ng.http.port(), "master.autoglm.test"),
+        ("name", ng.https.port(), "other.autoglm.test"),
+    ];
+    let (_, report) = run_suite(dir.path(), &tls_suite(&entries, &ca), &[]);
+    assert_eq!(
+        result(&report, "tls")["status"],
+        "pass",
+        "{:#}",
+        result(&report, "tls")
+    );
+    assert_eq!(
+        result(&report, "plain")["code"],
+        "tls.not-tls",
+        "{:#}",
+        result(&report, "plain")
+    );
+    assert_eq!(result(&report, "name")["code"], "tls.wrong-host");
+}

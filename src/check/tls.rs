@@ -1,0 +1,573 @@
+//! `tls`: handshake with the master as the node does — SNI, the configured CA bundle — and
+//! name exactly what is wrong: untrusted issuer, expired, not yet valid, wrong host name,
+//! self-signed, not TLS at all, or a protocol failure. Warns before the certificate expires.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rustls::RootCertStore;
+use serde::Deserialize;
+
+use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use crate::probe::tls::{self, CertInfo, CertProblem, Observation, Outcome};
+use crate::probe::{addresses_for, inner_timeout};
+use crate::report::{Cause, Evaluation, Finding, Status};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// The name the certificate must carry; sent as SNI (e.g. `${config.endpoint.host}`).
+    pub host: Text,
+    pub port: Text,
+    /// Connect here instead of resolving `host`.
+    #[serde(default)]
+    pub address: Option<Text>,
+    /// PEM CA bundle (relative paths from the node config's directory); empty: system roots.
+    #[serde(default)]
+    pub ca_file: Option<Text>,
+    /// Warn when the certificate expires within this (default 14d).
+    #[serde(default = "fourteen_days")]
+    pub expiry_warning: Text,
+}
+
+fn fourteen_days() -> Text {
+    Text("14d".into())
+}
+
+pub struct Kind;
+
+impl CheckKind for Kind {
+    type Spec = Spec;
+    const INFO: KindInfo = KindInfo {
+        name: "tls",
+        category: "tls",
+        summary: "The master's TLS certificate verifies against the configured CA for the configured name",
+        explain: "What it checks: a TLS handshake with the master, sending the host name as SNI and verifying the chain against the node's CA bundle (`auth.ca_certificate.path`; the system roots when none is configured) — what `openssl s_client -verify_return_error` does by hand. It tells apart: the issuer is not trusted by the bundle (often a CA rotation that reached the master but not this node), a self-signed certificate, an expired certificate, one not valid yet (or this node's clock is behind), a certificate for another host name, a port that does not speak TLS (plain HTTP), and handshake failures (no common protocol version or cipher, an alert). It warns when the certificate expires within `expiry_warning` (14 days). Evidence: subject, issuer, SANs, validity, serial, SHA-256 fingerprint, chain length, negotiated version and cipher; the configured CA's subject and fingerprint are published for the auth checks.\n\nWhy it matters: the sync path is TLS (seed: 同步请求发起 → 建立TLS连接); every certificate problem looks the same to the service — a failed connection — until someone runs openssl by hand.\n\nHow to fix: untrusted — install the issuing CA in the node's bundle (after a rotation, the new CA version); expired — renew the master's certificate; not yet valid — check this node's clock, then the certificate's start date; wrong host — reissue with the master's name in subjectAltName, or fix `endpoint`; not TLS — point `endpoint` at the TLS port (https) or enable TLS on it.",
+        default_timeout: Duration::from_secs(5),
+        network: true,
+        reads_config: false,
+        codes: &[
+            CodeInfo {
+                code: "tls.untrusted",
+                status: Status::Fail,
+                summary: "The certificate's issuer is not in the CA bundle (often a CA rotation this node missed).",
+                remediation: "Install the issuing CA in the node's CA bundle (`auth.ca_certificate.path`).",
+            },
+            CodeInfo {
+                code: "tls.self-signed",
+                status: Status::Fail,
+                summary: "The master presents a self-signed certificate that the CA bundle does not trust.",
+                remediation: "Give the master a certificate issued by the cluster CA, or trust this exact certificate in the bundle.",
+            },
+            CodeInfo {
+                code: "tls.expired",
+                status: Status::Fail,
+                summary: "The master's certificate has expired.",
+                remediation: "Renew the master's certificate.",
+            },
+            CodeInfo {
+                code: "tls.not-yet-valid",
+                status: Status::Fail,
+                summary: "The certificate is not valid yet — or this node's clock is behind.",
+                remediation: "Check this node's clock (time checks); then the certificate's notBefore date.",
+            },
+            CodeInfo {
+                code: "tls.wrong-host",
+                status: Status::Fail,
+                summary: "The certificate does not carry the host name the node connects to.",
+                remediation: "Reissue the certificate with the master's name in subjectAltName, or correct `endpoint`.",
+            },
+            CodeInfo {
+                code: "tls.invalid-certificate",
+                status: Status::Fail,
+                summary: "The certificate is invalid for another reason (bad signature, wrong purpose, ...).",
+                remediation: "Reissue the master's certificate; the message names the problem.",
+            },
+            CodeInfo {
+                code: "tls.expiring-soon",
+                status: Status::Warn,
+                summary: "The certificate expires within the warning window.",
+                remediation: "Renew the master's certificate before it expires.",
+            },
+            CodeInfo {
+                code: "tls.not-tls",
+                status: Status::Fail,
+                summary: "The port answered, but not with TLS (plain HTTP, another protocol).",
+                remediation: "Point the endpoint at the master's TLS port (https://), or enable TLS on that port.",
+            },
+            CodeInfo {
+                code: "tls.handshake-failed",
+                status: Status::Fail,
+                summary: "The handshake failed: a TLS alert, no shared protocol version or cipher, or the connection was closed.",
+                remediation: "Align TLS versions and ciphers between node and master; the message has the detail.",
+            },
+            CodeInfo {
+                code: "tls.no-handshake",
+                status: Status::Fail,
+                summary: "The TCP connection opened, but the server never answered the TLS handshake.",
+                remediation: "Check that the port serves TLS and that no middlebox holds the connection.",
+            },
+            CodeInfo {
+                code: "tls.connect-failed",
+                status: Status::Fail,
+                summary: "The TCP connection to the TLS port failed (see the tcp check).",
+                remediation: "Fix the TCP connection first.",
+            },
+            CodeInfo {
+                code: "tls.ca-unreadable",
+                status: Status::Fail,
+                summary: "The configured CA bundle cannot be read or holds no certificate.",
+                remediation: "Point `auth.ca_certificate.path` at a readable PEM bundle.",
+            },
+        ],
+    };
+
+    async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
+        let host = spec
+            .host
+            .0
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let budget = inner_timeout(ctx.timeout);
+        let port: u16 = match spec.port.0.trim().parse() {
+            Ok(p) if p > 0 => p,
+            _ => {
+                return probe_error(
+                    "tls.connect-failed",
+                    format!("`{}` is not a port number", spec.port.0),
+                    "give `port` as a number 1-65535",
+                );
+            }
+        };
+        let warn_within = match crate::duration::parse(&spec.expiry_warning.0) {
+            Ok(d) => d,
+            Err(e) => {
+                return probe_error(
+                    "tls.handshake-failed",
+                    e.to_string(),
+                    "write `expiry_warning` like 14d",
+                );
+            }
+        };
+        // Trust: the configured bundle, else the system's.
+        let config_dir = ctx
+            .config
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let (bundle_name, bundle) = match spec
+            .ca_file
+            .as_ref()
+            .map(|t| t.0.trim())
+            .filter(|p| !p.is_empty())
+        {
+            Some(p) => {
+                let path = if Path::new(p).is_absolute() {
+                    PathBuf::from(p)
+                } else {
+                    config_dir.join(p)
+                };
+                match std::fs::read(&path) {
+                    Ok(b) => (path.display().to_string(), b),
+                    Err(e) => {
+                        return probe_error(
+                            "tls.ca-unreadable",
+                            format!("cannot read the CA bundle {}: {e}", path.display()),
+                            format!(
+                                "put the CA bundle at {} or fix `auth.ca_certificate.path`",
+                                path.display()
+                            ),
+                        );
+                    }
+                }
+            }
+            None => match tls::system_bundle() {
+                Some(found) => found,
+                None => {
+                    return probe_error(
+                        "tls.ca-unreadable",
+                        "no CA bundle configured and no system CA bundle found".into(),
+                        "set `auth.ca_certificate.path` in the node config, or install ca-certificates",
+                    );
+                }
+            },
+        };
+        let ca_certs = tls::load_pem(&bundle);
+        let mut roots = RootCertStore::empty();
+        let (added, _) = roots.add_parsable_certificates(ca_certs.iter().cloned());
+        if added == 0 {
+            return probe_error(
+                "tls.ca-unreadable",
+                format!("the CA bundle {bundle_name} holds no usable certificate"),
+                format!("write the CA certificate (PEM) into {bundle_name}"),
+            );
+        }
+        let cas: Vec<CertInfo> = ca_certs.iter().filter_map(|c| tls::describe(c)).collect();
+
+        let addrs: Vec<IpAddr> = match &spec.address {
+            Some(a) => match a
+                .0
+                .trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse()
+            {
+                Ok(ip) => vec![ip],
+                Err(_) => {
+                    return probe_error(
+                        "tls.connect-failed",
+                        format!("`{}` is not an IP address", a.0),
+                        "give `address` as an IP address, or leave it out to resolve `host`",
+                    );
+                }
+            },
+            None => match addresses_for(&host, &ctx.facts, budget).await {
+                Ok((a, _)) => a,
+                Err(why) => {
+                    return probe_error(
+                        "tls.connect-failed",
+                        format!("{host} does not resolve: {why}"),
+                        format!("fix name resolution of {host} first (dns check)"),
+                    );
+                }
+            },
+        };
+        let observations = futures_util::future::join_all(addrs.iter().map(|ip| {
+            let roots = roots.clone();
+            let host = host.clone();
+            let target = SocketAddr::new(*ip, port);
+            async move { (target, tls::handshake(target, &host, roots, budget).await) }
+        }))
+        .await;
+        let mut eval = judge(
+            &host,
+            &bundle_name,
+            &cas,
+            &observations,
+            warn_within,
+            chrono::Utc::now().timestamp(),
+        );
+        if let Some(ca) = cas.first() {
+            eval.facts
+                .insert("tls.ca.subject".into(), ca.subject.clone().into());
+            eval.facts
+                .insert("tls.ca.sha256".into(), ca.sha256.clone().into());
+            eval.facts
+                .insert("tls.ca.serial".into(), ca.serial.clone().into());
+        }
+        eval
+    }
+}
+
+fn probe_error(code: &str, message: String, fix: impl Into<String>) -> Evaluation {
+    let mut e = Evaluation::single(Finding::fail(code, message, fix));
+    e.cause = Some(Cause::ProbeError);
+    e
+}
+
+fn date(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0).map_or_else(
+        || unix.to_string(),
+        |d| d.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}
+
+fn days(secs: i64) -> String {
+    let d = secs.abs() / 86_400;
+    if d >= 1 {
+        format!("{d} day{}", if d == 1 { "" } else { "s" })
+    } else {
+        format!("{} hours", secs.abs() / 3600)
+    }
+}
+
+fn short_name(dn: &str) -> String {
+    dn.split(',')
+        .find_map(|p| p.trim().strip_prefix("CN="))
+        .unwrap_or(dn)
+        .to_string()
+}
+
+/// Judge the handshakes (one per address); `now` is unix seconds.
+pub fn judge(
+    host: &str,
+    bundle: &str,
+    cas: &[CertInfo],
+    observations: &[(SocketAddr, Observation)],
+    warn_within: Duration,
+    now: i64,
+) -> Evaluation {
+    let mut findings = Vec::new();
+    let mut evidence = crate::report::Evidence::new();
+    let mut facts = crate::report::Facts::new();
+    let ca_names = cas
+        .iter()
+        .map(|c| short_name(&c.subject))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for (target, obs) in observations {
+        let leaf = obs.chain.first();
+        if let Some(l) = leaf {
+            evidence.insert(
+                format!("certificate {target}"),
+                serde_json::json!({
+                    "subject": l.subject, "issuer": l.issuer, "sans": l.sans,
+                    "not_before": date(l.not_before), "not_after": date(l.not_after),
+                    "serial": l.serial, "sha256": l.sha256, "chain_length": obs.chain.len(),
+                    "version": obs.version, "cipher": obs.cipher,
+                }),
+            );
+            facts.insert("tls.leaf.sha256".into(), l.sha256.clone().into());
+            facts.insert("tls.leaf.not_after".into(), date(l.not_after).into());
+            facts.insert("tls.leaf.issuer".into(), l.issuer.clone().into());
+        }
+        let issuer = leaf.map_or_else(
+            || "an unknown issuer".to_string(),
+            |l| short_name(&l.issuer),
+        );
+        let f = match &obs.outcome {
+            Outcome::Verified => {
+                let l = leaf.cloned();
+                let left = l.as_ref().map_or(i64::MAX, |l| l.not_after - now);
+                let version = obs.version.clone().unwrap_or_default();
+                if left < i64::try_from(warn_within.as_secs()).unwrap_or(i64::MAX) {
+                    let until = l.as_ref().map_or_else(String::new, |l| date(l.not_after));
+                    Finding::warn(
+                        "tls.expiring-soon",
+                        format!(
+                            "{target}: certificate for {host} expires {until}, in {}",
+                            days(left)
+                        ),
+                        format!("renew the certificate for {host} on the master before {until}"),
+                    )
+                } else {
+                    Finding::pass(format!(
+                        "{target}: {host} verified ({version}), issued by {issuer}, valid until {}",
+                        l.as_ref().map_or_else(String::new, |l| date(l.not_after))
+                    ))
+                }
+            }
+            Outcome::Certificate(problem) => match problem {
+                CertProblem::Expired => {
+                    let when = leaf.map_or_else(String::new, |l| {
+                        format!(
+                            " on {} ({} ago)",
+                            date(l.not_after),
+                            days(now - l.not_after)
+                        )
+                    });
+                    Finding::fail(
+                        "tls.expired",
+                        format!("{target}: the certificate for {host} expired{when}"),
+                        format!("renew the certificate for {host} on the master{when}"),
+                    )
+                }
+                CertProblem::NotYetValid => {
+                    let when = leaf.map_or_else(String::new, |l| {
+                        format!(
+                            " until {} ({} from now)",
+                            date(l.not_before),
+                            days(l.not_before - now)
+                        )
+                    });
+                    Finding::fail(
+                        "tls.not-yet-valid",
+                        format!("{target}: the certificate for {host} is not valid{when}"),
+                        format!(
+                            "check this node's clock first (a clock behind makes valid certificates look not yet valid); otherwise reissue the certificate for {host} with a start date in the past"
+                        ),
+                    )
+                }
+                CertProblem::WrongHost => {
+                    let names = leaf.map_or_else(String::new, |l| l.sans.join(", "));
+                    Finding::fail(
+                        "tls.wrong-host",
+                        format!("{target}: the certificate is for {names}, not {host}"),
+                        format!(
+                            "reissue the master's certificate with {host} in subjectAltName, or set `endpoint` to a name it carries ({names})"
+                        ),
+                    )
+                }
+                CertProblem::UnknownIssuer if leaf.is_some_and(|l| l.self_signed) => Finding::fail(
+                    "tls.self-signed",
+                    format!(
+                        "{target}: {host} presents a self-signed certificate ({issuer}) that {bundle} does not trust"
+                    ),
+                    format!(
+                        "give the master a certificate issued by the cluster CA ({ca_names}), or add this certificate to {bundle}"
+                    ),
+                ),
+                CertProblem::UnknownIssuer => Finding::fail(
+                    "tls.untrusted",
+                    format!(
+                        "{target}: the certificate for {host} is issued by {issuer}, which {bundle} does not trust (it holds: {ca_names})"
+                    ),
+                    format!(
+                        "install the CA certificate of {issuer} into {bundle} (after a CA rotation: the new CA version)"
+                    ),
+                ),
+                CertProblem::IssuerKeyMismatch => Finding::fail(
+                    "tls.untrusted",
+                    format!(
+                        "{target}: the certificate for {host} is issued by {issuer}, but not by the key of the {issuer} in {bundle}: the CA was re-keyed (rotated) and this node has the old one"
+                    ),
+                    format!(
+                        "replace {bundle} with the current CA certificate of {issuer} (the rotated version the master uses)"
+                    ),
+                ),
+                CertProblem::Other(why) => Finding::fail(
+                    "tls.invalid-certificate",
+                    format!("{target}: the certificate for {host} is invalid: {why}"),
+                    format!("reissue the certificate for {host}"),
+                ),
+            },
+            Outcome::NotTls(why) => Finding::fail(
+                "tls.not-tls",
+                format!("{target} does not speak TLS ({why}); likely a plain-HTTP port"),
+                format!(
+                    "point `endpoint` at the master's TLS port (https://{host}:PORT), or enable TLS on port {}",
+                    target.port()
+                ),
+            ),
+            Outcome::Handshake(why) => Finding::fail(
+                "tls.handshake-failed",
+                format!("{target}: TLS handshake with {host} failed: {why}"),
+                "align TLS versions and ciphers between node and master (TLS 1.2 or 1.3 with modern ciphers)",
+            ),
+            Outcome::NoAnswer => Finding::fail(
+                "tls.no-handshake",
+                format!("{target} accepted the connection but never answered the TLS handshake"),
+                format!(
+                    "check that port {} of {host} serves TLS and that no proxy or middlebox holds the connection",
+                    target.port()
+                ),
+            ),
+            Outcome::Connect(o) => match o {
+                crate::probe::tcp::Outcome::NotProbed(why) => Finding::new(
+                    Status::Skip,
+                    "tls.connect-failed",
+                    format!("{target}: {why}"),
+                    "unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe this target",
+                ),
+                other => Finding::fail(
+                    "tls.connect-failed",
+                    format!("{target}: TCP connection failed ({other:?})"),
+                    format!("fix the TCP connection to {target} first (see the tcp check)"),
+                ),
+            },
+        };
+        findings.push(f.with("address", target.to_string()));
+    }
+    let mut eval = Evaluation::of(findings);
+    eval.evidence = evidence;
+    eval.evidence.insert("ca_bundle".into(), bundle.into());
+    eval.evidence.insert("trusted_cas".into(), ca_names.into());
+    eval.facts = facts;
+    eval
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(self_signed: bool) -> CertInfo {
+        CertInfo {
+            subject: "CN=master.autoglm.test".into(),
+            issuer: if self_signed {
+                "CN=master.autoglm.test".into()
+            } else {
+                "CN=Other CA".into()
+            },
+            sans: vec!["master.autoglm.test".into()],
+            not_before: 1_000,
+            not_after: 2_000_000,
+            serial: "01".into(),
+            sha256: "ab".into(),
+            self_signed,
+        }
+    }
+
+    fn obs(outcome: Outcome, self_signed: bool) -> (SocketAddr, Observation) {
+        (
+            "127.0.0.1:443".parse().unwrap(),
+            Observation {
+                outcome,
+                chain: vec![leaf(self_signed)],
+                version: Some("TLSv1_3".into()),
+                cipher: None,
+                took: Duration::ZERO,
+            },
+        )
+    }
+
+    #[test]
+    fn each_outcome_has_its_code() {
+        let day = Duration::from_secs(86_400);
+        let cases = [
+            (Outcome::Verified, false, 0, None),
+            (
+                Outcome::Verified,
+                false,
+                2_000_000 - 86_400 * 3,
+                Some("tls.expiring-soon"),
+            ),
+            (
+                Outcome::Certificate(CertProblem::Expired),
+                false,
+                0,
+                Some("tls.expired"),
+            ),
+            (
+                Outcome::Certificate(CertProblem::NotYetValid),
+                false,
+                0,
+                Some("tls.not-yet-valid"),
+            ),
+            (
+                Outcome::Certificate(CertProblem::WrongHost),
+                false,
+                0,
+                Some("tls.wrong-host"),
+            ),
+            (
+                Outcome::Certificate(CertProblem::UnknownIssuer),
+                false,
+                0,
+                Some("tls.untrusted"),
+            ),
+            (
+                Outcome::Certificate(CertProblem::UnknownIssuer),
+                true,
+                0,
+                Some("tls.self-signed"),
+            ),
+            (
+                Outcome::NotTls("InvalidContentType".into()),
+                false,
+                0,
+                Some("tls.not-tls"),
+            ),
+            (Outcome::NoAnswer, false, 0, Some("tls.no-handshake")),
+        ];
+        for (outcome, self_signed, now, code) in cases {
+            let e = judge(
+                "master.autoglm.test",
+                "/ca.pem",
+                &[],
+                &[obs(outcome.clone(), self_signed)],
+                day * 14,
+                now,
+            );
+            assert_eq!(
+                e.worst().unwrap().code.as_deref(),
+                code,
+                "{outcome:?}: {e:?}"
+            );
+        }
+    }
+}
