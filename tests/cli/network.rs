@@ -205,11 +205,16 @@ fn peer_dnsmasq_interop_dns_check() {
 }
 
 fn tls_suite(entries: &[(&str, u16, &str)], ca: &Path) -> String {
-    let body: String = entries
-        .iter()
-        .map(|(id, port, host)| format!("  - id: {id}\n    kind: tls\n    with:\n      host: {host}\n      port: {port}\n      address: 127.0.0.1\n      ca_file: {}\n", ca.display()))
-        .collect();
-    format!("checks:\n{body}")
+    use std::fmt::Write as _;
+    let mut s = String::from("checks:\n");
+    for (id, port, host) in entries {
+        let _ = writeln!(
+            s,
+            "  - id: {id}\n    kind: tls\n    with:\n      host: {host}\n      port: {port}\n      address: 127.0.0.1\n      ca_file: {}",
+            ca.display()
+        );
+    }
+    s
 }
 
 #[test]
