@@ -22,6 +22,7 @@ pub mod config_schema;
 pub mod config_syntax;
 pub mod dns;
 pub mod exec;
+pub mod http;
 pub mod tcp;
 pub mod tls;
 
@@ -168,6 +169,7 @@ kinds! {
     Dns => dns,
     Tcp => tcp,
     Tls => tls,
+    Http => http,
 }
 
 /// A suite parameter that is text but may be written (or substituted from the config) as a

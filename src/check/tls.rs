@@ -152,62 +152,10 @@ impl CheckKind for Kind {
                 );
             }
         };
-        // Trust: the configured bundle, else the system's.
-        let config_dir = ctx
-            .config
-            .path
-            .as_deref()
-            .and_then(Path::parent)
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        let (bundle_name, bundle) = match spec
-            .ca_file
-            .as_ref()
-            .map(|t| t.0.trim())
-            .filter(|p| !p.is_empty())
-        {
-            Some(p) => {
-                let path = if Path::new(p).is_absolute() {
-                    PathBuf::from(p)
-                } else {
-                    config_dir.join(p)
-                };
-                match std::fs::read(&path) {
-                    Ok(b) => (path.display().to_string(), b),
-                    Err(e) => {
-                        return probe_error(
-                            "tls.ca-unreadable",
-                            format!("cannot read the CA bundle {}: {e}", path.display()),
-                            format!(
-                                "put the CA bundle at {} or fix `auth.ca_certificate.path`",
-                                path.display()
-                            ),
-                        );
-                    }
-                }
-            }
-            None => match tls::system_bundle() {
-                Some(found) => found,
-                None => {
-                    return probe_error(
-                        "tls.ca-unreadable",
-                        "no CA bundle configured and no system CA bundle found".into(),
-                        "set `auth.ca_certificate.path` in the node config, or install ca-certificates",
-                    );
-                }
-            },
+        let (bundle_name, roots, cas) = match load_roots(ctx, spec.ca_file.as_ref(), "tls") {
+            Ok(r) => r,
+            Err(e) => return e,
         };
-        let ca_certs = tls::load_pem(&bundle);
-        let mut roots = RootCertStore::empty();
-        let (added, _) = roots.add_parsable_certificates(ca_certs.iter().cloned());
-        if added == 0 {
-            return probe_error(
-                "tls.ca-unreadable",
-                format!("the CA bundle {bundle_name} holds no usable certificate"),
-                format!("write the CA certificate (PEM) into {bundle_name}"),
-            );
-        }
-        let cas: Vec<CertInfo> = ca_certs.iter().filter_map(|c| tls::describe(c)).collect();
 
         let addrs: Vec<IpAddr> = match &spec.address {
             Some(a) => match a
@@ -264,7 +212,68 @@ impl CheckKind for Kind {
     }
 }
 
-fn probe_error(code: &str, message: String, fix: impl Into<String>) -> Evaluation {
+/// The CA bundle a check trusts: `ca_file` (relative to the node config's directory) or
+/// the system's; errors are ready-made evaluations with the kind's `<kind>.ca-unreadable`.
+pub fn load_roots(
+    ctx: &Context,
+    ca_file: Option<&Text>,
+    kind: &str,
+) -> Result<(String, RootCertStore, Vec<CertInfo>), Evaluation> {
+    let code = format!("{kind}.ca-unreadable");
+    let config_dir = ctx
+        .config
+        .path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let (bundle_name, bundle) = match ca_file.map(|t| t.0.trim()).filter(|p| !p.is_empty()) {
+        Some(p) => {
+            let path = if Path::new(p).is_absolute() {
+                PathBuf::from(p)
+            } else {
+                config_dir.join(p)
+            };
+            match std::fs::read(&path) {
+                Ok(b) => (path.display().to_string(), b),
+                Err(e) => {
+                    return Err(probe_error(
+                        &code,
+                        format!("cannot read the CA bundle {}: {e}", path.display()),
+                        format!(
+                            "put the CA bundle at {} or fix `auth.ca_certificate.path`",
+                            path.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        None => match tls::system_bundle() {
+            Some(found) => found,
+            None => {
+                return Err(probe_error(
+                    &code,
+                    "no CA bundle configured and no system CA bundle found".into(),
+                    "set `auth.ca_certificate.path` in the node config, or install ca-certificates",
+                ));
+            }
+        },
+    };
+    let ca_certs = tls::load_pem(&bundle);
+    let mut roots = RootCertStore::empty();
+    let (added, _) = roots.add_parsable_certificates(ca_certs.iter().cloned());
+    if added == 0 {
+        return Err(probe_error(
+            &code,
+            format!("the CA bundle {bundle_name} holds no usable certificate"),
+            format!("write the CA certificate (PEM) into {bundle_name}"),
+        ));
+    }
+    let cas = ca_certs.iter().filter_map(|c| tls::describe(c)).collect();
+    Ok((bundle_name, roots, cas))
+}
+
+pub(crate) fn probe_error(code: &str, message: String, fix: impl Into<String>) -> Evaluation {
     let mut e = Evaluation::single(Finding::fail(code, message, fix));
     e.cause = Some(Cause::ProbeError);
     e

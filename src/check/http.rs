@@ -1,0 +1,443 @@
+//! `http`: a plain reachability probe of the master's HTTP endpoint — status, time to first
+//! byte, size (capped) — that names what answered: the master, or a proxy in between.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use crate::probe::http::{self, Failure, Response, Target};
+use crate::probe::{addresses_for, inner_timeout};
+use crate::report::{Evaluation, Finding, Status};
+
+/// Most of a body read by the probe.
+pub const MAX_BODY: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// The master's URL (e.g. `${config.endpoint}`).
+    pub url: Text,
+    /// Path to request instead of the URL's (default: the URL's path).
+    #[serde(default)]
+    pub path: Option<Text>,
+    /// Connect here instead of resolving the URL's host.
+    #[serde(default)]
+    pub address: Option<Text>,
+    /// PEM CA bundle for https (relative paths from the node config's directory).
+    #[serde(default)]
+    pub ca_file: Option<Text>,
+    /// Extra request headers (never put a secret here: headers are not shown, but suites are files).
+    #[serde(default)]
+    pub headers: BTreeMap<String, Text>,
+}
+
+pub struct Kind;
+
+impl CheckKind for Kind {
+    type Spec = Spec;
+    const INFO: KindInfo = KindInfo {
+        name: "http",
+        category: "http",
+        summary: "The master's HTTP endpoint answers (status, time to first byte), not a proxy's error page",
+        explain: "What it checks: one HTTP request to the master endpoint (over TLS for https, trusting the node's CA bundle), read with a size cap and a deadline: the status, the time to the first byte, the size. 2xx passes; a redirect warns with its target; 401 and 403 are authentication failures (the auth checks say which parameter); 404 warns (wrong path or API prefix); 407 means a proxy wants credentials; 5xx are server errors, and 502/503/504 with a `Via` header or a proxy's `Server` are named as a proxy in between failing to reach the master. It never follows redirects and never goes through HTTP_PROXY: it looks at the master directly (the proxy check looks at the environment).\n\nWhy it matters: `curl` by hand is the runbook's third step; a gateway that answers 401 after a key rotation (seed §2.3) or a proxy's 503 looks like \"the master is down\" until someone reads the headers.\n\nHow to fix: 401/403 — fix the credentials (see the auth checks); 404 — correct the endpoint path; 407 — configure the proxy credentials or bypass the proxy for the master (NO_PROXY); 5xx — look at the master's logs, or at the proxy named in the message.",
+        default_timeout: Duration::from_secs(10),
+        network: true,
+        reads_config: false,
+        codes: &[
+            CodeInfo {
+                code: "http.redirect",
+                status: Status::Warn,
+                summary: "The endpoint redirects (3xx): the configured URL is not the final one.",
+                remediation: "Set `endpoint` to the redirect target.",
+            },
+            CodeInfo {
+                code: "http.unauthorized",
+                status: Status::Fail,
+                summary: "401: the master (or its gateway) refuses this node's credentials.",
+                remediation: "Fix the node's credentials; the auth checks compare them with the master's.",
+            },
+            CodeInfo {
+                code: "http.forbidden",
+                status: Status::Fail,
+                summary: "403: authenticated, but not allowed.",
+                remediation: "Grant this node's identity access on the master.",
+            },
+            CodeInfo {
+                code: "http.not-found",
+                status: Status::Warn,
+                summary: "404: nothing at that path (wrong path or API prefix).",
+                remediation: "Correct the endpoint path.",
+            },
+            CodeInfo {
+                code: "http.proxy-auth",
+                status: Status::Fail,
+                summary: "407: a proxy in between wants credentials.",
+                remediation: "Configure the proxy credentials, or exclude the master from the proxy (NO_PROXY).",
+            },
+            CodeInfo {
+                code: "http.proxy-error",
+                status: Status::Fail,
+                summary: "502/503/504 from a proxy or gateway in between: it could not reach the master.",
+                remediation: "Check the proxy/gateway named in the message and its route to the master.",
+            },
+            CodeInfo {
+                code: "http.server-error",
+                status: Status::Fail,
+                summary: "5xx from the master itself.",
+                remediation: "Look at the master's logs; the body's first line is in the evidence.",
+            },
+            CodeInfo {
+                code: "http.client-error",
+                status: Status::Warn,
+                summary: "Another 4xx: the master rejects the request.",
+                remediation: "Follow the status and body in the message.",
+            },
+            CodeInfo {
+                code: "http.connect-failed",
+                status: Status::Fail,
+                summary: "The TCP connection failed (see the tcp check).",
+                remediation: "Fix the TCP connection first.",
+            },
+            CodeInfo {
+                code: "http.tls-failed",
+                status: Status::Fail,
+                summary: "The TLS handshake failed (see the tls check for why).",
+                remediation: "Fix TLS first (the tls check names the problem).",
+            },
+            CodeInfo {
+                code: "http.no-response",
+                status: Status::Fail,
+                summary: "Connected, but no complete response within the timeout (a hung or trickling server).",
+                remediation: "Check the master's load and whatever sits in front of it.",
+            },
+            CodeInfo {
+                code: "http.not-http",
+                status: Status::Fail,
+                summary: "The peer answered something that is not HTTP.",
+                remediation: "Point `endpoint` at the master's HTTP port.",
+            },
+            CodeInfo {
+                code: "http.ca-unreadable",
+                status: Status::Fail,
+                summary: "The configured CA bundle cannot be read or holds no certificate.",
+                remediation: "Point `auth.ca_certificate.path` at a readable PEM bundle.",
+            },
+            CodeInfo {
+                code: "http.bad-url",
+                status: Status::Fail,
+                summary: "The URL is not an http(s) URL.",
+                remediation: "Write `endpoint` like https://master.example:8443.",
+            },
+        ],
+    };
+
+    async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
+        let budget = inner_timeout(ctx.timeout);
+        let target = match Target::parse(&spec.url.0, spec.path.as_ref().map(|p| p.0.as_str())) {
+            Ok(t) => t,
+            Err(e) => {
+                return super::tls::probe_error(
+                    "http.bad-url",
+                    e,
+                    "write `endpoint` like https://master.example:8443",
+                );
+            }
+        };
+        let roots = if target.tls {
+            match super::tls::load_roots(ctx, spec.ca_file.as_ref(), "http") {
+                Ok((_, roots, _)) => Some(roots),
+                Err(e) => return e,
+            }
+        } else {
+            None
+        };
+        let ip = match &spec.address {
+            Some(a) => match a
+                .0
+                .trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse()
+            {
+                Ok(ip) => ip,
+                Err(_) => {
+                    return super::tls::probe_error(
+                        "http.connect-failed",
+                        format!("`{}` is not an IP address", a.0),
+                        "give `address` as an IP address",
+                    );
+                }
+            },
+            None => match addresses_for(&target.host, &ctx.facts, budget).await {
+                Ok((a, _)) => match a.first() {
+                    Some(ip) => *ip,
+                    None => {
+                        return super::tls::probe_error(
+                            "http.connect-failed",
+                            format!("{} has no address", target.host),
+                            "fix name resolution first (dns check)",
+                        );
+                    }
+                },
+                Err(why) => {
+                    return super::tls::probe_error(
+                        "http.connect-failed",
+                        format!("{} does not resolve: {why}", target.host),
+                        "fix name resolution first (dns check)",
+                    );
+                }
+            },
+        };
+        let addr = SocketAddr::new(ip, target.port);
+        let headers: Vec<(String, String)> = spec
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.0.clone()))
+            .collect();
+        let result = http::request("GET", &target, addr, &headers, roots, budget, MAX_BODY).await;
+        judge(&target, addr, &result)
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The first line of a body, for messages (sanitised later by the renderers).
+fn first_line(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(120)
+        .collect()
+}
+
+/// Judge the response (or why there is none).
+pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failure>) -> Evaluation {
+    let url = target.url();
+    let at = if target.host == addr.ip().to_string() {
+        String::new()
+    } else {
+        format!(" (at {addr})")
+    };
+    let r = match result {
+        Ok(r) => r,
+        Err(f) => {
+            let finding = match f {
+                Failure::Connect(crate::probe::tcp::Outcome::NotProbed(why)) => Finding::new(
+                    Status::Skip,
+                    "http.connect-failed",
+                    why.clone(),
+                    "unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe this target",
+                ),
+                Failure::Connect(o) => Finding::fail(
+                    "http.connect-failed",
+                    format!("{url}{at}: TCP connection failed ({o:?})"),
+                    format!("fix the TCP connection to {addr} first (see the tcp check)"),
+                ),
+                Failure::Tls(e) => Finding::fail(
+                    "http.tls-failed",
+                    format!("{url}{at}: TLS failed: {e}"),
+                    "fix TLS first: the tls check names the certificate or handshake problem",
+                ),
+                Failure::NoResponse => Finding::fail(
+                    "http.no-response",
+                    format!("{url}{at}: connected, but no complete response in time"),
+                    format!(
+                        "check the master's load and whatever sits in front of {addr} (a hung or trickling server)"
+                    ),
+                ),
+                Failure::NotHttp(e) => Finding::fail(
+                    "http.not-http",
+                    format!("{url}{at}: not an HTTP answer: {e}"),
+                    format!(
+                        "point `endpoint` at the master's HTTP{} port",
+                        if target.tls { "S" } else { "" }
+                    ),
+                ),
+            };
+            let mut e = Evaluation::single(finding);
+            e.cause = Some(crate::report::Cause::ProbeError);
+            return e;
+        }
+    };
+    let via = r.header("Via").map(str::to_string);
+    let server = r.header("Server").unwrap_or("").to_string();
+    let proxyish = via.is_some()
+        || [
+            "squid",
+            "envoy",
+            "haproxy",
+            "varnish",
+            "cloudflare",
+            "akamai",
+            "ats",
+        ]
+        .iter()
+        .any(|p| server.to_ascii_lowercase().contains(p));
+    let status = r.status;
+    let line = format!(
+        "{url}{at} answered {status} {} in {}",
+        r.reason,
+        crate::duration::format(r.ttfb)
+    );
+    let body = first_line(&r.body);
+    let finding = match status {
+        200..=299 => Finding::pass(format!(
+            "{line}, {} bytes{}",
+            r.body.len(),
+            if r.truncated { " (cut)" } else { "" }
+        )),
+        300..=399 => {
+            let to = r.header("Location").unwrap_or("(no Location)").to_string();
+            Finding::warn(
+                "http.redirect",
+                format!("{line}: redirects to {to}"),
+                format!("set `endpoint` to the redirect target {to}"),
+            )
+        }
+        401 => Finding::fail(
+            "http.unauthorized",
+            format!("{line}: the master refuses this node's credentials"),
+            "fix the node's credentials: the auth checks compare token TTL, key id, algorithm and CA version with the master's",
+        ),
+        403 => Finding::fail(
+            "http.forbidden",
+            format!("{line}: authenticated but not allowed"),
+            format!(
+                "grant this node's identity access on the master for {}",
+                target.path
+            ),
+        ),
+        404 => Finding::warn(
+            "http.not-found",
+            format!("{line}: nothing at {}", target.path),
+            format!(
+                "correct the path of `endpoint` ({} is not served)",
+                target.path
+            ),
+        ),
+        407 => Finding::fail(
+            "http.proxy-auth",
+            format!(
+                "{line}: a proxy wants credentials{}",
+                via.as_ref()
+                    .map(|v| format!(" (Via: {v})"))
+                    .unwrap_or_default()
+            ),
+            format!(
+                "configure the proxy credentials, or exclude {} from the proxy with NO_PROXY",
+                target.host
+            ),
+        ),
+        502..=504 if proxyish => Finding::fail(
+            "http.proxy-error",
+            format!(
+                "{line}: a proxy or gateway in between ({}) could not reach the master",
+                via.clone().unwrap_or_else(|| server.clone())
+            ),
+            format!(
+                "check the proxy/gateway {} and its route to {}",
+                via.clone().unwrap_or_else(|| server.clone()),
+                target.host
+            ),
+        ),
+        500..=599 => Finding::fail(
+            "http.server-error",
+            format!(
+                "{line}{}",
+                if body.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {body}")
+                }
+            ),
+            format!(
+                "look at the master's logs around this time for {}",
+                target.path
+            ),
+        ),
+        _ => Finding::warn(
+            "http.client-error",
+            format!(
+                "{line}{}",
+                if body.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {body}")
+                }
+            ),
+            format!("follow the status {status} for {}", target.path),
+        ),
+    };
+    let mut eval = Evaluation::single(
+        finding
+            .with("status", status)
+            .with("ttfb_ms", ms(r.ttfb))
+            .with("bytes", r.body.len()),
+    );
+    eval.evidence.insert("server".into(), server.into());
+    if let Some(v) = via {
+        eval.evidence.insert("via".into(), v.into());
+    }
+    if let Some(date) = r.header("Date") {
+        eval.facts.insert("http.date".into(), date.into());
+    }
+    eval
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, headers: &[(&str, &str)]) -> Result<Response, Failure> {
+        Ok(Response {
+            status,
+            reason: String::new(),
+            headers: headers
+                .iter()
+                .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
+                .collect(),
+            body: b"oops\n".to_vec(),
+            truncated: false,
+            ttfb: Duration::from_millis(3),
+            total: Duration::from_millis(4),
+        })
+    }
+
+    #[test]
+    fn statuses_map_to_codes() {
+        let t = Target::parse("https://m.test:8443/healthz", None).unwrap();
+        let a: SocketAddr = "127.0.0.1:8443".parse().unwrap();
+        let cases: [(Result<Response, Failure>, Option<&str>); 10] = [
+            (resp(200, &[]), None),
+            (
+                resp(302, &[("Location", "https://x/")]),
+                Some("http.redirect"),
+            ),
+            (resp(401, &[]), Some("http.unauthorized")),
+            (resp(403, &[]), Some("http.forbidden")),
+            (resp(404, &[]), Some("http.not-found")),
+            (resp(407, &[("Via", "1.1 squid")]), Some("http.proxy-auth")),
+            (resp(503, &[("Via", "1.1 squid")]), Some("http.proxy-error")),
+            (
+                resp(503, &[("Server", "open-autoglm")]),
+                Some("http.server-error"),
+            ),
+            (Err(Failure::NoResponse), Some("http.no-response")),
+            (Err(Failure::NotHttp("x".into())), Some("http.not-http")),
+        ];
+        for (r, code) in cases {
+            assert_eq!(
+                judge(&t, a, &r).worst().unwrap().code.as_deref(),
+                code,
+                "{r:?}"
+            );
+        }
+    }
+}
