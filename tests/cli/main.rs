@@ -17,6 +17,7 @@ mod engine;
 mod fixtures;
 mod freshness;
 mod interface;
+mod plugins;
 mod robustness;
 mod secrets;
 mod snapshots;
