@@ -13,13 +13,17 @@
 )]
 
 mod conformance;
+mod consumers;
 mod engine;
 mod fixtures;
 mod freshness;
 mod interface;
 mod plugins;
+mod progress;
+mod retry;
 mod robustness;
 mod secrets;
+mod shell;
 mod snapshots;
 
 use std::path::{Path, PathBuf};
