@@ -192,7 +192,9 @@ impl Group {
 
     fn kill(&mut self) {
         if let Some(pgid) = self.0.take() {
-            // ESRCH (the group is already empty) is the usual, harmless answer.
+            // ESRCH (the group is already empty) is the usual, harmless answer. After the
+            // leader is reaped its id stays reserved as long as a member of its group lives,
+            // so the signal can only reach the plugin's own processes.
             let _ = killpg(pgid, Signal::SIGKILL);
         }
     }
