@@ -194,12 +194,19 @@ fn fit(line: String, width: usize) -> String {
     cut
 }
 
-/// The terminal width for the progress line: `$COLUMNS` when set, else 80.
+/// The width of the controlling terminal, else `$COLUMNS`, else 80: a line wider than the
+/// terminal would wrap, and only its last row would be redrawn.
 pub fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
+    crossterm::terminal::size()
         .ok()
-        .and_then(|c| c.trim().parse().ok())
-        .filter(|&w: &usize| w > 0)
+        .map(|(w, _)| usize::from(w))
+        .filter(|&w| w > 0)
+        .or_else(|| {
+            std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.trim().parse().ok())
+                .filter(|&w: &usize| w > 0)
+        })
         .unwrap_or(80)
 }
 
