@@ -94,9 +94,9 @@ impl Progress {
             .iter()
             .filter(|p| matches!(p, Phase::Done(_)))
             .count();
-        let mut line = format!("[{done}/{total}]");
+        let mut parts: Vec<String> = Vec::new();
         if s.attempt > 1 {
-            let _ = write!(line, " attempt {}", s.attempt);
+            parts.push(format!("attempt {}", s.attempt));
         }
         if let Some(next) = s.next_attempt {
             let failing = s
@@ -104,28 +104,24 @@ impl Progress {
                 .iter()
                 .filter(|p| matches!(p, Phase::Done(Status::Fail)))
                 .count();
-            let _ = write!(
-                line,
-                " · {failing} failing, next attempt in {}",
+            parts.push(format!(
+                "{failing} failing, next attempt in {}",
                 seconds(next.saturating_duration_since(now))
-            );
-            return fit(line, self.width);
-        }
-        // Slowest first: the earliest started.
-        let mut running: Vec<(usize, Instant)> = s
-            .phases
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| match p {
-                Phase::Running(t) => Some((i, *t)),
-                _ => None,
-            })
-            .collect();
-        running.sort_by_key(|&(i, t)| (t, i));
-        if !running.is_empty() {
-            let shown: Vec<String> = running
+            ));
+        } else {
+            // Slowest first: the earliest started.
+            let mut running: Vec<(usize, Instant)> = s
+                .phases
                 .iter()
-                .take(3)
+                .enumerate()
+                .filter_map(|(i, p)| match p {
+                    Phase::Running(t) => Some((i, *t)),
+                    _ => None,
+                })
+                .collect();
+            running.sort_by_key(|&(i, t)| (t, i));
+            let running: Vec<String> = running
+                .iter()
                 .map(|&(i, t)| {
                     format!(
                         "{} {}",
@@ -134,33 +130,24 @@ impl Progress {
                     )
                 })
                 .collect();
-            line.push_str(" running: ");
-            line.push_str(&shown.join(", "));
-            if running.len() > 3 {
-                let _ = write!(line, " (+{})", running.len() - 3);
+            if !running.is_empty() {
+                parts.push(format!("running: {}", first_few(&running)));
+            }
+            let pending: Vec<&str> = s
+                .phases
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| **p == Phase::Pending)
+                .map(|(i, _)| self.ids[i].as_str())
+                .collect();
+            if !pending.is_empty() {
+                parts.push(format!("pending: {}", first_few(&pending)));
             }
         }
-        let pending: Vec<&str> = s
-            .phases
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| **p == Phase::Pending)
-            .map(|(i, _)| self.ids[i].as_str())
-            .collect();
-        if !pending.is_empty() {
-            line.push_str(if running.is_empty() { " " } else { " · " });
-            line.push_str("pending: ");
-            line.push_str(
-                &pending
-                    .iter()
-                    .take(3)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            );
-            if pending.len() > 3 {
-                let _ = write!(line, " (+{})", pending.len() - 3);
-            }
+        let mut line = format!("[{done}/{total}]");
+        if !parts.is_empty() {
+            line.push(' ');
+            line.push_str(&parts.join(" · "));
         }
         fit(line, self.width)
     }
@@ -176,6 +163,20 @@ impl Progress {
         let _ = write!(out, "\r\x1b[2K");
         let _ = out.flush();
     }
+}
+
+/// The first three names, and how many more there are.
+fn first_few<S: AsRef<str>>(names: &[S]) -> String {
+    let mut text = names
+        .iter()
+        .take(3)
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > 3 {
+        let _ = write!(text, " (+{})", names.len() - 3);
+    }
+    text
 }
 
 /// `3.2s`: one decimal is enough to see a check is stuck.
@@ -264,7 +265,7 @@ mod tests {
         p.observe(&Event::Waiting(Duration::from_secs(2)), t0);
         assert_eq!(
             p.line(t0 + Duration::from_millis(500)),
-            "[6/6] · 1 failing, next attempt in 1.5s"
+            "[6/6] 1 failing, next attempt in 1.5s"
         );
         p.observe(
             &Event::Attempt {
@@ -275,7 +276,7 @@ mod tests {
         );
         assert_eq!(
             p.line(t0),
-            "[4/6] attempt 2 pending: tcp.master, tls.master"
+            "[4/6] attempt 2 · pending: tcp.master, tls.master"
         );
     }
 
