@@ -12,12 +12,14 @@ use anyhow::{Context as _, Result, anyhow};
 use crate::check::{self, KINDS};
 use clap::ValueEnum as _;
 
-use crate::cli::{CheckArgs, Command, ExplainArgs, ListArgs, ListFormat, SchemaKind};
+use crate::cli::{
+    CheckArgs, Command, CompletionsArgs, ExplainArgs, ListArgs, ListFormat, ManArgs, SchemaKind,
+};
 use crate::config::{ConfigSource, ENV_VAR};
 use crate::exit::Exit;
 use crate::render::{self, Style};
 use crate::report::Report;
-use crate::settings::{ColorChoice, Format};
+use crate::settings::{ColorChoice, FailOn, Format};
 use crate::suite::{self, plan};
 
 /// An error that maps to exit status 2, printed as one line.
@@ -41,7 +43,50 @@ pub fn run(cli: crate::cli::Cli) -> Result<Exit> {
             print_stdout(&format!("{}\n", serde_json::to_string_pretty(&schema)?))?;
             Ok(Exit::Ok)
         }
+        Some(Command::Completions(args)) => completions(&args),
+        Some(Command::Man(args)) => man(&args),
     }
+}
+
+/// `completions SHELL`: the completion script, generated from the same clap definitions
+/// as the parser, so it can never miss a flag.
+pub fn completions(args: &CompletionsArgs) -> Result<Exit> {
+    use clap::CommandFactory;
+    let mut cmd = crate::cli::Cli::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "autoglm-doctor", &mut buf);
+    let mut script = String::from_utf8_lossy(&buf).into_owned();
+    if args.shell == clap_complete::Shell::Bash {
+        script = fix_bash_states(&script);
+    }
+    print_stdout(&script)?;
+    Ok(Exit::Ok)
+}
+
+/// clap_complete (up to 4.6.11 at least) spells the state of a subcommand of a hyphenated
+/// binary one way in the bash script's dispatch loop (`autoglm__doctor__subcmd__check`) and
+/// another in its case labels (`autoglm__subcmd__doctor__subcmd__check`), so no option of a
+/// subcommand ever completes (clap-rs/clap#6421). Spell the labels as the loop does.
+fn fix_bash_states(script: &str) -> String {
+    script.replace("autoglm__subcmd__doctor", "autoglm__doctor")
+}
+
+/// `man`: the man page in roff, from the same clap definitions as the parser.
+pub fn man(args: &ManArgs) -> Result<Exit> {
+    use clap::CommandFactory;
+    let cmd = crate::cli::Cli::command();
+    if let Some(dir) = &args.dir {
+        std::fs::create_dir_all(dir)
+            .and_then(|()| clap_mangen::generate_to(cmd, dir))
+            .map_err(|e| UsageError(format!("cannot write man pages to {}: {e}", dir.display())))?;
+        return Ok(Exit::Ok);
+    }
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd)
+        .render(&mut buf)
+        .context("cannot render the man page")?;
+    print_stdout(&String::from_utf8_lossy(&buf))?;
+    Ok(Exit::Ok)
 }
 
 fn print_stdout(s: &str) -> Result<()> {
@@ -70,6 +115,9 @@ fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
         }
     }
 }
+
+/// Pause between attempts when `--retry-timeout` is given without `--sleep`.
+pub const DEFAULT_SLEEP: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `check`: the doctor's main job.
 pub fn check(args: &CheckArgs) -> Result<Exit> {
@@ -151,6 +199,38 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
     let limits = crate::run::Limits {
         concurrency: usize::from(args.concurrency),
         deadline: args.deadline,
+        retry: args.retry_timeout.map(|until| crate::run::Retry {
+            until,
+            sleep: args.sleep.unwrap_or(DEFAULT_SLEEP),
+            warnings: args.fail_on == FailOn::Warn,
+        }),
+    };
+    // Progress on standard error, only for a person watching a terminal.
+    let progress = std::io::stderr().is_terminal().then(|| {
+        Arc::new(crate::progress::Progress::new(
+            &plan.checks.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+            crate::progress::terminal_width(),
+        ))
+    });
+    let (observer, ticker) = match &progress {
+        Some(p) => {
+            let shown = Arc::clone(p);
+            let observer: crate::run::Observer = Arc::new(move |e: crate::run::Event| {
+                let now = std::time::Instant::now();
+                shown.observe(&e, now);
+                shown.draw(&mut std::io::stderr().lock(), now);
+            });
+            let ticking = Arc::clone(p);
+            let ticker = runtime.spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_millis(200));
+                loop {
+                    every.tick().await;
+                    ticking.draw(&mut std::io::stderr().lock(), std::time::Instant::now());
+                }
+            });
+            (observer, Some(ticker))
+        }
+        None => (crate::run::unobserved(), None),
     };
     let (results, ending) = runtime.block_on(crate::run::execute(
         Arc::clone(&plan),
@@ -162,8 +242,15 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
                 std::future::pending::<()>().await;
             }
         },
+        observer,
     ));
+    if let Some(t) = ticker {
+        t.abort();
+    }
     runtime.shutdown_background();
+    if progress.is_some() {
+        crate::progress::Progress::clear(&mut std::io::stderr().lock());
+    }
 
     let report = Report {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -193,6 +280,7 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
         verbose: args.verbose,
         quiet: args.quiet,
         width: if to_terminal { None } else { Some(140) },
+        warnings_fail: args.fail_on == FailOn::Warn,
     };
     let text = render::render(&report, args.format, style);
     match &args.output {

@@ -38,6 +38,10 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Start a simulated master and a matching node config, run the checks, clean up.
     Demo(DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -78,9 +82,15 @@ pub struct CheckArgs {
     /// Timeout of each check that sets none in the suite (e.g. 500ms, 3s, 1m).
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
-    /// Bound on the whole run; checks still running then fail as timed out.
+    /// Bound on the whole run (on each attempt with --retry-timeout); checks still running then fail as timed out.
     #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "60s")]
     pub deadline: Duration,
+    /// Run failing checks (and what they block) again until all pass; no attempt starts after DUR.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub retry_timeout: Option<Duration>,
+    /// Pause between attempts with --retry-timeout [default: 2s].
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "retry_timeout")]
+    pub sleep: Option<Duration>,
     /// Most checks running at once.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
@@ -141,6 +151,21 @@ pub struct SchemaArgs {
     pub which: SchemaKind,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// Write autoglm-doctor.1 and one page per command (autoglm-doctor-check.1, ...) into DIR
+    /// instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     crate::duration::parse(s).map_err(|e| e.to_string())
 }
@@ -172,6 +197,22 @@ mod tests {
             err.to_string().contains("invalid duration `banana`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn sleep_needs_retry_timeout() {
+        let err = Cli::try_parse_from(["autoglm-doctor", "check", "--sleep", "1s"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        let cli = Cli::try_parse_from([
+            "autoglm-doctor",
+            "--retry-timeout",
+            "1m",
+            "--sleep",
+            "500ms",
+        ])
+        .unwrap();
+        assert_eq!(cli.check.retry_timeout, Some(Duration::from_secs(60)));
+        assert_eq!(cli.check.sleep, Some(Duration::from_millis(500)));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! The stages are kept apart: [`cli`] parses, [`suite`] loads and plans (all input errors
 //! surface here, exit 2), [`run`] executes checks ([`check`]) concurrently in causal
-//! order, [`report`] holds the result model, [`render`] turns it into table or JSON, and
+//! order, [`report`] holds the result model, [`render`] turns it into table, JSON, JUnit or
+//! Markdown, [`progress`] shows what is running on a terminal, and
 //! [`exit`] maps it to the process status. [`config`] finds and reads the node config;
 //! [`yaml`] keeps positions so every problem points at `file:line:col`.
 
@@ -14,6 +15,7 @@ pub mod duration;
 pub mod exit;
 pub mod lint;
 pub mod probe;
+pub mod progress;
 pub mod render;
 pub mod report;
 pub mod run;

@@ -19,11 +19,17 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line: what is wrong, clap's tip if it has one, where to look.
             let text = e.render().to_string();
-            let first = text
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty())
-                .unwrap_or("error: invalid arguments");
+            let mut lines = text.lines().map(str::trim).skip_while(|l| l.is_empty());
+            let mut first = lines
+                .next()
+                .unwrap_or("error: invalid arguments")
+                .to_string();
+            // "the following required arguments were not provided:" lists them below.
+            if first.ends_with(':') {
+                let listed: Vec<&str> = lines.take_while(|l| !l.is_empty()).collect();
+                first.push(' ');
+                first.push_str(&listed.join(", "));
+            }
             let tips = text
                 .lines()
                 .map(str::trim)

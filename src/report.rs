@@ -187,6 +187,9 @@ pub struct CheckResult {
     pub blocked_by: Vec<String>,
     pub cause: Option<Cause>,
     pub duration: Duration,
+    /// How many times the check was run: 1 normally, more when `--retry-timeout` ran it
+    /// again, 0 when it never ran (blocked, offline, interrupted before it started).
+    pub attempts: u32,
     /// Facts the check published (merged into the report's facts).
     pub facts: Facts,
 }
@@ -232,6 +235,7 @@ impl CheckResult {
             blocked_by: Vec::new(),
             cause: eval.cause,
             duration,
+            attempts: 1,
             facts: eval.facts,
         }
     }
@@ -286,6 +290,11 @@ impl Report {
         s
     }
 
+    /// The most attempts any check took (1 for a run without retries, 0 for an empty one).
+    pub fn attempts(&self) -> u32 {
+        self.results.iter().map(|r| r.attempts).max().unwrap_or(0)
+    }
+
     /// Failed checks none of whose needs failed: where to start fixing.
     pub fn root_causes(&self) -> Vec<&CheckResult> {
         let failed: std::collections::HashSet<&str> = self
@@ -321,6 +330,7 @@ mod tests {
             blocked_by: vec![],
             cause: None,
             duration: Duration::ZERO,
+            attempts: 1,
             facts: Facts::new(),
         }
     }

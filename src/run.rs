@@ -1,13 +1,19 @@
 //! The scheduler: runs a plan concurrently in causal order, under per-check timeouts, a
-//! concurrency limit, a global deadline and Ctrl-C.
+//! concurrency limit, a global deadline and Ctrl-C — and, with `--retry-timeout`, again and
+//! again for what failed until everything passes or time is up.
 //!
 //! A check starts as soon as all its needs have finished (no waves). If a need failed or
 //! was skipped, the check is skipped with `blocked_by`. A check's permit is taken before its
 //! timer starts, so waiting for a slot never counts against its timeout. A panicking check
 //! becomes a fail with cause `internal`; when the deadline passes, running checks fail with
 //! `<kind>.timeout` and checks not yet started are skipped as `interrupted`.
+//!
+//! Retrying keeps what passed: the next attempt re-runs only the checks that failed (or
+//! warned, when warnings fail the run), those the deadline cut off, and everything
+//! downstream of them. Each result counts the attempts that ran it.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +23,7 @@ use tokio::time::Instant;
 
 use crate::check::{Context, timeout_code};
 use crate::config::ConfigSource;
-use crate::report::{Cause, CheckResult, Evaluation, Finding, Status};
+use crate::report::{Cause, CheckResult, Evaluation, Facts, Finding, Status};
 use crate::settings::Profile;
 use crate::suite::plan::{Action, Plan};
 
@@ -25,7 +31,21 @@ use crate::suite::plan::{Action, Plan};
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub concurrency: usize,
+    /// Bound on one attempt.
     pub deadline: Duration,
+    /// Run failing checks again (`--retry-timeout`, `--sleep`).
+    pub retry: Option<Retry>,
+}
+
+/// When and how often to run failing checks again.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// No attempt starts later than this after the run started.
+    pub until: Duration,
+    /// Pause between attempts.
+    pub sleep: Duration,
+    /// Whether a warning needs another attempt too (`--fail-on warn`).
+    pub warnings: bool,
 }
 
 /// How the run ended.
@@ -36,24 +56,144 @@ pub enum Ending {
     Interrupted,
 }
 
-/// Run every check of `plan`; results come back in plan order.
+/// What the scheduler is doing, for a progress display. Indices are into `Plan::checks`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// An attempt begins (1 for the first) and will run these checks.
+    Attempt { number: u32, checks: Vec<usize> },
+    /// A check got its slot and its timer started.
+    Started(usize),
+    /// A check has its result (run, blocked or skipped).
+    Finished(usize, Status),
+    /// Failing checks remain; the next attempt starts after this pause.
+    Waiting(Duration),
+}
+
+/// Receives [`Event`]s; called from the scheduler and from running checks.
+pub type Observer = Arc<dyn Fn(Event) + Send + Sync>;
+
+/// An observer that ignores everything.
+pub fn unobserved() -> Observer {
+    Arc::new(|_| {})
+}
+
+/// Run every check of `plan`, again for what fails while `limits.retry` allows; results
+/// come back in plan order.
 pub async fn execute(
     plan: Arc<Plan>,
     config: Arc<ConfigSource>,
     profile: Profile,
     limits: Limits,
     cancel: impl Future<Output = ()>,
+    observer: Observer,
 ) -> (Vec<CheckResult>, Ending) {
     let n = plan.checks.len();
-    let mut results: Vec<Option<CheckResult>> = vec![None; n];
-    let mut started = vec![false; n];
+    let start = Instant::now();
+    tokio::pin!(cancel);
+    let mut attempts = vec![0_u32; n];
+    let mut keep: Vec<Option<CheckResult>> = vec![None; n];
+    let mut number = 1;
+    loop {
+        observer(Event::Attempt {
+            number,
+            checks: (0..n).filter(|&i| keep[i].is_none()).collect(),
+        });
+        let (mut results, ending) = attempt(
+            &plan,
+            &config,
+            profile,
+            &limits,
+            keep,
+            &mut attempts,
+            cancel.as_mut(),
+            &observer,
+        )
+        .await;
+        for (r, &a) in results.iter_mut().zip(&attempts) {
+            r.attempts = a;
+        }
+        let Some(retry) = limits.retry else {
+            return (results, ending);
+        };
+        if ending == Ending::Interrupted {
+            return (results, ending);
+        }
+        let again = to_run_again(&plan, &results, retry.warnings);
+        if !again.iter().any(|&a| a) {
+            return (results, ending);
+        }
+        let elapsed = start.elapsed();
+        if elapsed.saturating_add(retry.sleep) >= retry.until {
+            return (results, ending);
+        }
+        observer(Event::Waiting(retry.sleep));
+        tokio::select! {
+            () = tokio::time::sleep(retry.sleep) => {}
+            () = &mut cancel => {
+                // Interrupted between attempts: the last attempt's results stand.
+                return (results, Ending::Interrupted);
+            }
+        }
+        keep = results
+            .into_iter()
+            .zip(again)
+            .map(|(r, a)| if a { None } else { Some(r) })
+            .collect();
+        number += 1;
+    }
+}
+
+/// Which checks the next attempt runs: those whose result would fail the run (or that the
+/// deadline kept from starting), and everything that needs them, directly or not.
+fn to_run_again(plan: &Plan, results: &[CheckResult], warnings: bool) -> Vec<bool> {
+    let mut again: Vec<bool> = results
+        .iter()
+        .map(|r| match r.status {
+            Status::Fail => true,
+            Status::Warn => warnings,
+            Status::Skip => r.cause == Some(Cause::Interrupted),
+            Status::Pass => false,
+        })
+        .collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (i, check) in plan.checks.iter().enumerate() {
+            if !again[i] && check.needs.iter().any(|&j| again[j]) {
+                again[i] = true;
+                changed = true;
+            }
+        }
+    }
+    again
+}
+
+/// One attempt: run every check without a result in `keep`, treating kept results as
+/// finished. `attempts` counts, per check, the attempts that started it.
+#[allow(clippy::too_many_arguments)]
+async fn attempt<C: Future<Output = ()>>(
+    plan: &Arc<Plan>,
+    config: &Arc<ConfigSource>,
+    profile: Profile,
+    limits: &Limits,
+    keep: Vec<Option<CheckResult>>,
+    attempts: &mut [u32],
+    mut cancel: Pin<&mut C>,
+    observer: &Observer,
+) -> (Vec<CheckResult>, Ending) {
+    let n = plan.checks.len();
+    let mut started: Vec<bool> = keep.iter().map(Option::is_some).collect();
+    let mut results = keep;
     let mut running: JoinSet<(usize, CheckResult)> = JoinSet::new();
     let mut running_ids: Vec<(tokio::task::Id, usize)> = Vec::new();
     let semaphore = Arc::new(Semaphore::new(limits.concurrency.max(1)));
     let deadline = Instant::now() + limits.deadline;
-    tokio::pin!(cancel);
 
-    let mut published = crate::report::Facts::new();
+    // Facts of kept results are there from the start, as they were in their attempt.
+    let mut published = Facts::new();
+    for r in results.iter().flatten() {
+        published.extend(r.facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
     let mut ending = Ending::Completed;
     loop {
         // Start (or settle) everything whose needs are done, until nothing changes.
@@ -97,8 +237,9 @@ pub async fn execute(
                         ),
                     ));
                     eval.cause = Some(Cause::Dependency);
-                    let mut r = result_of(&plan, i, needs_ids, eval, Duration::ZERO);
+                    let mut r = result_of(plan, i, needs_ids, eval, Duration::ZERO);
                     r.blocked_by = blocked_by;
+                    observer(Event::Finished(i, r.status));
                     results[i] = Some(r);
                     continue;
                 }
@@ -108,13 +249,17 @@ pub async fn execute(
                         if finding.code.as_deref() == Some("doctor.unresolved") {
                             eval.cause = Some(Cause::Dependency);
                         }
-                        results[i] = Some(result_of(&plan, i, needs_ids, eval, Duration::ZERO));
+                        let r = result_of(plan, i, needs_ids, eval, Duration::ZERO);
+                        observer(Event::Finished(i, r.status));
+                        results[i] = Some(r);
                     }
                     Action::Run(_) => {
-                        let plan = Arc::clone(&plan);
+                        attempts[i] += 1;
+                        let plan = Arc::clone(plan);
                         let sem = Arc::clone(&semaphore);
+                        let observer = Arc::clone(observer);
                         let ctx = Context {
-                            config: Arc::clone(&config),
+                            config: Arc::clone(config),
                             profile,
                             timeout: check.timeout,
                             facts: Arc::new(published.clone()),
@@ -122,6 +267,7 @@ pub async fn execute(
                         };
                         let handle = running.spawn(async move {
                             let _permit = sem.acquire_owned().await;
+                            observer(Event::Started(i));
                             let check = &plan.checks[i];
                             let start = Instant::now();
                             let eval = match &check.action {
@@ -150,6 +296,7 @@ pub async fn execute(
             joined = running.join_next_with_id() => match joined {
                 Some(Ok((_, (i, r)))) => {
                     published.extend(r.facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    observer(Event::Finished(i, r.status));
                     results[i] = Some(r);
                 }
                 Some(Err(e)) => {
@@ -162,7 +309,9 @@ pub async fn execute(
                         ));
                         eval.cause = Some(Cause::Internal);
                         let needs = plan.checks[i].needs.iter().map(|&j| plan.checks[j].id.clone()).collect();
-                        results[i] = Some(result_of(&plan, i, needs, eval, Duration::ZERO));
+                        let r = result_of(plan, i, needs, eval, Duration::ZERO);
+                        observer(Event::Finished(i, r.status));
+                        results[i] = Some(r);
                     }
                 }
                 None => {}
@@ -180,13 +329,17 @@ pub async fn execute(
     running.abort_all();
 
     // Whatever did not finish: running checks and those never started.
-    let finished =
-        plan.checks
-            .iter()
-            .enumerate()
-            .map(|(i, check)| {
-                results[i].take().unwrap_or_else(|| {
-                let needs = check.needs.iter().map(|&j| plan.checks[j].id.clone()).collect();
+    let finished = plan
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, check)| {
+            results[i].take().unwrap_or_else(|| {
+                let needs = check
+                    .needs
+                    .iter()
+                    .map(|&j| plan.checks[j].id.clone())
+                    .collect();
                 let was_running = started[i];
                 let eval = match (ending, was_running) {
                     (Ending::DeadlineReached, true) => {
@@ -201,10 +354,10 @@ pub async fn execute(
                         "run the doctor again and let it finish",
                     ),
                 };
-                result_of(&plan, i, needs, eval, Duration::ZERO)
+                result_of(plan, i, needs, eval, Duration::ZERO)
             })
-            })
-            .collect::<Vec<_>>();
+        })
+        .collect::<Vec<_>>();
     (finished, ending)
 }
 

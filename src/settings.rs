@@ -37,9 +37,15 @@ impl Profile {
 /// Report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
+    /// For a person at a terminal: root causes first, one row per check.
     #[default]
     Table,
+    /// The full report for scripts and tickets (`schema report`).
     Json,
+    /// JUnit XML for CI test reports: one test case per check.
+    Junit,
+    /// Markdown to paste into a ticket or a merge request.
+    Markdown,
 }
 
 /// When to colour the table.

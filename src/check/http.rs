@@ -395,8 +395,8 @@ pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failur
 mod tests {
     use super::*;
 
-    fn resp(status: u16, headers: &[(&str, &str)]) -> Result<Response, Failure> {
-        Ok(Response {
+    fn resp(status: u16, headers: &[(&str, &str)]) -> Response {
+        Response {
             status,
             reason: String::new(),
             headers: headers
@@ -407,7 +407,7 @@ mod tests {
             truncated: false,
             ttfb: Duration::from_millis(3),
             total: Duration::from_millis(4),
-        })
+        }
     }
 
     #[test]
@@ -415,18 +415,24 @@ mod tests {
         let t = Target::parse("https://m.test:8443/healthz", None).unwrap();
         let a: SocketAddr = "127.0.0.1:8443".parse().unwrap();
         let cases: [(Result<Response, Failure>, Option<&str>); 10] = [
-            (resp(200, &[]), None),
+            (Ok(resp(200, &[])), None),
             (
-                resp(302, &[("Location", "https://x/")]),
+                Ok(resp(302, &[("Location", "https://x/")])),
                 Some("http.redirect"),
             ),
-            (resp(401, &[]), Some("http.unauthorized")),
-            (resp(403, &[]), Some("http.forbidden")),
-            (resp(404, &[]), Some("http.not-found")),
-            (resp(407, &[("Via", "1.1 squid")]), Some("http.proxy-auth")),
-            (resp(503, &[("Via", "1.1 squid")]), Some("http.proxy-error")),
+            (Ok(resp(401, &[])), Some("http.unauthorized")),
+            (Ok(resp(403, &[])), Some("http.forbidden")),
+            (Ok(resp(404, &[])), Some("http.not-found")),
             (
-                resp(503, &[("Server", "open-autoglm")]),
+                Ok(resp(407, &[("Via", "1.1 squid")])),
+                Some("http.proxy-auth"),
+            ),
+            (
+                Ok(resp(503, &[("Via", "1.1 squid")])),
+                Some("http.proxy-error"),
+            ),
+            (
+                Ok(resp(503, &[("Server", "open-autoglm")])),
                 Some("http.server-error"),
             ),
             (Err(Failure::NoResponse), Some("http.no-response")),

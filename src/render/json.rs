@@ -113,6 +113,10 @@ pub struct CheckResult {
     /// Set when the check could not evaluate.
     pub cause: Option<Cause>,
     pub duration_ms: u64,
+    /// How many times the check was run: 1 normally, more when `--retry-timeout` ran it
+    /// again until it passed or time was up, 0 when it never ran (blocked, offline,
+    /// interrupted before it started).
+    pub attempts: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -222,6 +226,7 @@ pub fn to_wire(r: &Report) -> ReportV1 {
                 blocked_by: c.blocked_by.clone(),
                 cause: c.cause.map(cause),
                 duration_ms: millis(c.duration),
+                attempts: c.attempts,
             })
             .collect(),
         facts: r.facts.clone(),

@@ -1,6 +1,8 @@
 //! Renderers: pure functions from a report to bytes. They never decide the exit status.
 
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod table;
 
 use crate::report::Report;
@@ -14,6 +16,9 @@ pub struct Style {
     pub quiet: bool,
     /// Wrap the table at this width (None: no limit).
     pub width: Option<u16>,
+    /// Warnings fail the run (`--fail-on warn`): JUnit reports them as failures, so the CI
+    /// test report agrees with the exit status.
+    pub warnings_fail: bool,
 }
 
 /// Render a report in `format`.
@@ -21,6 +26,8 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
     match format {
         Format::Table => table::render(report, style),
         Format::Json => json::render(report),
+        Format::Junit => junit::render(report, style),
+        Format::Markdown => markdown::render(report),
     }
 }
 

@@ -91,14 +91,24 @@ pub fn render(report: &Report, style: Style) -> String {
         if let Some(w) = style.width {
             table.set_width(w);
         }
-        table.set_header(vec!["STATUS", "CHECK", "MESSAGE", "TIME"]);
+        // Attempts are shown only when --retry-timeout ran something again.
+        let retried = report.attempts() > 1;
+        let mut header = vec!["STATUS", "CHECK", "MESSAGE", "TIME"];
+        if retried {
+            header.push("ATTEMPTS");
+        }
+        table.set_header(header);
         for r in &report.results {
-            table.add_row(vec![
+            let mut row = vec![
                 status_cell(r.status, c),
                 Cell::new(sanitize(&r.id)),
                 Cell::new(sanitize(&r.message)),
                 Cell::new(duration_text(r)),
-            ]);
+            ];
+            if retried {
+                row.push(Cell::new(r.attempts));
+            }
+            table.add_row(row);
         }
         let _ = writeln!(out, "{table}");
 
@@ -153,7 +163,7 @@ pub fn render(report: &Report, style: Style) -> String {
         Status::Pass => paint("PASS", "1;32", c),
         Status::Skip => paint("SKIP", "2", c),
     };
-    let _ = writeln!(
+    let _ = write!(
         out,
         "{word}: {} failed, {} warned, {} skipped, {} passed ({} checks) in {}",
         s.fail,
@@ -163,6 +173,10 @@ pub fn render(report: &Report, style: Style) -> String {
         report.results.len(),
         crate::duration::format(report.duration)
     );
+    if report.attempts() > 1 {
+        let _ = write!(out, ", {} attempts", report.attempts());
+    }
+    out.push('\n');
     out
 }
 

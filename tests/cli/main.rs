@@ -13,14 +13,19 @@
 )]
 
 mod conformance;
+mod consumers;
 mod engine;
 mod fixtures;
 mod freshness;
 mod interface;
 mod network;
 mod peers;
+mod plugins;
+mod progress;
+mod retry;
 mod robustness;
 mod secrets;
+mod shell;
 mod sim;
 mod snapshots;
 

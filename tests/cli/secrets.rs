@@ -11,7 +11,7 @@ const PLANTED: &[&str] = &[
 ];
 
 fn formats() -> Vec<&'static str> {
-    vec!["table", "json"]
+    vec!["table", "json", "junit", "markdown"]
 }
 
 #[test]

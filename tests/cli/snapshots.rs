@@ -91,6 +91,7 @@ fn canonical() -> Report {
         Duration::ZERO,
     );
     blocked_result.blocked_by = vec!["config.schema".into()];
+    blocked_result.attempts = 0;
     let mut file = Evaluation::single(
         Finding::pass("read /etc/open-autoglm/config.yaml (from the system location), 412 bytes")
             .with("size_bytes", 412),
@@ -133,6 +134,7 @@ fn style(verbose: u8, quiet: bool) -> Style {
         verbose,
         quiet,
         width: Some(120),
+        warnings_fail: false,
     }
 }
 
@@ -161,6 +163,49 @@ fn snapshot_json() {
     insta::assert_snapshot!(
         "json",
         render::render(&canonical(), Format::Json, style(0, false))
+    );
+}
+
+#[test]
+fn snapshot_junit() {
+    insta::assert_snapshot!(
+        "junit",
+        render::render(&canonical(), Format::Junit, style(0, false))
+    );
+}
+
+#[test]
+fn snapshot_junit_when_warnings_fail() {
+    let mut s = style(0, false);
+    s.warnings_fail = true;
+    insta::assert_snapshot!(
+        "junit_warnings_fail",
+        render::render(&canonical(), Format::Junit, s)
+    );
+}
+
+#[test]
+fn snapshot_markdown() {
+    insta::assert_snapshot!(
+        "markdown",
+        render::render(&canonical(), Format::Markdown, style(0, false))
+    );
+}
+
+/// The canonical report after a run with `--retry-timeout`: attempts are shown.
+#[test]
+fn snapshot_retried() {
+    let mut report = canonical();
+    report.results[1].attempts = 3;
+    report.results[3].attempts = 0;
+    report.results[4].attempts = 3;
+    insta::assert_snapshot!(
+        "table_retried",
+        render::render(&report, Format::Table, style(0, false))
+    );
+    insta::assert_snapshot!(
+        "markdown_retried",
+        render::render(&report, Format::Markdown, style(0, false))
     );
 }
 
