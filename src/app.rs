@@ -261,7 +261,6 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
         config_sha256: config.sha256.clone(),
         suite: plan.suite.clone(),
         profile: args.profile.as_str().to_string(),
-        insecure: false,
         interrupted: ending == crate::run::Ending::Interrupted,
         facts: {
             let mut f = facts(&config);
@@ -351,9 +350,15 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         }
         // Through a symbolic link, replace the file it points to, not the link.
         Ok(_) => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_path_buf(),
+        // A dangling symbolic link: create the file it names, keep the link.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::read_link(path) {
+            Ok(to) => path.parent().map_or(to.clone(), |dir| dir.join(&to)),
+            Err(_) => path.to_path_buf(),
+        },
         Err(e) => return Err(fail(e)),
     };
+    // Replacing a report keeps its mode and owner.
+    let previous = std::fs::metadata(&target).ok();
     let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => ".".into(),
@@ -370,6 +375,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
+        if let Some(meta) = &previous {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+            // Only root may give a file away; anyone else keeps their own ownership.
+            let _ = std::os::unix::fs::chown(&tmp, Some(meta.uid()), Some(meta.gid()));
+        }
         std::fs::rename(&tmp, &target)
     })();
     if let Err(e) = result {
@@ -430,7 +441,7 @@ pub fn list(args: &ListArgs) -> Result<Exit> {
                 "category": c.kind.category,
                 "needs": c.needs.iter().map(|&j| plan.checks[j].id.clone()).collect::<Vec<_>>(),
                 "timeout_ms": u64::try_from(c.timeout.as_millis()).unwrap_or(u64::MAX),
-                "network": c.kind.network,
+                "network": match &c.action { plan::Action::Run(p) => p.network(), plan::Action::Skip(_) => c.kind.network },
                 "summary": c.kind.summary,
             })
         })

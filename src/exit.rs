@@ -55,7 +55,6 @@ mod tests {
             config_sha256: None,
             suite: String::new(),
             profile: String::new(),
-            insecure: false,
             interrupted,
             results: statuses
                 .iter()

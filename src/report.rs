@@ -261,7 +261,6 @@ pub struct Report {
     pub config_sha256: Option<String>,
     pub suite: String,
     pub profile: String,
-    pub insecure: bool,
     pub interrupted: bool,
     pub results: Vec<CheckResult>,
     pub facts: BTreeMap<String, serde_json::Value>,
@@ -384,7 +383,6 @@ mod tests {
             config_sha256: None,
             suite: String::new(),
             profile: String::new(),
-            insecure: false,
             interrupted: false,
             results: vec![
                 result("a", Status::Fail, &[]),

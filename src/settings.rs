@@ -1,6 +1,5 @@
 //! Command-line options resolved into one run configuration.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// Tolerance profile (SPEC §3, time row; the seeds' tolerance table).
@@ -65,26 +64,4 @@ pub enum FailOn {
     Fail,
     /// Failed or warned checks.
     Warn,
-}
-
-/// Everything a `check` run needs, resolved from flags and environment.
-#[derive(Debug, Clone)]
-pub struct RunSettings {
-    pub config: Option<PathBuf>,
-    pub config_env: Option<String>,
-    pub suite: Option<String>,
-    pub only: Vec<String>,
-    pub skip: Vec<String>,
-    pub format: Format,
-    pub output: Option<PathBuf>,
-    /// Default per-check timeout for entries that set none (else the kind's default).
-    pub timeout: Option<Duration>,
-    pub deadline: Duration,
-    pub concurrency: usize,
-    pub profile: Profile,
-    pub offline: bool,
-    pub fail_on: FailOn,
-    pub color: bool,
-    pub verbose: u8,
-    pub quiet: bool,
 }

@@ -243,7 +243,6 @@ mod tests {
             config_sha256: None,
             suite: "s".into(),
             profile: "default".into(),
-            insecure: false,
             interrupted: false,
             results,
             facts: std::collections::BTreeMap::new(),

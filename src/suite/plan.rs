@@ -27,13 +27,13 @@ pub enum Action {
 pub struct PlannedCheck {
     pub id: String,
     pub kind: &'static KindInfo,
-    /// Indices into `Plan::checks`, all earlier in topological order.
+    /// Indices into `Plan::checks` of the checks this one waits for.
     pub needs: Vec<usize>,
     pub timeout: Duration,
     pub action: Action,
 }
 
-/// A suite ready to run; `checks` are in suite order, `order` is a topological order.
+/// A suite ready to run; `checks` are in suite order (the scheduler follows `needs`).
 #[derive(Debug)]
 pub struct Plan {
     pub suite: String,

@@ -109,7 +109,6 @@ fn canonical() -> Report {
         config_sha256: Some("0".repeat(64)),
         suite: "compute-node".into(),
         profile: "default".into(),
-        insecure: false,
         interrupted: false,
         results: vec![
             r("config.file", "config.file", &[], file, ms(0)),
