@@ -15,12 +15,16 @@ use crate::config::ConfigSource;
 use crate::report::{Evaluation, Status};
 use crate::settings::Profile;
 
+pub mod checkpoint;
 pub mod config_credentials;
 pub mod config_file;
 pub mod config_lint;
 pub mod config_schema;
 pub mod config_syntax;
 pub mod exec;
+pub mod log_scan;
+pub mod replication;
+pub mod sync_semantics;
 
 /// One stable code a kind may report.
 #[derive(Debug, Clone, Copy)]
@@ -160,6 +164,10 @@ kinds! {
     ConfigSchema => config_schema,
     ConfigCredentials => config_credentials,
     Exec => exec,
+    Checkpoint => checkpoint,
+    Replication => replication,
+    SyncSemantics => sync_semantics,
+    LogScan => log_scan,
 }
 
 /// A suite parameter that is text but may be written (or substituted from the config) as a
