@@ -71,10 +71,15 @@ const TEXT_KEYS: &[&str] = &[
     "pwd",
 ];
 
-fn is_secret_text_key(key: &str) -> bool {
+/// HTTP authentication schemes, shown before a hidden credential.
+const AUTH_SCHEMES: &[&str] = &["bearer", "basic", "token", "digest", "apikey", "negotiate"];
+
+/// Whether `key` before `sep` names a secret. The extra free-text keys count only before
+/// `=` (query strings, key=value logs): `jwt: token expired` is prose, `jwt=eyJ…` is not.
+fn is_secret_text_key(key: &str, sep: u8) -> bool {
     let last = key.rsplit('.').next().unwrap_or(key);
     let lower = last.to_ascii_lowercase();
-    is_secret_key(last) || TEXT_KEYS.contains(&lower.as_str())
+    is_secret_key(last) || (sep == b'=' && TEXT_KEYS.contains(&lower.as_str()))
 }
 
 /// Hide secrets anywhere in a free-form line, such as a log line: `key=value`,
@@ -198,9 +203,9 @@ fn redact_pairs(s: &str) -> String {
         if key.is_empty() || !key.bytes().any(|c| c.is_ascii_alphabetic()) {
             continue;
         }
-        let whole_rest = key.eq_ignore_ascii_case("authorization")
+        let is_authorization = key.eq_ignore_ascii_case("authorization")
             || key.eq_ignore_ascii_case("proxy-authorization");
-        if !whole_rest && !is_secret_text_key(key) {
+        if !is_authorization && !is_secret_text_key(key, b) {
             continue;
         }
         let mut start = sep + 1;
@@ -214,16 +219,26 @@ fn redact_pairs(s: &str) -> String {
             }
             _ => None,
         };
-        let end = match (quote, whole_rest) {
-            (Some(q), _) => bytes[start..]
+        let end = if let Some(q) = quote {
+            bytes[start..]
                 .iter()
                 .position(|c| *c == q)
-                .map_or(bytes.len(), |p| start + p),
-            (None, true) => bytes[start..]
-                .iter()
-                .position(|c| b",;\"'".contains(c))
-                .map_or(bytes.len(), |p| start + p),
-            (None, false) => value_end(bytes, start),
+                .map_or(bytes.len(), |p| start + p)
+        } else {
+            // `Authorization: Bearer <credentials>`: keep the scheme, hide what follows.
+            let word = value_end(bytes, start);
+            if is_authorization
+                && bytes.get(word) == Some(&b' ')
+                && AUTH_SCHEMES
+                    .iter()
+                    .any(|m| s[start..word].eq_ignore_ascii_case(m))
+            {
+                start = word;
+                while bytes.get(start) == Some(&b' ') {
+                    start += 1;
+                }
+            }
+            value_end(bytes, start)
         };
         let end = s[start..end].trim_end().len() + start;
         if end > start && !s[start..end].eq(REDACTED) && ranges.last().is_none_or(|r| r.1 <= start)
@@ -306,7 +321,19 @@ mod tests {
             ),
             (
                 "sending Authorization: Bearer abc.def-ghi to master",
-                "sending Authorization: <redacted>",
+                "sending Authorization: Bearer <redacted> to master",
+            ),
+            (
+                "header authorization=Basic c3ZjOnB3 rejected",
+                "header authorization=Basic <redacted> rejected",
+            ),
+            (
+                r#"{"Authorization": "Bearer abc def"}"#,
+                r#"{"Authorization": "<redacted>"}"#,
+            ),
+            (
+                "jwt: token used before issued; retry with jwt=abc.def",
+                "jwt: token used before issued; retry with jwt=<redacted>",
             ),
             (
                 "retry with bearer=abc123, attempt 2",

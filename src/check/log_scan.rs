@@ -442,6 +442,7 @@ pub struct Hits {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FileScan {
     pub path: String,
+    /// Bytes read from the file (its tail).
     pub bytes_read: u64,
     pub file_len: u64,
     pub lines: usize,
@@ -540,7 +541,7 @@ pub fn scan_all(
                     &mut scan.hits,
                     Some(deadline),
                 );
-                fs.bytes_read = tail.bytes.len() as u64;
+                fs.bytes_read = tail.read;
                 fs.file_len = tail.file_len;
                 scan.incomplete |= fs.stopped_early;
                 scan.files.push(fs);
@@ -692,9 +693,17 @@ pub fn classify(lower: &str) -> Option<usize> {
 fn has_status(lower: &str, code: &str) -> bool {
     STATUS_CONTEXT.iter().any(|c| lower.contains(c))
         && lower.match_indices(code).any(|(i, _)| {
-            let before = lower[..i].chars().next_back();
+            let head = &lower[..i];
+            let before = head.chars().next_back();
             let after = lower[i + code.len()..].chars().next();
-            !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == ':')
+            // `host:401` is a port; `"status":401` and `status:401` are statuses.
+            let port_like = before == Some(':')
+                && !head.ends_with("\":")
+                && !STATUS_CONTEXT
+                    .iter()
+                    .any(|c| head.ends_with(&format!("{c}:")));
+            !port_like
+                && !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.')
                 && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.')
         })
 }
@@ -1166,6 +1175,9 @@ mod tests {
                 Some("auth"),
             ),
             ("HTTP 403 from master", Some("auth")),
+            (r#"{"msg":"token rejected","status":401}"#, Some("auth")),
+            ("request failed status:403", Some("auth")),
+            ("status: connected to master:403", None),
             (
                 "response status=426 Upgrade Required (X-API-Version 2.5)",
                 Some("api-upgrade"),

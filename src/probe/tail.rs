@@ -15,6 +15,8 @@ pub struct Tail {
     pub offset: u64,
     /// The file's length when it was opened.
     pub file_len: u64,
+    /// Bytes read from the file (at most the bound plus one).
+    pub read: u64,
     pub mtime: Option<SystemTime>,
 }
 
@@ -53,6 +55,7 @@ pub fn read_tail(path: &Path, max: u64) -> Result<Tail, TailError> {
     (&mut file)
         .take(max + (offset - start))
         .read_to_end(&mut bytes)?;
+    let read = bytes.len() as u64;
     let mut first = start;
     if offset > 0 {
         // Drop the byte before the window and, unless it was a newline, the cut line.
@@ -71,6 +74,7 @@ pub fn read_tail(path: &Path, max: u64) -> Result<Tail, TailError> {
         bytes,
         offset: first,
         file_len,
+        read,
         mtime: meta.modified().ok(),
     })
 }
@@ -86,6 +90,7 @@ mod tests {
         std::fs::write(&p, "first line\nsecond line\nthird\n").unwrap();
         let t = read_tail(&p, 10).unwrap();
         assert_eq!(t.bytes, b"third\n");
+        assert_eq!(t.read, 11);
         assert_eq!(t.file_len, 29);
         assert_eq!(t.offset, 23);
         // A window that starts exactly at a line start keeps that line.
