@@ -4,7 +4,8 @@
 //! surface here, exit 2), [`run`] executes checks ([`check`]) concurrently in causal
 //! order, [`report`] holds the result model, [`render`] turns it into table or JSON, and
 //! [`exit`] maps it to the process status. [`config`] finds and reads the node config;
-//! [`yaml`] keeps positions so every problem points at `file:line:col`.
+//! [`yaml`] keeps positions so every problem points at `file:line:col`. [`probe`] is how
+//! checks look at the node itself (accounts, file systems, log tails), read-only.
 
 pub mod app;
 pub mod check;

@@ -1129,7 +1129,7 @@ pub fn judge(
                     "{a} may write to {shown} but not list it ({}): recovery cannot find its checkpoints",
                     dir.perm
                 ),
-                format!("`chmod u+rx {shown}` (as owner {user_label})"),
+                format!("run `chmod u+rx {shown}` as its owner, {user_label}"),
             ));
         } else {
             findings.push(Finding::pass(format!(
@@ -1310,7 +1310,7 @@ fn content_findings(
                         "{a} cannot {verb} {shown}/{what} of the newest checkpoint ({p}, {} class): recovery would fail to load it",
                         account::class(a, p)
                     ),
-                    format!("`chown -R {}: {shown}/{}` so the service can read its checkpoint", a.name, newest.name),
+                    format!("run `chown -R {}: {shown}/{}` so the service can read its checkpoint", a.name, newest.name),
                 )
                 .with("file", what),
             );

@@ -206,7 +206,7 @@ pub static SIGNATURES: &[Signature] = &[
         any: &["upgrade required"],
         statuses: &["426"],
         targeted: false,
-        fix: "the master requires a newer API than this node speaks: run the api-version checks, then upgrade the node's Open-AutoGLM client or set `api.version` to one the master serves",
+        fix: "upgrade the node's Open-AutoGLM client, or set `api.version` to a version the master serves: the master requires a newer API than this node speaks; the api-version checks show the versions",
     },
     Signature {
         id: "api-gone",
@@ -230,7 +230,7 @@ pub static SIGNATURES: &[Signature] = &[
         any: &["connection refused", "econnrefused", "actively refused"],
         statuses: &[],
         targeted: true,
-        fix: "nothing accepted connections on {target}: run the tcp checks, check that the master's service is up and listening on that port (`ss -ltnp` on the master) and that no firewall REJECTs it",
+        fix: "check that the master's service is up and listening on {target} (`ss -ltnp` on the master) and that no firewall REJECTs the port; the tcp checks show whether it is refused now",
     },
     Signature {
         id: "unreachable",
@@ -248,7 +248,7 @@ pub static SIGNATURES: &[Signature] = &[
         ],
         statuses: &[],
         targeted: true,
-        fix: "no route to {target}: run the tcp checks and check the routes and firewalls between this node and the master (`ip route get`, `tracepath`)",
+        fix: "check the routes and firewalls between this node and {target} (`ip route get`, `tracepath`); the tcp checks show whether it is unreachable now",
     },
     Signature {
         id: "dns",
@@ -978,7 +978,11 @@ pub fn judge(spec: &Spec, scan: &Scan, as_of: DateTime<Utc>) -> Evaluation {
     }
 
     if scan.files.is_empty() && scan.unreadable.is_empty() {
-        let looked = spec.paths.join(", ");
+        let looked = if spec.paths.is_empty() {
+            "no path (`paths` is empty)".to_string()
+        } else {
+            spec.paths.join(", ")
+        };
         let mut e = Evaluation::single(Finding::new(
             Status::Skip,
             "recovery.logs-missing",
