@@ -398,6 +398,7 @@ pub fn demo(args: &crate::cli::DemoArgs) -> Result<Exit> {
         )
         .into());
     }
+    crate::probe::confine_to_loopback();
     let demo =
         crate::sim::scenario::start(args.scenario).context("cannot start the simulated master")?;
     eprintln!(

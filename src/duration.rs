@@ -46,6 +46,12 @@ pub fn parse(input: &str) -> Result<Duration, DurationError> {
     Ok(total)
 }
 
+/// Serde helper for suite parameters written as durations (`window: 1h`).
+pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(d)?;
+    parse(&text).map_err(serde::de::Error::custom)
+}
+
 /// Compact form for messages: `850ms`, `3s`, `1.5s`, `2m`, `1m30s`.
 pub fn format(d: Duration) -> String {
     let ms = d.as_millis();

@@ -5,7 +5,8 @@
 //! order, [`report`] holds the result model, [`render`] turns it into table, JSON, JUnit or
 //! Markdown, [`progress`] shows what is running on a terminal, and
 //! [`exit`] maps it to the process status. [`config`] finds and reads the node config;
-//! [`yaml`] keeps positions so every problem points at `file:line:col`.
+//! [`yaml`] keeps positions so every problem points at `file:line:col`. [`probe`] is how
+//! checks look at the node itself (accounts, file systems, log tails), read-only.
 
 pub mod app;
 pub mod check;
@@ -13,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod duration;
 pub mod exit;
+pub mod human;
 pub mod lint;
 pub mod probe;
 pub mod progress;

@@ -70,6 +70,22 @@ pub type Evidence = BTreeMap<String, serde_json::Value>;
 /// the fleet view (`Report::facts`), e.g. `time.offset_ms`, `auth.master.token_ttl`.
 pub type Facts = BTreeMap<String, serde_json::Value>;
 
+/// Fact keys checks exchange through [`Facts`]; docs/facts.md is their reference. A check
+/// that reads a fact lists the check that publishes it in its suite `needs`, so the fact is
+/// there when it starts.
+pub mod keys {
+    /// Signed clock offset in milliseconds (number): this node's clock minus the
+    /// reference's; positive means this node is ahead. Published by the time checks.
+    pub const TIME_OFFSET_MS: &str = "time.offset_ms";
+    /// Whether the kernel or the NTP daemon reports the clock as synchronised (boolean).
+    pub const TIME_SYNCHRONISED: &str = "time.synchronised";
+    /// The largest offset the time checks accepted, in milliseconds (number); readers fall
+    /// back to the profile's tolerance when it is absent.
+    pub const TIME_TOLERANCE_MS: &str = "time.tolerance_ms";
+    /// What the offset was measured against, e.g. `ntp 10.0.0.1:123` (string).
+    pub const TIME_REFERENCE: &str = "time.reference";
+}
+
 /// One observation of a check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {

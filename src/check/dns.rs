@@ -129,26 +129,29 @@ impl CheckKind for Kind {
             let o = dns::system_lookup(&host, budget).await;
             Some((o, start.elapsed()))
         };
-        let servers: Result<Vec<SocketAddr>, String> = if spec.paths.contains(&ResolvePath::Direct)
-        {
-            if spec.nameservers.is_empty() {
-                dns::system_nameservers()
-            } else {
-                spec.nameservers
-                    .iter()
-                    .map(|s| {
-                        dns::parse_server(&s.0).ok_or_else(|| {
-                            format!(
-                                "nameserver `{}` is not an address (write ip or ip:port)",
-                                s.0
-                            )
+        // RFC 6761: `localhost` is answered locally, never by a nameserver; only /etc/hosts
+        // (the system path) says anything about it.
+        let special = host == "localhost" || host.ends_with(".localhost");
+        let servers: Result<Vec<SocketAddr>, String> =
+            if spec.paths.contains(&ResolvePath::Direct) && !special {
+                if spec.nameservers.is_empty() {
+                    dns::system_nameservers()
+                } else {
+                    spec.nameservers
+                        .iter()
+                        .map(|s| {
+                            dns::parse_server(&s.0).ok_or_else(|| {
+                                format!(
+                                    "nameserver `{}` is not an address (write ip or ip:port)",
+                                    s.0
+                                )
+                            })
                         })
-                    })
-                    .collect()
-            }
-        } else {
-            Ok(Vec::new())
-        };
+                        .collect()
+                }
+            } else {
+                Ok(Vec::new())
+            };
         let servers = match servers {
             Ok(s) => s,
             Err(e) => {
@@ -161,9 +164,16 @@ impl CheckKind for Kind {
                 return eval;
             }
         };
+        // Under the loopback-only guard, the system's nameservers are never asked: a local
+        // stub resolver would forward the query off the machine.
+        let guarded = spec.nameservers.is_empty() && crate::probe::loopback_only();
         let direct = futures_util::future::join_all(servers.iter().map(|&server| {
             let host = host.clone();
             async move {
+                if guarded {
+                    let why = format!("{} is set; the system nameserver {server} is not asked (list nameservers explicitly)", crate::probe::LOOPBACK_ONLY_ENV);
+                    return (server, Outcome::NotProbed(why), Duration::ZERO);
+                }
                 let start = Instant::now();
                 let (a, aaaa) = tokio::join!(
                     dns::query(

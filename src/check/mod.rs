@@ -15,6 +15,7 @@ use crate::config::ConfigSource;
 use crate::report::{Evaluation, Status};
 use crate::settings::Profile;
 
+pub mod checkpoint;
 pub mod config_credentials;
 pub mod config_file;
 pub mod config_lint;
@@ -23,6 +24,9 @@ pub mod config_syntax;
 pub mod dns;
 pub mod exec;
 pub mod http;
+pub mod log_scan;
+pub mod replication;
+pub mod sync_semantics;
 pub mod tcp;
 pub mod tls;
 
@@ -170,6 +174,10 @@ kinds! {
     Tcp => tcp,
     Tls => tls,
     Http => http,
+    Checkpoint => checkpoint,
+    Replication => replication,
+    SyncSemantics => sync_semantics,
+    LogScan => log_scan,
 }
 
 /// A suite parameter that is text but may be written (or substituted from the config) as a

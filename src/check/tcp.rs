@@ -114,6 +114,12 @@ impl CheckKind for Kind {
                 remediation: "Follow the error in the message.",
             },
             CodeInfo {
+                code: "tcp.no-ports",
+                status: Status::Skip,
+                summary: "No ports are configured, so nothing was probed.",
+                remediation: "List the master's ports (e.g. `sync.ports` in the node config).",
+            },
+            CodeInfo {
                 code: "tcp.not-probed",
                 status: Status::Skip,
                 summary: "Not sent: AUTOGLM_DOCTOR_LOOPBACK_ONLY confines probes to loopback.",
@@ -125,6 +131,14 @@ impl CheckKind for Kind {
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
         let host = spec.host.0.trim().to_string();
         let budget = inner_timeout(ctx.timeout);
+        if spec.ports.0.is_empty() {
+            return Evaluation::single(Finding::new(
+                Status::Skip,
+                "tcp.no-ports",
+                format!("no ports configured for {host}"),
+                "list the ports to probe (e.g. `sync.ports` in the node config)",
+            ));
+        }
         let (addrs, via) = match addresses_for(&host, &ctx.facts, budget).await {
             Ok(a) => a,
             Err(why) => {

@@ -17,9 +17,16 @@ use crate::report::{Cause, Evaluation, Finding, Status};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
-    /// The name the certificate must carry; sent as SNI (e.g. `${config.endpoint.host}`).
-    pub host: Text,
-    pub port: Text,
+    /// The master's URL (e.g. `${config.endpoint}`): host and port come from it, and a
+    /// plain `http://` URL is reported as unencrypted instead of probed.
+    #[serde(default)]
+    pub url: Option<Text>,
+    /// The name the certificate must carry; sent as SNI (overrides the URL's host).
+    #[serde(default)]
+    pub host: Option<Text>,
+    /// The TLS port (overrides the URL's port).
+    #[serde(default)]
+    pub port: Option<Text>,
     /// Connect here instead of resolving `host`.
     #[serde(default)]
     pub address: Option<Text>,
@@ -115,6 +122,12 @@ impl CheckKind for Kind {
                 remediation: "Fix the TCP connection first.",
             },
             CodeInfo {
+                code: "tls.plaintext",
+                status: Status::Warn,
+                summary: "The endpoint is plain HTTP: credentials and data are not encrypted.",
+                remediation: "Serve the master over TLS and use an https:// endpoint.",
+            },
+            CodeInfo {
                 code: "tls.ca-unreadable",
                 status: Status::Fail,
                 summary: "The configured CA bundle cannot be read or holds no certificate.",
@@ -124,23 +137,64 @@ impl CheckKind for Kind {
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
-        let host = spec
-            .host
-            .0
-            .trim()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
         let budget = inner_timeout(ctx.timeout);
-        let port: u16 = match spec.port.0.trim().parse() {
-            Ok(p) if p > 0 => p,
-            _ => {
+        let from_url = match spec
+            .url
+            .as_ref()
+            .map(|u| crate::probe::http::Target::parse(&u.0, None))
+        {
+            None => None,
+            Some(Ok(t)) if !t.tls => {
+                return Evaluation::single(Finding::warn(
+                    "tls.plaintext",
+                    format!(
+                        "{} is plain HTTP: the node's credentials and data cross the network unencrypted",
+                        t.url()
+                    ),
+                    format!(
+                        "serve the master over TLS and set `endpoint` to https://{}:PORT",
+                        t.host
+                    ),
+                ));
+            }
+            Some(Ok(t)) => Some(t),
+            Some(Err(e)) => {
                 return probe_error(
                     "tls.connect-failed",
-                    format!("`{}` is not a port number", spec.port.0),
-                    "give `port` as a number 1-65535",
+                    e,
+                    "write `endpoint` like https://master.example:8443",
                 );
             }
+        };
+        let host = match (&spec.host, &from_url) {
+            (Some(h), _) => {
+                h.0.trim()
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string()
+            }
+            (None, Some(t)) => t.host.clone(),
+            (None, None) => {
+                return probe_error(
+                    "tls.connect-failed",
+                    "no `url` or `host` to check".into(),
+                    "give the check `url: ${config.endpoint}`, or `host` and `port`",
+                );
+            }
+        };
+        let port: u16 = match (&spec.port, &from_url) {
+            (Some(p), _) => match p.0.trim().parse() {
+                Ok(p) if p > 0 => p,
+                _ => {
+                    return probe_error(
+                        "tls.connect-failed",
+                        format!("`{}` is not a port number", p.0),
+                        "give `port` as a number 1-65535",
+                    );
+                }
+            },
+            (None, Some(t)) => t.port,
+            (None, None) => 443,
         };
         let warn_within = match crate::duration::parse(&spec.expiry_warning.0) {
             Ok(d) => d,

@@ -6,6 +6,7 @@
 //! missing or broken config is a finding of the `config.*` checks.
 
 pub mod model;
+pub mod setting;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -208,7 +209,8 @@ impl ConfigSource {
         self.document().and_then(|d| d.as_ref().ok())
     }
 
-    /// A location in the config with its source line (secrets redacted) for display.
+    /// A location in the config with its source line (secrets redacted, including passwords
+    /// in URLs and tokens in query strings) for display.
     pub fn location(&self, pos: Pos) -> crate::report::Location {
         crate::report::Location {
             path: self.display_path(),
@@ -217,7 +219,7 @@ impl ConfigSource {
             snippet: self
                 .text()
                 .and_then(|t| yaml::source_line(t, pos.line))
-                .map(crate::secret::redact_line),
+                .map(crate::secret::redact_text),
         }
     }
 

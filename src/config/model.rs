@@ -42,6 +42,17 @@ pub struct NodeConfig {
     pub replication: Option<Replication>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<Network>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging: Option<Logging>,
+}
+
+/// Where the service writes its logs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Logging {
+    /// Log files or directories (default: /var/log/open-autoglm/).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
 }
 
 /// How this node reaches the master.
@@ -61,6 +72,10 @@ pub struct Node {
     #[schemars(length(min = 1, max = 253), pattern(r"^[A-Za-z0-9][A-Za-z0-9._-]*$"))]
     pub id: String,
     pub role: Role,
+    /// The account the Open-AutoGLM service runs as (name or uid; default `open-autoglm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub service_user: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -168,6 +183,18 @@ pub struct Sync {
     pub interval_seconds: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflict_strategy: Option<ConflictStrategy>,
+    /// With `conflict_strategy: priority`: the field that orders two updates of equal
+    /// priority, e.g. `node_id`. It must be unique per writer, or equal priorities are
+    /// resolved in whatever order updates happen to arrive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(r"^[A-Za-z_][A-Za-z0-9_.-]*$"))]
+    pub tie_breaker: Option<String>,
+    /// The record field used for optimistic concurrency, e.g. `version`: a write carries
+    /// the version it read and is refused when the stored version has moved on, instead of
+    /// silently overwriting a concurrent update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(r"^[A-Za-z_][A-Za-z0-9_.-]*$"))]
+    pub version_field: Option<String>,
 }
 
 /// A TCP port number.
@@ -205,12 +232,16 @@ pub struct Time {
 #[serde(deny_unknown_fields)]
 pub struct Checkpoint {
     pub enabled: bool,
+    /// Seconds between checkpoints: the most work a crash can lose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub interval_seconds: Option<u64>,
+    /// Directory the checkpoints are written to (relative paths are taken from the
+    /// config file's directory). One entry per checkpoint: a file or a directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub storage_path: Option<String>,
+    /// Hours a checkpoint is kept before it is deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub retention_hours: Option<u64>,
@@ -221,13 +252,31 @@ pub struct Checkpoint {
 #[serde(deny_unknown_fields)]
 pub struct Replication {
     pub mode: ReplicationMode,
+    /// How often changes are shipped to the replicas, e.g. `5s`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_interval: Option<DurationText>,
+    /// How long a replica may stay silent before it is declared failed, e.g. `30s`; must
+    /// be several sync intervals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_threshold: Option<DurationText>,
+    /// Whether a failed side is failed over to the replica cluster.
     #[serde(default)]
     pub enable_failover: bool,
+    /// Endpoints of the replica cluster, e.g. `https://dr-master.autoglm.example:8443`:
+    /// where replication sends data and where failover goes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<ReplicaUrl>,
 }
+
+/// A replica endpoint URL (same form as `endpoint`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct ReplicaUrl(
+    #[schemars(pattern(
+        r"^(https?|grpcs?)://(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+)(:[0-9]{1,5})?(/\S*)?$"
+    ))]
+    pub String,
+);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]

@@ -1,13 +1,17 @@
-//! The I/O seams: how checks look at the network. Kinds decide what to look at and judge
-//! what they saw; these modules only observe, each under a deadline.
+//! The I/O seams: how checks look at the network and at the node (accounts, file systems,
+//! log tails). Kinds decide what to look at and judge what they saw; these modules only
+//! observe, each under a deadline, and never change anything on the node.
 //!
 //! `AUTOGLM_DOCTOR_LOOPBACK_ONLY=1` confines every probe to loopback addresses (and the
 //! system resolver to `localhost` and literal addresses): for sandboxes and test suites that
 //! must not send traffic anywhere else. A probe it refuses is reported, never silently
 //! skipped.
 
+pub mod account;
+pub mod disk;
 pub mod dns;
 pub mod http;
+pub mod tail;
 pub mod tcp;
 pub mod tls;
 
@@ -17,9 +21,18 @@ use std::time::Duration;
 /// The environment variable of the loopback-only guard.
 pub const LOOPBACK_ONLY_ENV: &str = "AUTOGLM_DOCTOR_LOOPBACK_ONLY";
 
+static CONFINED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turn the loopback-only guard on for the rest of the process (`demo` does: its master is
+/// simulated on loopback, and nothing it runs should reach further).
+pub fn confine_to_loopback() {
+    CONFINED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Whether the loopback-only guard is on.
 pub fn loopback_only() -> bool {
-    std::env::var_os(LOOPBACK_ONLY_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+    CONFINED.load(std::sync::atomic::Ordering::Relaxed)
+        || std::env::var_os(LOOPBACK_ONLY_ENV).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// Why a probe was not sent.

@@ -4,6 +4,29 @@
 
 use std::net::IpAddr;
 
+impl Zone {
+    /// Add `localhost` with the addresses the system resolver gives it, so a direct query
+    /// agrees with /etc/hosts.
+    #[must_use]
+    pub fn with_localhost(mut self) -> Self {
+        use std::net::ToSocketAddrs;
+        let mut addrs: Vec<IpAddr> = Vec::new();
+        if let Ok(found) = ("localhost", 0).to_socket_addrs() {
+            for a in found {
+                if !addrs.contains(&a.ip()) {
+                    addrs.push(a.ip());
+                }
+            }
+        }
+        if addrs.is_empty() {
+            addrs.push(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        }
+        self.names
+            .push(("localhost".into(), Behaviour::Answer(addrs)));
+        self
+    }
+}
+
 /// What the responder does for a name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Behaviour {

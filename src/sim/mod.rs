@@ -280,6 +280,14 @@ async fn http_server(
     }
 }
 
+/// The same port on ::1, when IPv6 loopback exists and the port is free there: a client
+/// that resolves `localhost` to both addresses finds the server on both.
+async fn also_v6(port: u16) -> Option<TcpListener> {
+    TcpListener::bind(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)))
+        .await
+        .ok()
+}
+
 async fn bind_all(opts: &Options, pki: &TestPki) -> io::Result<(Addresses, Servers)> {
     let lo = SocketAddr::from(([127, 0, 0, 1], 0));
     let mut tasks = tokio::task::JoinSet::new();
@@ -287,6 +295,9 @@ async fn bind_all(opts: &Options, pki: &TestPki) -> io::Result<(Addresses, Serve
 
     let http = TcpListener::bind(lo).await?;
     let http_addr = http.local_addr()?;
+    if let Some(v6) = also_v6(http_addr.port()).await {
+        tasks.spawn(http_server(v6, Arc::clone(&api), None));
+    }
     tasks.spawn(http_server(http, Arc::clone(&api), None));
 
     let mut tls_addrs = Vec::new();
@@ -303,6 +314,9 @@ async fn bind_all(opts: &Options, pki: &TestPki) -> io::Result<(Addresses, Serve
         if variant == opts.tls {
             let main = TcpListener::bind(lo).await?;
             main_tls = Some(main.local_addr()?);
+            if let Some(v6) = also_v6(main.local_addr()?.port()).await {
+                tasks.spawn(http_server(v6, Arc::clone(&api), Some(acceptor.clone())));
+            }
             tasks.spawn(http_server(main, Arc::clone(&api), Some(acceptor)));
         }
     }
@@ -317,6 +331,9 @@ async fn bind_all(opts: &Options, pki: &TestPki) -> io::Result<(Addresses, Serve
 
     let open = TcpListener::bind(lo).await?;
     let open_addr = open.local_addr()?;
+    if let Some(v6) = also_v6(open_addr.port()).await {
+        tasks.spawn(tcp::open(v6));
+    }
     tasks.spawn(tcp::open(open));
     let hole = TcpListener::bind(lo).await?;
     let hole_addr = hole.local_addr()?;

@@ -1,9 +1,10 @@
-//! Demo scenarios: a simulated master plus a matching node config, each showing one way a
-//! node fails to sync (or none, for `healthy`). The list grows with the checks.
+//! Demo scenarios: a simulated master plus a matching node (config, CA bundle, token,
+//! checkpoints, logs) in a temporary directory, each showing one way a node fails to sync
+//! — or none, for `healthy`. The list grows with the checks.
 
 use std::path::{Path, PathBuf};
 
-use super::{Options, SimMaster};
+use super::{Options, SimMaster, TlsVariant};
 
 /// A demo scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -14,6 +15,12 @@ pub enum Scenario {
     BrokenConfig,
     /// The CA bundle the config names is missing (after a CA rotation).
     MissingCa,
+    /// The endpoint names a host that does not exist (NXDOMAIN).
+    UnknownHost,
+    /// A firewall silently drops the master's gRPC sync port.
+    Firewalled,
+    /// The master's certificate has expired.
+    ExpiredCert,
 }
 
 impl Scenario {
@@ -23,16 +30,26 @@ impl Scenario {
             Self::Healthy => None,
             Self::BrokenConfig => Some("config.schema.out-of-range"),
             Self::MissingCa => Some("config.credentials.file-missing"),
+            Self::UnknownHost => Some("dns.nxdomain"),
+            Self::Firewalled => Some("tcp.filtered"),
+            Self::ExpiredCert => Some("tls.expired"),
         }
     }
 
     /// What the simulated master does in this scenario.
     pub fn options(self) -> Options {
-        Options::default()
+        let mut o = Options {
+            zone: super::dns::Zone::default().with_localhost(),
+            ..Options::default()
+        };
+        if self == Self::ExpiredCert {
+            o.tls = TlsVariant::Expired;
+        }
+        o
     }
 }
 
-/// A running demo: the simulated master and the node config written for it.
+/// A running demo: the simulated master and the node written for it.
 #[derive(Debug)]
 pub struct Demo {
     pub sim: SimMaster,
@@ -42,22 +59,42 @@ pub struct Demo {
 
 fn write(dir: &Path, name: &str, text: &str) -> std::io::Result<PathBuf> {
     let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
     std::fs::write(&p, text)?;
     Ok(p)
 }
 
-/// Start the simulated master and write the scenario's node config.
+/// Start the simulated master and write the scenario's node.
 pub fn start(scenario: Scenario) -> std::io::Result<Demo> {
     let sim = SimMaster::start(scenario.options())?;
     let dir = tempfile::Builder::new().prefix("autoglm-demo-").tempdir()?;
-    let ca = write(dir.path(), "ca-v2.1.pem", &sim.pki.ca_pem)?;
-    let token = write(
-        dir.path(),
-        "node.token",
-        "eyJhbGciOiJFUzI1NiJ9.demo.token\n",
+    let d = dir.path();
+    let ca = write(d, "ca-v2.1.pem", &sim.pki.ca_pem)?;
+    let token = write(d, "node.token", "eyJhbGciOiJFUzI1NiJ9.demo.token\n")?;
+    // A checkpoint written just now, with its manifest.
+    let model = b"demo model weights\n";
+    write(
+        d,
+        "checkpoints/step-000001/model.bin",
+        std::str::from_utf8(model).unwrap_or_default(),
     )?;
+    let digest = crate::config::hex(&<sha2::Sha256 as sha2::Digest>::digest(model));
+    write(
+        d,
+        "checkpoints/step-000001/MANIFEST.sha256",
+        &format!("{digest}  model.bin\n"),
+    )?;
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+    write(
+        d,
+        "logs/sync.log",
+        &format!("{now} INFO sync: round 1 done in 12ms\n"),
+    )?;
+
     let ca_path = if scenario == Scenario::MissingCa {
-        dir.path().join("ca-v2.2.pem")
+        d.join("ca-v2.2.pem")
     } else {
         ca
     };
@@ -67,7 +104,18 @@ pub fn start(scenario: Scenario) -> std::io::Result<Demo> {
     } else {
         "token_ttl: 3600"
     };
+    let host = if scenario == Scenario::UnknownHost {
+        "master-old.autoglm.test"
+    } else {
+        "localhost"
+    };
     let a = &sim.addrs;
+    let grpc = if scenario == Scenario::Firewalled {
+        a.dropped.port()
+    } else {
+        a.open.port()
+    };
+    let uid = rustix::process::getuid().as_raw();
     let config = format!(
         "# Node config written by `autoglm-doctor demo` for the simulated master.
 endpoint: https://{host}:{https}
@@ -75,6 +123,7 @@ model_repo: /var/lib/open-autoglm/models
 node:
   id: demo-compute-01
   role: compute
+  service_user: \"{uid}\"
 api:
   version: \"3.1\"
 auth:
@@ -82,7 +131,7 @@ auth:
   {ttl}
   jwt:
     algorithm: ES256
-    issuer: https://{host}
+    issuer: https://{master}
     audience: open-autoglm
     key_id: {kid}
     token_file: {token}
@@ -95,22 +144,35 @@ sync:
     grpc: {grpc}
   interval_seconds: 30
   conflict_strategy: version
+  version_field: revision
 time:
   timezone: UTC
   ntp_servers:
     - 127.0.0.1:{ntp}
+checkpoint:
+  enabled: true
+  interval_seconds: 300
+  storage_path: {checkpoints}
+  retention_hours: 24
+network:
+  nameservers:
+    - 127.0.0.1:{dns}
+logging:
+  paths:
+    - {logs}
 ",
-        host = super::MASTER_HOST,
+        master = super::MASTER_HOST,
         https = a.https.port(),
         http = a.http.port(),
-        grpc = a.open.port(),
         ntp = a.ntp.port(),
+        dns = a.dns.port(),
         kid = sim.signing_key.kid,
         token = token.display(),
         ca = ca_path.display(),
-        ttl = ttl,
+        checkpoints = d.join("checkpoints").display(),
+        logs = d.join("logs").display(),
     );
-    let config_path = write(dir.path(), "open-autoglm.yaml", &config)?;
+    let config_path = write(d, "open-autoglm.yaml", &config)?;
     Ok(Demo {
         sim,
         dir,

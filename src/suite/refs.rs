@@ -43,7 +43,21 @@ pub fn parse(s: &str) -> Result<Vec<Piece>, String> {
             text.push_str("${");
             rest = after;
         } else if let Some(after) = rest.strip_prefix("${") {
-            let Some(end) = after.find('}') else {
+            // The closing brace that balances `${` (a fallback may hold `{}`).
+            let mut depth = 0usize;
+            let end = after.char_indices().find_map(|(i, c)| match c {
+                '{' => {
+                    depth += 1;
+                    None
+                }
+                '}' if depth == 0 => Some(i),
+                '}' => {
+                    depth -= 1;
+                    None
+                }
+                _ => None,
+            });
+            let Some(end) = end else {
                 return Err(format!(
                     "unterminated reference `{rest}`: add the closing `}}`"
                 ));

@@ -100,6 +100,7 @@ fn healthy_fixture_passes_and_its_json_validates_against_the_report_schema() {
             "--config",
             "fixtures/config/valid/healthy.yaml",
         ])
+        .args(NOT_A_NODE)
         .output()
         .unwrap();
     assert_eq!(

@@ -22,6 +22,7 @@ mod network;
 mod peers;
 mod plugins;
 mod progress;
+mod recovery;
 mod retry;
 mod robustness;
 mod secrets;
@@ -51,6 +52,11 @@ pub fn doctor(cwd: &Path) -> assert_cmd::Command {
         .timeout(std::time::Duration::from_secs(60));
     cmd
 }
+
+/// The shipped suites also check the node's own state (its checkpoint storage and logs).
+/// The machine running the tests is not an Open-AutoGLM node, so tests about a config leave
+/// those checks out; `recovery.rs` runs them on fixture nodes.
+pub const NOT_A_NODE: [&str; 2] = ["--skip", "recovery.checkpoint,recovery.log-scan"];
 
 /// The API key the healthy fixture reads from the environment; must never be printed.
 pub const FIXTURE_API_KEY: &str = "sk-fixture-7f3a9c1e5b2d4680-secret";

@@ -1,7 +1,10 @@
 //! No panics on any input: every fixture, mutated many times (deterministically), goes
 //! through the YAML loader and every config judge.
 
-use autoglm_doctor::check::{config_credentials, config_schema, config_syntax};
+use autoglm_doctor::check::{
+    checkpoint, config_credentials, config_schema, config_syntax, log_scan, replication,
+    sync_semantics,
+};
 use autoglm_doctor::config::ConfigSource;
 use autoglm_doctor::lint::Linter;
 
@@ -64,6 +67,13 @@ fn mutated_configs_never_panic_any_judge() {
             inputs.push(String::from_utf8_lossy(&bytes).into_owned());
         }
     }
+    let checkpoint_spec: checkpoint::Spec = serde_json::from_str("{}").unwrap();
+    let replication_spec: replication::Spec = serde_json::from_str("{}").unwrap();
+    let clock = sync_semantics::Clock {
+        offset_ms: Some(4200.0),
+        synchronised: Some(false),
+        ..sync_semantics::Clock::default()
+    };
     let mut runs = 0;
     for text in &inputs {
         for _ in 0..40 {
@@ -73,8 +83,40 @@ fn mutated_configs_never_panic_any_judge() {
             let _ = config_schema::judge(&src);
             let _ = config_credentials::judge(&src, &no_env);
             let _ = linter.lint(&mutated, Path::new("mutated.yaml"));
+            if let Ok(settings) = checkpoint::settings(&src, &no_env) {
+                let _ = checkpoint::judge(&checkpoint_spec, &src, &settings, None);
+            }
+            let _ = replication::judge(&replication_spec, &src);
+            let _ = sync_semantics::judge(&src, &clock, std::time::Duration::from_secs(1));
             runs += 1;
         }
     }
     assert!(runs > 900, "only {runs} mutated inputs");
+}
+
+#[test]
+fn mutated_log_lines_never_panic_the_scanner_or_the_redactor() {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let local = |naive: chrono::NaiveDateTime| Some(naive.and_utc());
+    let as_of = chrono::DateTime::parse_from_rfc3339("2026-11-22T08:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let window = log_scan::Window::new(as_of, std::time::Duration::from_secs(3600), &local);
+    let mut runs = 0;
+    for e in std::fs::read_dir(root().join("fixtures/recovery/logs")).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        for _ in 0..200 {
+            let mutated = mutate(&text, &mut rng);
+            for line in mutated.lines() {
+                let _ = autoglm_doctor::secret::redact_text(line);
+                let _ = log_scan::target(line);
+                let _ = log_scan::line_time(line, &window);
+            }
+            let mut hits = std::collections::BTreeMap::new();
+            let _ =
+                log_scan::scan_text(mutated.as_bytes(), "m.log", None, &window, &mut hits, None);
+            runs += 1;
+        }
+    }
+    assert!(runs >= 600, "only {runs} mutated logs");
 }

@@ -90,3 +90,77 @@ fn a_set_key_is_shown_as_a_fingerprint_so_nodes_can_be_compared() {
     assert!(fp.starts_with("sha256:") && fp.len() == 19, "{fp}");
     assert_eq!(fp, autoglm_doctor::secret::fingerprint(FIXTURE_API_KEY));
 }
+
+/// Secrets planted in `fixtures/recovery/logs/`: query strings, a bearer JWT, a basic
+/// credential, a password in a URL, a JSON field.
+const LOG_PLANTED: &[&str] = &[
+    "sk-log-planted-0001",
+    "tok-log-planted-0002",
+    "pw-log-planted-0003",
+    "sk-json-planted-0004",
+    "c3ZjOnB3LWpzb24tcGxhbnRlZC0wMDA1",
+    "eyJhbGciOiJSUzI1NiJ9",
+    "cGxhbnRlZC1zaWduYXR1cmU",
+];
+
+#[test]
+fn no_log_secret_appears_in_any_format() {
+    let logs = root().join("fixtures/recovery/logs");
+    let mut planted_text = String::new();
+    for e in std::fs::read_dir(&logs).unwrap() {
+        planted_text.push_str(&std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    for secret in LOG_PLANTED {
+        assert!(planted_text.contains(secret), "{secret} is not planted");
+    }
+    for format in formats() {
+        for verbosity in [None, Some("-v")] {
+            let mut cmd = doctor(&root());
+            cmd.env("AUTOGLM_TEST_LOGS", &logs)
+                .env("TZ", "CST-8")
+                .args([
+                    "check",
+                    "--suite",
+                    "fixtures/recovery/logs-suite.yaml",
+                    "--format",
+                    format,
+                ]);
+            if let Some(v) = verbosity {
+                cmd.arg(v);
+            }
+            let out = cmd.output().unwrap();
+            let raw = format!("{}{}", stdout(&out), stderr(&out));
+            // Undo XML and Markdown escaping, so the markers below are found in every format.
+            let all = raw
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&")
+                .replace("\\<", "<")
+                .replace("\\>", ">")
+                .replace("\\_", "_")
+                .replace("\\=", "=");
+            // The lines holding the secrets are reported (redacted), so the test is not vacuous.
+            assert!(
+                [
+                    "api_key=<redacted>",
+                    "Bearer <redacted>",
+                    "svc:<redacted>@",
+                    "token=<redacted>"
+                ]
+                .iter()
+                .all(|r| all.contains(r))
+                    && (all.contains(r#""Authorization":"<redacted>""#)
+                        || all.contains(r#"\"Authorization\":\"<redacted>\""#)),
+                "{format} {verbosity:?}:\n{all}"
+            );
+            for secret in LOG_PLANTED {
+                assert!(
+                    !all.contains(secret),
+                    "log secret {secret} leaked with {format} {verbosity:?}:\n{all}"
+                );
+            }
+        }
+    }
+}

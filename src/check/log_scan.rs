@@ -1,0 +1,1394 @@
+//! `log-scan`: what the Open-AutoGLM logs say went wrong recently (seed 1: 查看
+//! /var/log/open-autoglm/network.log 中超时记录).
+//!
+//! Only the tail of each log is read — at most `max_bytes` from its end, found by seeking —
+//! and the scan stops at a time budget, so a 1 GB log costs what a 4 MiB one does. Each
+//! line of the recent window is matched against known failure signatures; each signature
+//! names the check that explains it (timeouts → tcp, x509 → tls, 426 → api-version), so the
+//! report says "37 connection timeouts to master:9090 in the last hour; see the tcp checks".
+//! Example lines are redacted ([`crate::secret::redact_text`]) before they are kept.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
+use serde::{Deserialize, Deserializer};
+
+use super::{CheckKind, CodeInfo, Context, KindInfo};
+use crate::human;
+use crate::report::{Cause, Evaluation, Finding, Status};
+
+/// Where Open-AutoGLM writes its logs.
+pub const DEFAULT_DIR: &str = "/var/log/open-autoglm/";
+/// Longest example line kept (after redaction).
+const MAX_EXAMPLE_CHARS: usize = 200;
+/// Lines dated up to this far after `as_of` still count as recent (clock jitter).
+const FUTURE_SLACK: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Log files, or directories whose `*.log` and `*.log.1` files are read.
+    #[serde(default = "default_paths")]
+    pub paths: Vec<String>,
+    /// How far back counts as recent.
+    #[serde(default = "hour", deserialize_with = "crate::duration::deserialize")]
+    pub window: Duration,
+    /// Most bytes read from the end of each file.
+    #[serde(default = "four_mib")]
+    pub max_bytes: u64,
+    /// Most files read (the most recently modified first).
+    #[serde(default = "sixteen")]
+    pub max_files: usize,
+    /// Judge the window ending at this time (RFC 3339) instead of now, e.g. for logs copied
+    /// off a node after an incident.
+    #[serde(default, deserialize_with = "rfc3339")]
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+fn default_paths() -> Vec<String> {
+    vec![DEFAULT_DIR.to_string()]
+}
+fn hour() -> Duration {
+    Duration::from_secs(3600)
+}
+fn four_mib() -> u64 {
+    4 * 1024 * 1024
+}
+fn sixteen() -> usize {
+    16
+}
+
+fn rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    let text = String::deserialize(d)?;
+    DateTime::parse_from_rfc3339(&text)
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|e| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not an RFC 3339 time like 2026-11-22T08:00:00Z ({e})"
+            ))
+        })
+}
+
+/// A known failure signature in a log line.
+#[derive(Debug)]
+pub struct Signature {
+    pub id: &'static str,
+    pub code: &'static str,
+    pub one: &'static str,
+    pub many: &'static str,
+    /// The check kind that explains (and judges) this failure.
+    pub explained_by: &'static str,
+    /// Every one of these must occur (lower case).
+    pub all: &'static [&'static str],
+    /// One of these must occur (lower case)...
+    pub any: &'static [&'static str],
+    /// ...or one of these HTTP statuses, as a number of its own on a line that mentions a
+    /// status (`status`, `http`, `code`, `response`, `returned`).
+    pub statuses: &'static [&'static str],
+    /// Whether the `host:port` the line names is the interesting part.
+    pub targeted: bool,
+    /// Remediation; `{target}` becomes the host:port seen most, or "the master".
+    pub fix: &'static str,
+}
+
+/// Signatures in priority order: a line counts for the first that matches.
+pub static SIGNATURES: &[Signature] = &[
+    Signature {
+        id: "checkpoint-write",
+        code: "recovery.log-checkpoint-write",
+        one: "checkpoint write error",
+        many: "checkpoint write errors",
+        explained_by: "checkpoint",
+        all: &["checkpoint"],
+        any: &[
+            "fail",
+            "error",
+            "cannot",
+            "unable",
+            "no space",
+            "permission denied",
+            "read-only",
+            "enospc",
+            "i/o error",
+        ],
+        statuses: &[],
+        targeted: false,
+        fix: "run the checkpoint check (`autoglm-doctor --only 'recovery.checkpoint'`): it checks the storage path, its permissions for the service account and its free space",
+    },
+    Signature {
+        id: "tls",
+        code: "recovery.log-tls",
+        one: "TLS/x509 error",
+        many: "TLS/x509 errors",
+        explained_by: "tls",
+        all: &[],
+        any: &[
+            "x509:",
+            "x509 ",
+            "tls: ",
+            "tls handshake",
+            "ssl routines",
+            "ssl_error",
+            "sslerror",
+            "ssl handshake",
+            "certificate verify failed",
+            "certificate has expired",
+            "certificate is not valid",
+            "unknown authority",
+            "unknown ca",
+            "bad certificate",
+            "handshake failure",
+            "certificate signed by unknown",
+        ],
+        statuses: &[],
+        targeted: true,
+        fix: "run the tls checks against {target}; check that `auth.ca_certificate.path` holds the CA that signs the master's certificate (after a CA rotation too), that the certificate is valid now, and that it names the host in `endpoint`",
+    },
+    Signature {
+        id: "clock-skew",
+        code: "recovery.log-clock-skew",
+        one: "clock skew error",
+        many: "clock skew errors",
+        explained_by: "time",
+        all: &[],
+        any: &[
+            "clock skew",
+            "clock drift",
+            "time skew",
+            "skew detected",
+            "clock is behind",
+            "clock is ahead",
+            "used before issued",
+            "token is not valid yet",
+            "token not valid yet",
+            "tokennotvalidyet",
+            "issued in the future",
+            "time difference too large",
+        ],
+        statuses: &[],
+        targeted: false,
+        fix: "run the time checks; synchronise this node's clock (`timedatectl set-ntp true`, `chronyc tracking`) and use the same NTP sources as the master",
+    },
+    Signature {
+        id: "auth",
+        code: "recovery.log-auth",
+        one: "authentication failure (401/403)",
+        many: "authentication failures (401/403)",
+        explained_by: "auth",
+        all: &[],
+        any: &[
+            "unauthorized",
+            "forbidden",
+            "authentication failed",
+            "invalid token",
+            "token expired",
+            "token is expired",
+            "tokenexpired",
+            "signature is invalid",
+            "invalid signature",
+            "unknown kid",
+            "invalid api key",
+            "invalid_api_key",
+        ],
+        statuses: &["401", "403"],
+        targeted: false,
+        fix: "run the auth checks; compare `auth.token_ttl`, the JWT algorithm, issuer, audience and key with the master's after the last key rotation, and check `auth.api_key`",
+    },
+    Signature {
+        id: "api-upgrade",
+        code: "recovery.log-api-upgrade",
+        one: "HTTP 426 Upgrade Required",
+        many: "HTTP 426 Upgrade Required responses",
+        explained_by: "api-version",
+        all: &[],
+        any: &["upgrade required"],
+        statuses: &["426"],
+        targeted: false,
+        fix: "upgrade the node's Open-AutoGLM client, or set `api.version` to a version the master serves: the master requires a newer API than this node speaks; the api-version checks show the versions",
+    },
+    Signature {
+        id: "api-gone",
+        code: "recovery.log-api-gone",
+        one: "HTTP 410 Gone",
+        many: "HTTP 410 Gone responses",
+        explained_by: "api-version",
+        all: &[],
+        any: &["410 gone"],
+        statuses: &["410"],
+        targeted: false,
+        fix: "run the api-version checks: the endpoint was retired (upgrade the client), or this node was offline longer than the master keeps its change log and needs a full resync instead of an incremental one",
+    },
+    Signature {
+        id: "refused",
+        code: "recovery.log-refused",
+        one: "connection refused",
+        many: "connections refused",
+        explained_by: "tcp",
+        all: &[],
+        any: &["connection refused", "econnrefused", "actively refused"],
+        statuses: &[],
+        targeted: true,
+        fix: "check that the master's service is up and listening on {target} (`ss -ltnp` on the master) and that no firewall REJECTs the port; the tcp checks show whether it is refused now",
+    },
+    Signature {
+        id: "unreachable",
+        code: "recovery.log-unreachable",
+        one: "host or network unreachable error",
+        many: "host or network unreachable errors",
+        explained_by: "tcp",
+        all: &[],
+        any: &[
+            "no route to host",
+            "network is unreachable",
+            "host is unreachable",
+            "ehostunreach",
+            "enetunreach",
+        ],
+        statuses: &[],
+        targeted: true,
+        fix: "check the routes and firewalls between this node and {target} (`ip route get`, `tracepath`); the tcp checks show whether it is unreachable now",
+    },
+    Signature {
+        id: "dns",
+        code: "recovery.log-dns",
+        one: "name resolution failure",
+        many: "name resolution failures",
+        explained_by: "dns",
+        all: &[],
+        any: &[
+            "no such host",
+            "nxdomain",
+            "name or service not known",
+            "temporary failure in name resolution",
+            "servfail",
+            "could not resolve",
+            "name resolution failed",
+            "unknown host",
+        ],
+        statuses: &[],
+        targeted: false,
+        fix: "run the dns checks; check /etc/resolv.conf and that the resolvers answer for the master's name in `endpoint`",
+    },
+    Signature {
+        id: "timeout",
+        code: "recovery.log-timeout",
+        one: "connection timeout",
+        many: "connection timeouts",
+        explained_by: "tcp",
+        all: &[],
+        any: &[
+            "timed out",
+            "timeout exceeded",
+            "deadline exceeded",
+            "etimedout",
+            "i/o timeout",
+            "connect timeout",
+            "connection timeout",
+            "read timeout",
+            "request timeout",
+            "timeout while",
+            "timeout after",
+            "timeout waiting",
+        ],
+        statuses: &[],
+        targeted: true,
+        fix: "check whether {target} silently drops packets now: run the tcp checks (`autoglm-doctor --only 'tcp.*'`); a timeout rather than a refusal usually means a firewall or security group drops the traffic — allow this node to reach {target}",
+    },
+];
+
+const STATUS_CONTEXT: &[&str] = &["status", "http", "code", "response", "returned"];
+
+pub struct Kind;
+
+impl CheckKind for Kind {
+    type Spec = Spec;
+    const INFO: KindInfo = KindInfo {
+        name: "log-scan",
+        category: "recovery",
+        summary: "Recent failure signatures in the Open-AutoGLM logs (timeouts, refusals, TLS, 401/403, 410/426, clock skew, checkpoint writes), each pointing at the check that explains it",
+        explain: "What it checks: the tail of each Open-AutoGLM log (`paths`, default /var/log/open-autoglm/: the `*.log` and `*.log.1` files of a directory, the most recently modified first, at most `max_files`, 16) — at most `max_bytes` (4 MiB) from the end of each file, found by seeking, never the whole file — for lines of the last `window` (1h) that match a known failure signature: connection timeouts, refused connections, unreachable hosts, name resolution failures, TLS/x509 errors, 401/403, 426 Upgrade Required, 410 Gone, clock skew, checkpoint write errors. It reports, per signature, the count, the host:port seen most, and the newest line with secrets redacted, and names the check kind that explains it (tcp, dns, tls, auth, api-version, time, checkpoint). Timestamps are read at the start of a line (RFC 3339 and `2026-11-22 08:00:00,123`, `2026/11/22 08:00:00`, syslog `Nov 22 08:00:00`, glog `E1122 08:00:00.000000`, JSON `\"time\"`/`\"ts\"` fields, logfmt `time=`); those without a zone are local time. A line without a timestamp belongs to the dated line above it; the undated lines at the start of the tail are skipped; a file without any timestamp counts as recent only when it was modified within the window. `as_of` (RFC 3339) moves the window's end, for logs copied off a node. See docs/recovery.md.\n\nWhy it matters: the live checks say what is wrong now; the log says what went wrong while nobody was looking (seed 1: 查看 /var/log/open-autoglm/network.log 中超时记录). Forty timeouts to the gRPC port in the last hour, with a clean TCP check now, means an intermittent drop.\n\nHow to fix: follow the named check (e.g. run `autoglm-doctor --only 'tcp.*'` for timeouts); each finding's fix names the values seen. If the logs are elsewhere, set `paths` in the suite.",
+        default_timeout: Duration::from_secs(10),
+        network: false,
+        reads_config: false,
+        codes: &[
+            CodeInfo {
+                code: "recovery.log-timeout",
+                status: Status::Warn,
+                summary: "The logs show recent connection timeouts (see the tcp checks).",
+                remediation: "Run the tcp checks against the host:port named; a silent drop is a firewall rule.",
+            },
+            CodeInfo {
+                code: "recovery.log-refused",
+                status: Status::Warn,
+                summary: "The logs show recent refused connections (see the tcp checks).",
+                remediation: "Check that the master listens on the port named; run the tcp checks.",
+            },
+            CodeInfo {
+                code: "recovery.log-unreachable",
+                status: Status::Warn,
+                summary: "The logs show recent host or network unreachable errors (see the tcp checks).",
+                remediation: "Check routes and firewalls towards the host named; run the tcp checks.",
+            },
+            CodeInfo {
+                code: "recovery.log-dns",
+                status: Status::Warn,
+                summary: "The logs show recent name resolution failures (see the dns checks).",
+                remediation: "Run the dns checks; check the resolvers.",
+            },
+            CodeInfo {
+                code: "recovery.log-tls",
+                status: Status::Warn,
+                summary: "The logs show recent TLS/x509 errors (see the tls checks).",
+                remediation: "Run the tls checks; check the CA bundle, certificate validity and host name.",
+            },
+            CodeInfo {
+                code: "recovery.log-auth",
+                status: Status::Warn,
+                summary: "The logs show recent 401/403 or token errors (see the auth checks).",
+                remediation: "Run the auth checks; compare the JWT parameters with the master's.",
+            },
+            CodeInfo {
+                code: "recovery.log-api-upgrade",
+                status: Status::Warn,
+                summary: "The logs show recent 426 Upgrade Required responses (see the api-version checks).",
+                remediation: "Upgrade the node's client or its `api.version`.",
+            },
+            CodeInfo {
+                code: "recovery.log-api-gone",
+                status: Status::Warn,
+                summary: "The logs show recent 410 Gone responses: a retired endpoint, or an incremental sync window lost to log truncation (see the api-version checks).",
+                remediation: "Upgrade the client, or resync the node in full.",
+            },
+            CodeInfo {
+                code: "recovery.log-clock-skew",
+                status: Status::Warn,
+                summary: "The logs show recent clock skew errors (see the time checks).",
+                remediation: "Synchronise the clock; run the time checks.",
+            },
+            CodeInfo {
+                code: "recovery.log-checkpoint-write",
+                status: Status::Warn,
+                summary: "The logs show recent checkpoint write errors (see the checkpoint check).",
+                remediation: "Run the checkpoint check: storage path, permissions, free space.",
+            },
+            CodeInfo {
+                code: "recovery.logs-missing",
+                status: Status::Skip,
+                summary: "No log file was found at the configured paths: nothing was scanned.",
+                remediation: "Set `paths` in the suite to where the service writes its logs.",
+            },
+            CodeInfo {
+                code: "recovery.log-unreadable",
+                status: Status::Warn,
+                summary: "A log file could not be read (permissions, not a regular file).",
+                remediation: "Run the doctor as root or as a member of the log files' group.",
+            },
+            CodeInfo {
+                code: "recovery.log-scan-incomplete",
+                status: Status::Warn,
+                summary: "The scan stopped at its time budget before reading every file: counts are lower bounds.",
+                remediation: "Raise the check's `timeout`, or lower `max_bytes` or `max_files`.",
+            },
+        ],
+    };
+
+    async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
+        let spec2 = spec.clone();
+        // The scan stops well before the check's own timeout, so it reports what it found.
+        let deadline = Instant::now() + ctx.timeout.mul_f64(0.7);
+        let as_of = spec.as_of.unwrap_or_else(Utc::now);
+        let local = |naive: NaiveDateTime| {
+            chrono::Local
+                .from_local_datetime(&naive)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+        };
+        match tokio::task::spawn_blocking(move || scan_all(&spec2, as_of, deadline, &local)).await {
+            Ok(scan) => judge(spec, &scan, as_of),
+            Err(e) => {
+                let mut eval = Evaluation::single(Finding::fail(
+                    "doctor.internal",
+                    format!("the log scan crashed: {e}"),
+                    "report the bug with the JSON report attached",
+                ));
+                eval.cause = Some(Cause::Internal);
+                eval
+            }
+        }
+    }
+}
+
+/// One matched line kept as the example of its signature.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Example {
+    pub at: Option<DateTime<Utc>>,
+    /// Redacted and shortened.
+    pub line: String,
+    pub file: String,
+}
+
+/// What one signature matched in the window.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Hits {
+    pub count: usize,
+    pub newest: Option<Example>,
+    pub targets: BTreeMap<String, usize>,
+    pub files: BTreeSet<String>,
+}
+
+/// One file as scanned.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileScan {
+    pub path: String,
+    /// Bytes read from the file (its tail).
+    pub bytes_read: u64,
+    pub file_len: u64,
+    pub lines: usize,
+    /// Whether any line of the tail had a recognised timestamp.
+    pub dated: bool,
+    /// Undated file counted as recent because it was modified within the window.
+    pub undated_recent: bool,
+    /// Lines dated after the window's end.
+    pub future_lines: usize,
+    /// The time budget ran out before the last line.
+    pub stopped_early: bool,
+}
+
+/// Everything the scan found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scan {
+    pub files: Vec<FileScan>,
+    /// Configured paths that do not exist.
+    pub missing: Vec<String>,
+    pub unreadable: Vec<(String, String)>,
+    /// Files found but not read (over `max_files`).
+    pub skipped_files: usize,
+    /// Index into [`SIGNATURES`] → hits.
+    pub hits: BTreeMap<usize, Hits>,
+    /// The time budget ran out.
+    pub incomplete: bool,
+}
+
+/// The files to read: explicit files, then the logs of each directory, newest first.
+fn collect_files(spec: &Spec, scan: &mut Scan) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for p in &spec.paths {
+        let path = Path::new(p);
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => scan.missing.push(p.clone()),
+            Err(e) => scan.unreadable.push((p.clone(), e.to_string())),
+            Ok(m) if m.is_dir() => match std::fs::read_dir(path) {
+                Err(e) => scan
+                    .unreadable
+                    .push((p.clone(), format!("cannot list it: {e}"))),
+                Ok(rd) => {
+                    let mut logs: Vec<(SystemTime, PathBuf)> = rd
+                        .flatten()
+                        .filter(|e| {
+                            let n = e.file_name();
+                            let n = n.to_string_lossy();
+                            n.ends_with(".log") || n.ends_with(".log.1")
+                        })
+                        .filter_map(|e| {
+                            let path = e.path();
+                            let m = std::fs::metadata(&path).ok()?;
+                            m.is_file()
+                                .then(|| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), path))
+                        })
+                        .collect();
+                    logs.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+                    files.extend(logs.into_iter().map(|(_, p)| p));
+                }
+            },
+            Ok(_) => files.push(path.to_path_buf()),
+        }
+    }
+    let mut seen = BTreeSet::new();
+    files.retain(|f| seen.insert(f.clone()));
+    if files.len() > spec.max_files {
+        scan.skipped_files = files.len() - spec.max_files;
+        files.truncate(spec.max_files);
+    }
+    files
+}
+
+/// Read and scan every configured log (blocking).
+pub fn scan_all(
+    spec: &Spec,
+    as_of: DateTime<Utc>,
+    deadline: Instant,
+    local: &dyn Fn(NaiveDateTime) -> Option<DateTime<Utc>>,
+) -> Scan {
+    let mut scan = Scan::default();
+    let files = collect_files(spec, &mut scan);
+    let window = Window::new(as_of, spec.window, local);
+    for file in files {
+        let shown = file.display().to_string();
+        if Instant::now() >= deadline {
+            scan.incomplete = true;
+            break;
+        }
+        match crate::probe::tail::read_tail(&file, spec.max_bytes) {
+            Err(e) => scan.unreadable.push((shown, e.to_string())),
+            Ok(tail) => {
+                let mut fs = scan_text(
+                    &tail.bytes,
+                    &shown,
+                    tail.mtime,
+                    &window,
+                    &mut scan.hits,
+                    Some(deadline),
+                );
+                fs.bytes_read = tail.read;
+                fs.file_len = tail.file_len;
+                scan.incomplete |= fs.stopped_early;
+                scan.files.push(fs);
+            }
+        }
+    }
+    scan
+}
+
+/// The recent window and how to read times.
+pub struct Window<'a> {
+    pub as_of: DateTime<Utc>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub local: &'a dyn Fn(NaiveDateTime) -> Option<DateTime<Utc>>,
+}
+
+impl<'a> Window<'a> {
+    pub fn new(
+        as_of: DateTime<Utc>,
+        window: Duration,
+        local: &'a dyn Fn(NaiveDateTime) -> Option<DateTime<Utc>>,
+    ) -> Self {
+        let back = TimeDelta::from_std(window).unwrap_or(TimeDelta::MAX);
+        let slack = TimeDelta::from_std(FUTURE_SLACK).unwrap_or(TimeDelta::zero());
+        Self {
+            as_of,
+            start: as_of
+                .checked_sub_signed(back)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC),
+            end: as_of
+                .checked_add_signed(slack)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+            local,
+        }
+    }
+}
+
+/// Scan the lines of one tail. Lines without a timestamp take the one of the dated line
+/// above them; undated lines before the first dated line are skipped; in a tail with no
+/// timestamp at all, every line counts when the file was modified within the window.
+pub fn scan_text(
+    bytes: &[u8],
+    file: &str,
+    mtime: Option<SystemTime>,
+    w: &Window<'_>,
+    hits: &mut BTreeMap<usize, Hits>,
+    deadline: Option<Instant>,
+) -> FileScan {
+    let mut fs = FileScan {
+        path: file.to_string(),
+        ..FileScan::default()
+    };
+    let short = Path::new(file)
+        .file_name()
+        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
+    let mut current: Option<DateTime<Utc>> = None;
+    let mut leading: Vec<(usize, String)> = Vec::new();
+    let mut lower = String::new();
+    for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+        if i % 4096 == 4095 && deadline.is_some_and(|d| Instant::now() >= d) {
+            fs.stopped_early = true;
+            break;
+        }
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.is_empty() {
+            continue;
+        }
+        fs.lines += 1;
+        let line = String::from_utf8_lossy(raw);
+        if let Some(t) = line_time(&line, w) {
+            current = Some(t);
+            fs.dated = true;
+        }
+        lower.clear();
+        lower.push_str(&line);
+        lower.make_ascii_lowercase();
+        let Some(sig) = classify(&lower) else {
+            continue;
+        };
+        match current {
+            None => leading.push((sig, line.into_owned())),
+            Some(t) if t > w.end => fs.future_lines += 1,
+            Some(t) if t >= w.start => record(hits, sig, &line, Some(t), &short),
+            Some(_) => {}
+        }
+    }
+    if !fs.dated {
+        let modified = mtime.map(DateTime::<Utc>::from);
+        fs.undated_recent = modified.is_some_and(|m| m >= w.start && m <= w.end);
+        if fs.undated_recent {
+            for (sig, line) in &leading {
+                record(hits, *sig, line, None, &short);
+            }
+        }
+    }
+    fs
+}
+
+fn record(
+    hits: &mut BTreeMap<usize, Hits>,
+    sig: usize,
+    line: &str,
+    at: Option<DateTime<Utc>>,
+    file: &str,
+) {
+    let h = hits.entry(sig).or_default();
+    h.count += 1;
+    h.files.insert(file.to_string());
+    if SIGNATURES[sig].targeted
+        && let Some(t) = target(line)
+    {
+        *h.targets.entry(t).or_default() += 1;
+    }
+    let newer = h.newest.as_ref().is_none_or(|n| at >= n.at);
+    if newer {
+        h.newest = Some(Example {
+            at,
+            line: example(line),
+            file: file.to_string(),
+        });
+    }
+}
+
+/// A line fit to show: secrets redacted, control characters dropped, shortened.
+pub fn example(line: &str) -> String {
+    let redacted = crate::secret::redact_text(line.trim());
+    let clean: String = redacted
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if clean.chars().count() > MAX_EXAMPLE_CHARS {
+        let cut: String = clean.chars().take(MAX_EXAMPLE_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        clean
+    }
+}
+
+/// The first signature a (lower-cased) line matches.
+pub fn classify(lower: &str) -> Option<usize> {
+    SIGNATURES.iter().position(|s| {
+        s.all.iter().all(|n| lower.contains(n))
+            && (s.any.iter().any(|n| lower.contains(n))
+                || s.statuses.iter().any(|code| has_status(lower, code)))
+    })
+}
+
+fn has_status(lower: &str, code: &str) -> bool {
+    STATUS_CONTEXT.iter().any(|c| lower.contains(c))
+        && lower.match_indices(code).any(|(i, _)| {
+            let head = &lower[..i];
+            let before = head.chars().next_back();
+            let after = lower[i + code.len()..].chars().next();
+            // `host:401` is a port; `"status":401` and `status:401` are statuses.
+            let port_like = before == Some(':')
+                && !head.ends_with("\":")
+                && !STATUS_CONTEXT
+                    .iter()
+                    .any(|c| head.ends_with(&format!("{c}:")));
+            !port_like
+                && !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.')
+                && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.')
+        })
+}
+
+/// The first `host:port` a line names (`dial tcp 10.0.0.5:9090`, `https://master:8443/x`),
+/// never a time of day.
+pub fn target(line: &str) -> Option<String> {
+    line.split(|c: char| c.is_whitespace() || "\"'()<>,;=".contains(c))
+        .find_map(|token| {
+            let t = token.trim_end_matches([':', '.', ']']);
+            let t = t.split_once("://").map_or(t, |(_, rest)| rest);
+            let t = t.split('/').next().unwrap_or(t);
+            let t = t.rsplit_once('@').map_or(t, |(_, host)| host);
+            let (host, port) = if let Some(v6) = t.strip_prefix('[') {
+                let (h, p) = v6.split_once("]:")?;
+                (format!("[{h}]"), p)
+            } else {
+                let (h, p) = t.split_once(':')?;
+                if p.contains(':') {
+                    return None;
+                }
+                (h.to_string(), p)
+            };
+            let port_ok = !port.is_empty()
+                && port.len() <= 5
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && port.parse::<u32>().is_ok_and(|p| (1..=65_535).contains(&p));
+            let host_ok = !host.is_empty()
+                && host
+                    .bytes()
+                    .any(|b| b.is_ascii_alphabetic() || b == b'.' || b == b'[')
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._[]:".contains(&b));
+            (port_ok && host_ok).then(|| format!("{host}:{port}"))
+        })
+}
+
+/// A cursor over the start of a line.
+struct Cur<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Cur<'_> {
+    fn num(&mut self, n: usize) -> Option<u32> {
+        let s = self.b.get(self.i..self.i + n)?;
+        if !s.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        self.i += n;
+        s.iter().try_fold(0u32, |acc, d| {
+            acc.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+        })
+    }
+    fn eat(&mut self, c: &[u8]) -> Option<u8> {
+        let b = *self.b.get(self.i)?;
+        c.contains(&b).then(|| {
+            self.i += 1;
+            b
+        })
+    }
+    /// `.123` or `,123456`: nanoseconds.
+    fn fraction(&mut self) -> u32 {
+        if self.eat(b".,").is_none() {
+            return 0;
+        }
+        let mut nanos = 0u32;
+        let mut scale = 100_000_000u32;
+        while let Some(&d) = self.b.get(self.i).filter(|d| d.is_ascii_digit()) {
+            nanos += u32::from(d - b'0') * scale;
+            scale /= 10;
+            self.i += 1;
+        }
+        nanos
+    }
+    fn hms(&mut self) -> Option<(u32, u32, u32, u32)> {
+        let h = self.num(2)?;
+        self.eat(b":")?;
+        let m = self.num(2)?;
+        self.eat(b":")?;
+        let s = self.num(2)?;
+        Some((h, m, s, self.fraction()))
+    }
+    /// `Z`, `+08:00`, `+0800`, or nothing.
+    fn zone(&mut self) -> Option<i32> {
+        if self.eat(b"Z").is_some() {
+            return Some(0);
+        }
+        let start = self.i;
+        let sign = self.eat(b"+-")?;
+        let Some(h) = self.num(2).filter(|h| *h <= 14) else {
+            // Not a zone (`08:00:00-worker`): no zone.
+            self.i = start;
+            return None;
+        };
+        self.eat(b":");
+        let m = self.num(2).unwrap_or(0);
+        let secs = i32::try_from(h * 3600 + m * 60).ok()?;
+        Some(if sign == b'-' { -secs } else { secs })
+    }
+}
+
+fn make(
+    w: &Window<'_>,
+    date: Option<NaiveDate>,
+    (h, m, s, nanos): (u32, u32, u32, u32),
+    zone: Option<i32>,
+) -> Option<DateTime<Utc>> {
+    let naive = date?.and_hms_nano_opt(h, m, s, nanos)?;
+    match zone {
+        Some(offset) => {
+            let utc = naive.checked_sub_signed(TimeDelta::seconds(i64::from(offset)))?;
+            Some(Utc.from_utc_datetime(&utc))
+        }
+        None => (w.local)(naive),
+    }
+}
+
+/// `2026-11-22T08:00:00.123Z`, `2026-11-22 08:00:00,123 +0800`, `2026/11/22 08:00:00`.
+fn iso(text: &str, window: &Window<'_>) -> Option<DateTime<Utc>> {
+    let mut cur = Cur {
+        b: text.as_bytes(),
+        i: 0,
+    };
+    let year = cur.num(4)?;
+    let sep = cur.eat(b"-/")?;
+    let month = cur.num(2)?;
+    cur.eat(&[sep])?;
+    let day = cur.num(2)?;
+    cur.eat(b"T ")?;
+    let hms = cur.hms()?;
+    let zone = cur.zone();
+    make(
+        window,
+        NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day),
+        hms,
+        zone,
+    )
+}
+
+/// The year of a yearless date: the one that puts it closest before the window's end.
+fn yearless(w: &Window<'_>, month: u32, day: u32) -> Option<NaiveDate> {
+    let year = w.as_of.year();
+    let this = NaiveDate::from_ymd_opt(year, month, day)?;
+    if this > w.as_of.date_naive() + TimeDelta::days(1) {
+        NaiveDate::from_ymd_opt(year - 1, month, day)
+    } else {
+        Some(this)
+    }
+}
+
+/// syslog `Nov 22 08:00:00` / `Nov  2 08:00:00`.
+fn syslog(s: &str, w: &Window<'_>) -> Option<DateTime<Utc>> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| s.starts_with(m))? + 1;
+    let rest = s.get(3..)?.strip_prefix(' ')?;
+    let rest = rest.strip_prefix(' ').unwrap_or(rest);
+    let mut c = Cur {
+        b: rest.as_bytes(),
+        i: 0,
+    };
+    let day = c.num(2).or_else(|| c.num(1))?;
+    c.eat(b" ")?;
+    let hms = c.hms()?;
+    make(w, yearless(w, u32::try_from(month).ok()?, day), hms, None)
+}
+
+/// glog `E1122 08:00:00.123456`.
+fn glog(s: &str, w: &Window<'_>) -> Option<DateTime<Utc>> {
+    let mut c = Cur {
+        b: s.as_bytes(),
+        i: 0,
+    };
+    c.eat(b"IWEF")?;
+    let month = c.num(2)?;
+    let day = c.num(2)?;
+    c.eat(b" ")?;
+    let hms = c.hms()?;
+    make(w, yearless(w, month, day), hms, None)
+}
+
+/// The time at the start of a line, if it has one in a known form.
+pub fn line_time(line: &str, w: &Window<'_>) -> Option<DateTime<Utc>> {
+    let s = line.trim_start();
+    if s.starts_with('{') {
+        let head = s.get(..512).unwrap_or(s);
+        for key in ["\"time\"", "\"ts\"", "\"timestamp\"", "\"@timestamp\""] {
+            let found = head.match_indices(key).find_map(|(i, _)| {
+                let v = head[i + key.len()..].trim_start().strip_prefix(':')?;
+                iso(v.trim_start().strip_prefix('"')?, w)
+            });
+            if found.is_some() {
+                return found;
+            }
+        }
+        return None;
+    }
+    for key in ["time=", "ts=", "timestamp="] {
+        if let Some(v) = s.strip_prefix(key) {
+            return iso(v.strip_prefix('"').unwrap_or(v), w);
+        }
+    }
+    let s = s.strip_prefix('[').unwrap_or(s);
+    iso(s, w).or_else(|| syslog(s, w)).or_else(|| glog(s, w))
+}
+
+fn target_phrase(h: &Hits) -> (String, Option<String>) {
+    let Some((best, n)) = h
+        .targets
+        .iter()
+        .max_by_key(|(t, n)| (**n, std::cmp::Reverse((*t).clone())))
+    else {
+        return (String::new(), None);
+    };
+    let others = h.targets.len() - 1;
+    let phrase = if others == 0 {
+        format!(" to {best}")
+    } else {
+        format!(
+            " ({n} to {best}, the rest to {others} other target{})",
+            if others == 1 { "" } else { "s" }
+        )
+    };
+    (phrase, Some(best.clone()))
+}
+
+/// Judge what the scan found.
+pub fn judge(spec: &Spec, scan: &Scan, as_of: DateTime<Utc>) -> Evaluation {
+    let window = human::window(spec.window);
+    let mut eval = Evaluation::default();
+    let bytes_read: u64 = scan.files.iter().map(|f| f.bytes_read).sum();
+    let bytes_total: u64 = scan.files.iter().map(|f| f.file_len).sum();
+    eval.evidence.insert(
+        "files".into(),
+        scan.files
+            .iter()
+            .map(|f| f.path.clone())
+            .collect::<Vec<_>>()
+            .into(),
+    );
+    eval.evidence.insert("bytes_read".into(), bytes_read.into());
+    eval.evidence
+        .insert("bytes_total".into(), bytes_total.into());
+    eval.evidence
+        .insert("window_seconds".into(), spec.window.as_secs().into());
+    eval.evidence.insert(
+        "as_of".into(),
+        as_of
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            .into(),
+    );
+    if !scan.missing.is_empty() {
+        eval.evidence
+            .insert("missing_paths".into(), scan.missing.clone().into());
+    }
+    let undated: Vec<&str> = scan
+        .files
+        .iter()
+        .filter(|f| !f.dated && f.lines > 0)
+        .map(|f| f.path.as_str())
+        .collect();
+    if !undated.is_empty() {
+        eval.evidence.insert("undated_files".into(), undated.into());
+    }
+    let future: usize = scan.files.iter().map(|f| f.future_lines).sum();
+    if future > 0 {
+        eval.evidence
+            .insert("lines_dated_after_window".into(), future.into());
+    }
+
+    if scan.files.is_empty() && scan.unreadable.is_empty() {
+        let looked = if spec.paths.is_empty() {
+            "no path (`paths` is empty)".to_string()
+        } else {
+            spec.paths.join(", ")
+        };
+        let mut e = Evaluation::single(Finding::new(
+            Status::Skip,
+            "recovery.logs-missing",
+            format!("no Open-AutoGLM log at {looked} (*.log, *.log.1): nothing scanned"),
+            format!(
+                "set `paths` of this check in the suite to where the service writes its logs (looked at {looked}); for a service that logs only to journald, export a window first: `journalctl -u open-autoglm --since -1h > /var/tmp/open-autoglm.log` and scan that file"
+            ),
+        ));
+        e.evidence = eval.evidence;
+        return e;
+    }
+    for (path, error) in &scan.unreadable {
+        eval.findings.push(
+            Finding::warn(
+                "recovery.log-unreadable",
+                format!("log {path} could not be read: {error}"),
+                format!("run the doctor as root or as a member of the group owning {path} (`ls -l {path}`), or drop it from `paths`"),
+            )
+            .with("file", path.clone()),
+        );
+    }
+    if scan.incomplete {
+        eval.findings.push(Finding::warn(
+            "recovery.log-scan-incomplete",
+            format!("the scan stopped at its time budget after {} file(s): counts are lower bounds", scan.files.len()),
+            format!("raise this check's `timeout` in the suite, or lower `max_bytes` (now {}) or `max_files` (now {})", spec.max_bytes, spec.max_files),
+        ));
+    }
+    let mut parts = Vec::new();
+    for (&i, h) in &scan.hits {
+        let sig = &SIGNATURES[i];
+        let noun = if h.count == 1 { sig.one } else { sig.many };
+        let (phrase, best) = target_phrase(h);
+        let newest = h.newest.as_ref().map_or_else(String::new, |n| {
+            let when = n.at.map_or_else(
+                || "undated".to_string(),
+                |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            );
+            format!(" Newest ({when}, {}): {}", n.file, n.line)
+        });
+        let fix = sig
+            .fix
+            .replace("{target}", best.as_deref().unwrap_or("the master"));
+        let mut f = Finding::warn(
+            sig.code,
+            format!(
+                "log shows {} {noun}{phrase} in {window}; see the {} checks.{newest}",
+                h.count, sig.explained_by
+            ),
+            fix,
+        )
+        .with("signature", sig.id)
+        .with("count", h.count)
+        .with("explained_by", sig.explained_by)
+        .with("files", h.files.iter().cloned().collect::<Vec<_>>());
+        if let Some(b) = &best {
+            f = f.with("target", b.clone());
+        }
+        if let Some(n) = &h.newest {
+            f = f.with("newest_line", n.line.clone());
+            if let Some(t) = n.at {
+                f = f.with(
+                    "newest_at",
+                    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                );
+            }
+        }
+        eval.findings.push(f);
+        parts.push(format!(
+            "{} {noun}{phrase} (see {})",
+            h.count, sig.explained_by
+        ));
+    }
+    let read = format!(
+        "{} of {} read from {} file(s)",
+        human::bytes(bytes_read),
+        human::bytes(bytes_total),
+        scan.files.len()
+    );
+    if parts.len() > 1 {
+        eval.message = Some(format!("logs show, in {window}: {}", parts.join("; ")));
+    }
+    if eval.findings.is_empty() {
+        eval.findings.push(Finding::pass(format!(
+            "no known failure signature in {window} of the logs ({read})"
+        )));
+    }
+    eval
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    /// Local time is UTC+8 in these tests, whatever the machine says.
+    #[allow(clippy::unnecessary_wraps)] // the signature of a local-time function
+    fn plus8(naive: NaiveDateTime) -> Option<DateTime<Utc>> {
+        Some(Utc.from_utc_datetime(&(naive - TimeDelta::hours(8))))
+    }
+
+    const AS_OF: &str = "2026-11-22T08:00:00Z";
+
+    fn window() -> Window<'static> {
+        Window::new(utc(AS_OF), Duration::from_secs(3600), &plus8)
+    }
+
+    fn spec() -> Spec {
+        serde_json::from_value(serde_json::json!({})).unwrap()
+    }
+
+    #[test]
+    fn timestamp_forms() {
+        let w = window();
+        let cases: &[(&str, Option<&str>)] = &[
+            ("2026-11-22T07:59:12Z ERROR x", Some("2026-11-22T07:59:12Z")),
+            (
+                "2026-11-22T15:59:12.123+08:00 x",
+                Some("2026-11-22T07:59:12.123Z"),
+            ),
+            ("2026-11-22T15:59:12+0800 x", Some("2026-11-22T07:59:12Z")),
+            (
+                "[2026-11-22 15:59:12,456] ERROR x",
+                Some("2026-11-22T07:59:12.456Z"),
+            ),
+            ("2026/11/22 15:59:12 dial tcp", Some("2026-11-22T07:59:12Z")),
+            (
+                "Nov 22 15:59:12 host open-autoglm[1]: x",
+                Some("2026-11-22T07:59:12Z"),
+            ),
+            ("Nov  2 15:59:12 host x", Some("2026-11-02T07:59:12Z")),
+            // A yearless date after the window's end belongs to the year before.
+            ("Dec 30 10:00:00 host x", Some("2025-12-30T02:00:00Z")),
+            (
+                "E1122 15:59:12.000001 1 sync.go:10] x",
+                Some("2026-11-22T07:59:12.000001Z"),
+            ),
+            (
+                r#"{"level":"error","time":"2026-11-22T07:59:12Z","msg":"x"}"#,
+                Some("2026-11-22T07:59:12Z"),
+            ),
+            (
+                r#"{"ts": "2026-11-22T07:59:12Z"}"#,
+                Some("2026-11-22T07:59:12Z"),
+            ),
+            (
+                "time=\"2026-11-22T07:59:12Z\" level=error",
+                Some("2026-11-22T07:59:12Z"),
+            ),
+            ("    at com.example.Sync.run(Sync.java:42)", None),
+            ("2026-13-40T99:00:00Z bad date", None),
+            ("08:00:00 no date", None),
+            ("", None),
+        ];
+        for (line, want) in cases {
+            assert_eq!(line_time(line, &w), want.map(utc), "{line}");
+        }
+    }
+
+    #[test]
+    fn classifies_each_signature() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("dial tcp 10.0.0.5:9090: i/o timeout", Some("timeout")),
+            (
+                "rpc error: code = DeadlineExceeded desc = context deadline exceeded",
+                Some("timeout"),
+            ),
+            (
+                "connect to master.autoglm.test:8080 failed: Connection refused",
+                Some("refused"),
+            ),
+            (
+                "dial tcp 10.0.0.5:9090: connect: no route to host",
+                Some("unreachable"),
+            ),
+            (
+                "dial tcp: lookup master.autoglm.test on 127.0.0.53:53: no such host",
+                Some("dns"),
+            ),
+            (
+                "tls: failed to verify certificate: x509: certificate signed by unknown authority",
+                Some("tls"),
+            ),
+            (
+                "x509: certificate has expired or is not yet valid",
+                Some("tls"),
+            ),
+            (
+                "POST /v1/sync returned status 401 Unauthorized",
+                Some("auth"),
+            ),
+            ("HTTP 403 from master", Some("auth")),
+            (r#"{"msg":"token rejected","status":401}"#, Some("auth")),
+            ("request failed status:403", Some("auth")),
+            ("status: connected to master:403", None),
+            (
+                "response status=426 Upgrade Required (X-API-Version 2.5)",
+                Some("api-upgrade"),
+            ),
+            (
+                "GET /v1/changes?since=8812 HTTP/1.1 410 Gone",
+                Some("api-gone"),
+            ),
+            (
+                "jwt: token used before issued (clock skew?)",
+                Some("clock-skew"),
+            ),
+            (
+                "failed to write checkpoint step-000121: no space left on device",
+                Some("checkpoint-write"),
+            ),
+            // Not failures.
+            ("checkpoint step-000121 written (12 MiB)", None),
+            ("sync round done: 410 objects, timeout_threshold=30s", None),
+            ("connected to master:4010 in 401ms", None),
+            ("token_ttl=3600 timeout=30s", None),
+        ];
+        for (line, want) in cases {
+            let got = classify(&line.to_ascii_lowercase()).map(|i| SIGNATURES[i].id);
+            assert_eq!(got, *want, "{line}");
+        }
+    }
+
+    #[test]
+    fn targets_are_host_ports_not_times() {
+        assert_eq!(
+            target("2026-11-22T07:59:12Z dial tcp 10.0.0.5:9090: i/o timeout").as_deref(),
+            Some("10.0.0.5:9090")
+        );
+        assert_eq!(
+            target("Post \"https://svc:pw@master.autoglm.test:8443/v1/sync\": EOF").as_deref(),
+            Some("master.autoglm.test:8443")
+        );
+        assert_eq!(
+            target("connect [fd00::5]:9090 timed out").as_deref(),
+            Some("[fd00::5]:9090")
+        );
+        assert_eq!(target("at 08:00:01 and 12:30 nothing").as_deref(), None);
+        assert_eq!(target("addr=master:70000 bad port").as_deref(), None);
+    }
+
+    #[test]
+    fn window_inheritance_leading_and_undated_lines() {
+        let w = window();
+        let text = "\
+    at leading.continuation(timed out)\n\
+2026-11-22T06:00:00Z ERROR dial tcp master:9090: i/o timeout\n\
+    caused by: i/o timeout\n\
+2026-11-22T07:10:00Z ERROR dial tcp master:9090: i/o timeout\n\
+    caused by: i/o timeout\n\
+2026-11-22T07:59:00Z ERROR dial tcp backup:9090: i/o timeout\n\
+2026-11-22T09:00:00Z ERROR dial tcp master:9090: i/o timeout\n";
+        let mut hits = BTreeMap::new();
+        let fs = scan_text(
+            text.as_bytes(),
+            "/var/log/open-autoglm/network.log",
+            None,
+            &w,
+            &mut hits,
+            None,
+        );
+        assert!(fs.dated);
+        assert_eq!(fs.future_lines, 1);
+        let h = &hits[&SIGNATURES.iter().position(|s| s.id == "timeout").unwrap()];
+        // 07:10 + its continuation + 07:59; not 06:00 (old), not the leading line, not 09:00.
+        assert_eq!(h.count, 3);
+        assert_eq!(h.targets.len(), 2);
+        assert_eq!(h.targets["master:9090"], 1);
+        assert_eq!(
+            h.newest.as_ref().unwrap().at,
+            Some(utc("2026-11-22T07:59:00Z"))
+        );
+        assert_eq!(h.newest.as_ref().unwrap().file, "network.log");
+
+        // No timestamps at all: counted only if the file changed within the window.
+        let undated = b"ERROR connection refused by master:8080\n";
+        let recent = SystemTime::from(utc("2026-11-22T07:30:00Z"));
+        let old = SystemTime::from(utc("2026-11-20T07:30:00Z"));
+        let mut hits = BTreeMap::new();
+        let fs = scan_text(undated, "a.log", Some(old), &w, &mut hits, None);
+        assert!(!fs.dated && !fs.undated_recent && hits.is_empty());
+        let fs = scan_text(undated, "a.log", Some(recent), &w, &mut hits, None);
+        assert!(fs.undated_recent);
+        assert_eq!(hits.values().next().unwrap().count, 1);
+        assert_eq!(
+            hits.values().next().unwrap().newest.as_ref().unwrap().at,
+            None
+        );
+    }
+
+    #[test]
+    fn judge_reports_counts_targets_examples_and_the_explaining_check() {
+        let w = window();
+        let mut text = String::new();
+        for m in 0..37 {
+            let _ = writeln!(
+                text,
+                "2026-11-22T07:{m:02}:00Z ERROR dial tcp master.autoglm.test:9090: i/o timeout"
+            );
+        }
+        text.push_str("2026-11-22T07:40:00Z ERROR GET https://master.autoglm.test:8443/v1/sync?api_key=sk-live-abc&token=t0k HTTP/1.1 426 Upgrade Required\n");
+        let mut scan = Scan::default();
+        let mut fs = scan_text(
+            text.as_bytes(),
+            "/l/network.log",
+            None,
+            &w,
+            &mut scan.hits,
+            None,
+        );
+        fs.bytes_read = text.len() as u64;
+        fs.file_len = 1 << 30;
+        scan.files.push(fs);
+        let e = judge(&spec(), &scan, utc(AS_OF));
+        assert_eq!(e.status(), Status::Warn);
+        let timeout = e
+            .findings
+            .iter()
+            .find(|f| f.code.as_deref() == Some("recovery.log-timeout"))
+            .unwrap();
+        assert!(
+            timeout.message.starts_with("log shows 37 connection timeouts to master.autoglm.test:9090 in the last hour; see the tcp checks. Newest (2026-11-22T07:36:00Z, network.log): 2026-11-22T07:36:00Z ERROR dial tcp"),
+            "{}",
+            timeout.message
+        );
+        assert!(
+            timeout
+                .remediation
+                .as_ref()
+                .unwrap()
+                .contains("allow this node to reach master.autoglm.test:9090")
+        );
+        let upgrade = e
+            .findings
+            .iter()
+            .find(|f| f.code.as_deref() == Some("recovery.log-api-upgrade"))
+            .unwrap();
+        assert!(upgrade.message.contains("see the api-version checks"));
+        assert!(
+            upgrade
+                .message
+                .contains("api_key=<redacted>&token=<redacted>"),
+            "{}",
+            upgrade.message
+        );
+        let all = format!("{e:?}");
+        assert!(
+            !all.contains("sk-live-abc") && !all.contains("t0k "),
+            "{all}"
+        );
+        assert_eq!(
+            e.message.as_deref(),
+            Some(
+                "logs show, in the last hour: 1 HTTP 426 Upgrade Required (see api-version); 37 connection timeouts to master.autoglm.test:9090 (see tcp)"
+            )
+        );
+        assert_eq!(e.evidence["bytes_total"], 1u64 << 30);
+    }
+
+    #[test]
+    fn nothing_found_missing_and_unreadable() {
+        let e = judge(&spec(), &Scan::default(), utc(AS_OF));
+        assert_eq!(e.status(), Status::Skip);
+        assert_eq!(e.findings[0].code.as_deref(), Some("recovery.logs-missing"));
+        let scan = Scan {
+            files: vec![FileScan {
+                path: "/l/a.log".into(),
+                bytes_read: 10,
+                file_len: 10,
+                lines: 1,
+                dated: true,
+                ..FileScan::default()
+            }],
+            unreadable: vec![("/l/b.log".into(), "Permission denied (os error 13)".into())],
+            ..Scan::default()
+        };
+        let e = judge(&spec(), &scan, utc(AS_OF));
+        assert_eq!(
+            e.findings
+                .iter()
+                .filter_map(|f| f.code.as_deref())
+                .collect::<Vec<_>>(),
+            ["recovery.log-unreadable"]
+        );
+        let scan = Scan {
+            unreadable: vec![],
+            ..scan
+        };
+        let e = judge(&spec(), &scan, utc(AS_OF));
+        assert_eq!(e.status(), Status::Pass);
+        assert_eq!(
+            e.worst().unwrap().message,
+            "no known failure signature in the last hour of the logs (10 B of 10 B read from 1 file(s))"
+        );
+    }
+
+    #[test]
+    fn spec_parses_durations_and_times() {
+        let s: Spec = serde_json::from_value(serde_json::json!({"paths": ["/x.log"], "window": "30m", "as_of": "2026-11-22T08:00:00+08:00"})).unwrap();
+        assert_eq!(s.window, Duration::from_secs(1800));
+        assert_eq!(s.as_of, Some(utc("2026-11-22T00:00:00Z")));
+        assert!(serde_json::from_value::<Spec>(serde_json::json!({"as_of": "yesterday"})).is_err());
+        assert!(serde_json::from_value::<Spec>(serde_json::json!({"window": "1.5h"})).is_err());
+    }
+}
