@@ -24,7 +24,9 @@ pub mod config_syntax;
 pub mod dns;
 pub mod exec;
 pub mod http;
+pub mod icmp;
 pub mod log_scan;
+pub mod proxy;
 pub mod replication;
 pub mod sync_semantics;
 pub mod tcp;
@@ -174,6 +176,8 @@ kinds! {
     Tcp => tcp,
     Tls => tls,
     Http => http,
+    Proxy => proxy,
+    Icmp => icmp,
     Checkpoint => checkpoint,
     Replication => replication,
     SyncSemantics => sync_semantics,

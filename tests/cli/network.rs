@@ -331,3 +331,103 @@ fn peer_nginx_interop_tls_check() {
     );
     assert_eq!(result(&report, "name")["code"], "tls.wrong-host");
 }
+
+#[test]
+fn proxy_environment_capturing_the_master_is_named_with_credentials_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = "checks:\n  - id: proxy\n    kind: proxy\n    with:\n      url: https://master.autoglm.test:8443\n      grpc_port: 9090\n";
+    let s = write_suite(dir.path(), "suite.yaml", suite);
+    let run = |envs: &[(&str, &str)]| {
+        let mut cmd = doctor(dir.path());
+        for v in [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            "NO_PROXY",
+            "no_proxy",
+            "grpc_proxy",
+            "no_grpc_proxy",
+        ] {
+            cmd.env_remove(v);
+        }
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let out = cmd
+            .args(["--format", "json", "--offline", "--suite"])
+            .arg(&s)
+            .output()
+            .unwrap();
+        (stdout(&out), json_report(&out))
+    };
+    let (_, clean) = run(&[]);
+    assert_eq!(result(&clean, "proxy")["status"], "pass");
+    let (text, captured) = run(&[(
+        "HTTPS_PROXY",
+        "http://svc:hunter2-proxy-secret@127.0.0.1:3128",
+    )]);
+    let r = result(&captured, "proxy");
+    assert_eq!(r["code"], "proxy.captures-master", "{r:#}");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("HTTPS_PROXY=http://<redacted>@127.0.0.1:3128")
+    );
+    assert!(!text.contains("hunter2-proxy-secret"));
+    let (_, excluded) = run(&[
+        ("HTTPS_PROXY", "http://127.0.0.1:3128"),
+        ("NO_PROXY", ".autoglm.test"),
+        ("no_grpc_proxy", "other.example"),
+    ]);
+    assert_eq!(result(&excluded, "proxy")["code"], "proxy.captures-grpc");
+}
+
+#[test]
+fn icmp_echo_to_loopback_answers_or_is_skipped_for_lack_of_permission() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = "checks:\n  - id: ping\n    kind: icmp\n    with:\n      host: 127.0.0.1\n";
+    let (_, report) = run_suite(dir.path(), suite, &[]);
+    let r = result(&report, "ping");
+    if rustix::process::geteuid().is_root() {
+        assert_eq!(r["status"], "pass", "root may always ping: {r:#}");
+    } else {
+        assert!(
+            r["status"] == "pass" || r["code"] == "icmp.not-permitted",
+            "{r:#}"
+        );
+    }
+}
+
+#[test]
+fn http_check_reports_status_and_names_missing_paths() {
+    let sim = SimMaster::start(Options::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &sim.pki.ca_pem).unwrap();
+    let port = sim.addrs.https.port();
+    let suite = format!(
+        "checks:\n  - id: ok\n    kind: http\n    with:\n      url: https://localhost:{port}/healthz\n      ca_file: {ca}\n  - id: missing\n    kind: http\n    with:\n      url: https://localhost:{port}/nope\n      ca_file: {ca}\n  - id: plain\n    kind: http\n    with:\n      url: http://127.0.0.1:{http}/healthz\n  - id: hole\n    kind: http\n    timeout: 1s\n    with:\n      url: http://127.0.0.1:{hole}/\n",
+        ca = ca.display(),
+        http = sim.addrs.http.port(),
+        hole = sim.addrs.black_hole.port()
+    );
+    let (_, report) = run_suite(dir.path(), &suite, &[]);
+    assert_eq!(
+        result(&report, "ok")["status"],
+        "pass",
+        "{:#}",
+        result(&report, "ok")
+    );
+    assert_eq!(result(&report, "missing")["code"], "http.not-found");
+    assert_eq!(result(&report, "plain")["status"], "pass");
+    assert_eq!(result(&report, "hole")["code"], "http.no-response");
+    assert!(
+        report["facts"]["http.date"]
+            .as_str()
+            .is_some_and(|d| d.ends_with(" GMT"))
+    );
+}
