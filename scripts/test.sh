@@ -14,6 +14,13 @@ JUNITPARSER_VERSION=5.0.3
 if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('junitparser') != '$JUNITPARSER_VERSION')" 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "junitparser==$JUNITPARSER_VERSION"
 fi
+# Validators for the fleet recipes in docs/fleet/.
+for pkg in kubernetes-validate==1.37.0 ansible-core==2.17.7; do
+  name="${pkg%%==*}"; version="${pkg##*==}"
+  if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('$name') != '$version')" 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$pkg"
+  fi
+done
 # The console script sits next to the interpreter pip installed it for.
 YAMLLINT="$(python3 -c 'import os, sys; print(os.path.join(os.path.dirname(sys.executable), "yamllint"))')"
 [ -x "$YAMLLINT" ] || YAMLLINT="$(command -v yamllint)"

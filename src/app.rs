@@ -35,6 +35,7 @@ pub fn run(cli: crate::cli::Cli) -> Result<Exit> {
         Some(Command::List(args)) => list(&args),
         Some(Command::Explain(args)) => explain(&args),
         Some(Command::Demo(args)) => demo(&args),
+        Some(Command::Compare(args)) => compare(&args),
         Some(Command::Schema(args)) => {
             let schema = match args.which {
                 SchemaKind::Report => render::json::schema(),
@@ -417,6 +418,29 @@ pub fn demo(args: &crate::cli::DemoArgs) -> Result<Exit> {
         eprintln!("demo: kept {}", kept.display());
     }
     exit
+}
+
+/// `compare`: the fleet drift table. Exit 1 when any fact drifts.
+pub fn compare(args: &crate::cli::CompareArgs) -> Result<Exit> {
+    let (nodes, skipped) = crate::compare::load(&args.reports)?;
+    for s in &skipped {
+        eprintln!("warning: skipped {s}");
+    }
+    if nodes.is_empty() {
+        return Err(UsageError("no autoglm-doctor report among the inputs (write them with `check --format json --output FILE`)".into()).into());
+    }
+    let c = crate::compare::compare(nodes, skipped);
+    let text = match args.format {
+        crate::cli::CompareFormat::Table => crate::compare::render_table(&c, false),
+        crate::cli::CompareFormat::Markdown => crate::compare::render_table(&c, true),
+        crate::cli::CompareFormat::Json => crate::compare::render_json(&c),
+    };
+    print_stdout(&text)?;
+    Ok(if c.drifting_facts > 0 {
+        Exit::Failed
+    } else {
+        Exit::Ok
+    })
 }
 
 /// `list`: the checks of a suite.

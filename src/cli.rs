@@ -38,10 +38,29 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Start a simulated master and a matching node config, run the checks, clean up.
     Demo(DemoArgs),
+    /// Compare JSON reports from many nodes: one row per fact, drift flagged.
+    Compare(CompareArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per command into a directory.
     Man(ManArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum CompareFormat {
+    #[default]
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Report files, directories of `*.json` reports, or `-` for reports on standard input.
+    #[arg(value_name = "REPORT", required = true)]
+    pub reports: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+    pub format: CompareFormat,
 }
 
 #[derive(Debug, Clone, Args)]

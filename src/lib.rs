@@ -11,6 +11,7 @@
 pub mod app;
 pub mod check;
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod duration;
 pub mod exit;

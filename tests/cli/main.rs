@@ -16,6 +16,7 @@ mod conformance;
 mod consumers;
 mod engine;
 mod fixtures;
+mod fleet;
 mod freshness;
 mod interface;
 mod network;

@@ -1,0 +1,253 @@
+//! `compare` over reports the real binary wrote for several nodes.
+
+use super::*;
+
+fn node_config(dir: &Path, id: &str, role: &str, ttl: u32, key: &str) -> PathBuf {
+    let p = dir.join(format!("{id}.yaml"));
+    std::fs::write(
+        &p,
+        format!("endpoint: https://master.autoglm.test:8443\nmodel_repo: /m\nnode:\n  id: {id}\n  role: {role}\napi:\n  version: \"3.1\"\nauth:\n  api_key: {key}\n  token_ttl: {ttl}\n"),
+    )
+    .unwrap();
+    p
+}
+
+/// Ten nodes' reports; node c03 keeps TTL 1800, node c07 is 4 s ahead.
+fn fleet(dir: &Path) -> PathBuf {
+    let reports = dir.join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    for i in 0..10 {
+        let (id, role) = if i == 0 {
+            ("master".to_string(), "master")
+        } else {
+            (format!("c{i:02}"), "compute")
+        };
+        let ttl = if id == "c03" { 1800 } else { 3600 };
+        let cfg = node_config(dir, &id, role, ttl, "sk-fleet-shared-secret-0099");
+        let out = doctor(dir)
+            .args([
+                "check", "--only", "config.*", "--format", "json", "--config",
+            ])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        let mut report = json_report(&out);
+        // The clock offset a time check measured on this node (positive: ahead).
+        let offset = if id == "c07" { 4000.0 } else { 3.0 };
+        report["facts"]["time.offset_ms"] = serde_json::json!(offset);
+        std::fs::write(
+            reports.join(format!("{id}.json")),
+            serde_json::to_vec_pretty(&report).unwrap(),
+        )
+        .unwrap();
+    }
+    reports
+}
+
+#[test]
+fn ten_reports_show_exactly_the_injected_drifts() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = fleet(dir.path());
+    let out = doctor(dir.path())
+        .args(["compare", "--format", "json"])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let c: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let drifting: Vec<(&str, Vec<&str>)> = c["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["drift"].as_array().unwrap().is_empty())
+        .map(|r| {
+            (
+                r["fact"].as_str().unwrap(),
+                r["drift"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| d.as_str().unwrap())
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        drifting,
+        vec![
+            ("auth.token_ttl", vec!["c03"]),
+            ("time.offset_ms", vec!["c07"])
+        ]
+    );
+    assert_eq!(c["nodes"][0]["id"], "master");
+
+    let out = doctor(dir.path())
+        .args(["compare"])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains("fleet of 10 nodes · reference: master master · 2 drifting facts"),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.contains("auth.token_ttl")
+            && l.contains("1800")
+            && l.contains("c03 (1)")
+            && l.contains("drift")),
+        "{text}"
+    );
+    assert!(
+        !text.contains("config.sha256"),
+        "identity facts are not listed per node in the wide layout"
+    );
+    // The shared API key appears only as its fingerprint, identical on every node.
+    assert!(!text.contains("sk-fleet-shared-secret-0099"));
+    assert!(
+        text.contains(&autoglm_doctor::secret::fingerprint(
+            "sk-fleet-shared-secret-0099"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn reports_stream_on_stdin_and_bad_inputs_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = fleet(dir.path());
+    let mut stream = Vec::new();
+    for e in std::fs::read_dir(&reports).unwrap() {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap();
+        stream.extend(serde_json::to_vec(&v).unwrap());
+        stream.push(b'\n');
+    }
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"not\": \"a report\"}").unwrap();
+    let out = doctor(dir.path())
+        .args(["compare", "--format", "markdown", "-"])
+        .arg(&bad)
+        .write_stdin(stream)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("| auth.token_ttl |"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains(&format!(
+            "warning: skipped {}: not an autoglm-doctor report",
+            bad.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let out = doctor(dir.path())
+        .args(["compare"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn an_agreeing_fleet_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("r");
+    std::fs::create_dir(&reports).unwrap();
+    for id in ["a", "b", "c"] {
+        let cfg = node_config(dir.path(), id, "compute", 3600, "k-same-0001");
+        let out = doctor(dir.path())
+            .args([
+                "check", "--only", "config.*", "--format", "json", "--output",
+            ])
+            .arg(reports.join(format!("{id}.json")))
+            .arg("--config")
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let out = doctor(dir.path())
+        .args(["compare"])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("0 drifting facts"));
+}
+
+fn python_tool(module_cli: &str) -> Option<PathBuf> {
+    let found = std::process::Command::new("python3")
+        .args(["-c", &format!("import os, sys; p = os.path.join(os.path.dirname(sys.executable), '{module_cli}'); print(p if os.path.exists(p) else '')")])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from);
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{module_cli} is required in CI (scripts/test.sh installs it)"
+        );
+        eprintln!("skipped: {module_cli} is not installed (pip install it to run this test)");
+    }
+    found
+}
+
+#[test]
+fn kubernetes_recipes_validate_against_the_kubernetes_schema() {
+    let Some(validate) = python_tool("kubernetes-validate") else {
+        return;
+    };
+    for f in ["docs/fleet/daemonset.yaml", "docs/fleet/job.yaml"] {
+        let out = std::process::Command::new(&validate)
+            .args(["--strict", "--kubernetes-version", "1.30.0"])
+            .arg(root().join(f))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{f}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn ansible_playbook_runs_against_localhost_and_compares() {
+    let Some(playbook) = python_tool("ansible-playbook") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    std::fs::write(
+        dir.path().join("inventory"),
+        "localhost ansible_connection=local ansible_python_interpreter=python3\n",
+    )
+    .unwrap();
+    let doctor = assert_cmd::cargo::cargo_bin("autoglm-doctor");
+    let out = std::process::Command::new(&playbook)
+        .current_dir(dir.path())
+        .env("AUTOGLM_DOCTOR_LOOPBACK_ONLY", "1")
+        .env("ANSIBLE_LOCAL_TEMP", dir.path().join("ansible-tmp"))
+        .env("ANSIBLE_HOME", dir.path().join("ansible-home"))
+        .args(["-i", "inventory", "-e"])
+        .arg(format!(
+            "doctor={} reports_dir={}",
+            doctor.display(),
+            reports.display()
+        ))
+        .arg(root().join("docs/fleet/playbook.yml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reports.join("localhost.json")).unwrap()).unwrap();
+    assert_eq!(report["schema_version"], 1);
+    assert!(stdout(&out).contains("fleet of 1 node"), "{}", stdout(&out));
+}
