@@ -15,6 +15,7 @@ use crate::config::ConfigSource;
 use crate::report::{Evaluation, Status};
 use crate::settings::Profile;
 
+pub mod api_version;
 pub mod checkpoint;
 pub mod config_credentials;
 pub mod config_file;
@@ -174,6 +175,7 @@ kinds! {
     Tcp => tcp,
     Tls => tls,
     Http => http,
+    ApiVersion => api_version,
     Checkpoint => checkpoint,
     Replication => replication,
     SyncSemantics => sync_semantics,
