@@ -878,12 +878,12 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
             ));
         }
         410 => {
-            let link = r.header("Link").map(|l| l.trim().to_string());
+            let successor = r.header("Link").map(|l| l.trim().to_string());
             let sunset = r.header("Sunset").map(|s| match parse_date(s) {
                 Some(at) => format!("sunset {} ({})", show_date(at), distance(at, now)),
                 None => format!("sunset {}", s.trim()),
             });
-            let details: Vec<String> = [sunset, link.as_ref().map(|l| format!("Link: {l}"))]
+            let details: Vec<String> = [sunset, successor.as_ref().map(|l| format!("Link: {l}"))]
                 .into_iter()
                 .flatten()
                 .collect();
@@ -898,7 +898,7 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
                         format!(" ({})", details.join("; "))
                     }
                 ),
-                match link {
+                match successor {
                     Some(l) => format!(
                         "move the node off the retired {} to the successor the master names ({l}): upgrade the client",
                         p.path
@@ -1007,6 +1007,13 @@ mod tests {
 
     const OK: &str = r#"{"server_version":"3.1.0","supported":{"min":"3.0","max":"3.9"}}"#;
 
+    type Case = (
+        &'static str,
+        bool,
+        Result<Response, Failure>,
+        Vec<(Status, Option<&'static str>)>,
+    );
+
     #[test]
     fn answers_map_to_codes() {
         let http_date = |at: i64| {
@@ -1018,12 +1025,7 @@ mod tests {
         let in10 = http_date(NOW + 10 * 86_400);
         let ago3 = http_date(NOW - 3 * 86_400);
         let dep = format!("@{}", NOW - 86_400);
-        let cases: Vec<(
-            &str,
-            bool,
-            Result<Response, Failure>,
-            Vec<(Status, Option<&str>)>,
-        )> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "3.1",
                 true,
