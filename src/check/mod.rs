@@ -15,6 +15,7 @@ use crate::config::ConfigSource;
 use crate::report::{Evaluation, Status};
 use crate::settings::Profile;
 
+pub mod api_version;
 pub mod checkpoint;
 pub mod config_credentials;
 pub mod config_file;
@@ -178,6 +179,7 @@ kinds! {
     Http => http,
     Proxy => proxy,
     Icmp => icmp,
+    ApiVersion => api_version,
     Checkpoint => checkpoint,
     Replication => replication,
     SyncSemantics => sync_semantics,

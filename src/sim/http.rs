@@ -166,6 +166,16 @@ pub fn respond(req: &Request, api: &ApiOptions, now: SystemTime) -> Response {
         )
         .with("Sunset", sunset)
         .with("Link", "</api/v3/sync>; rel=\"successor-version\"")
+    } else if api.unavailable_paths.contains(&req.path) {
+        Response::json(
+            503,
+            "Service Unavailable",
+            &serde_json::json!({"error": "temporarily unavailable"}),
+        )
+        .with("Retry-After", "30")
+    } else if let Some((_, to)) = api.redirects.iter().find(|(from, _)| *from == req.path) {
+        Response::json(302, "Found", &serde_json::json!({"location": to}))
+            .with("Location", to.clone())
     } else {
         match req.path.as_str() {
             "/api/version" => version(req, api),
@@ -289,6 +299,21 @@ mod tests {
         };
         let r = respond(&req("/api/v2/sync", Some("3.0")), &api, SystemTime::now());
         assert_eq!(r.status, 410);
+        let api = ApiOptions {
+            unavailable_paths: vec!["/down".into()],
+            redirects: vec![("/old".into(), "/api/version".into())],
+            ..api
+        };
+        assert_eq!(
+            respond(&req("/down", None), &api, SystemTime::now()).status,
+            503
+        );
+        let r = respond(&req("/old", None), &api, SystemTime::now());
+        assert_eq!(r.status, 302);
+        assert!(
+            r.headers
+                .contains(&("Location".into(), "/api/version".into()))
+        );
         let r = respond(&req("/api/version", Some("3.0")), &api, SystemTime::now());
         assert!(
             r.headers

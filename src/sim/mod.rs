@@ -32,6 +32,10 @@ pub struct ApiOptions {
     pub max_client_version: String,
     /// Paths answered 410 Gone.
     pub retired_paths: Vec<String>,
+    /// Paths answered 503 Service Unavailable (an outage, not a version problem).
+    pub unavailable_paths: Vec<String>,
+    /// Paths answered 302 Found, to the `Location` given.
+    pub redirects: Vec<(String, String)>,
     /// Send `Deprecation` (RFC 9745) dated this many days from now.
     pub deprecation_in_days: Option<u64>,
     /// Send `Sunset` (RFC 8594) dated this many days from now.
@@ -51,6 +55,8 @@ impl Default for ApiOptions {
             min_client_version: "3.0".into(),
             max_client_version: "3.9".into(),
             retired_paths: vec!["/api/v2/sync".into()],
+            unavailable_paths: Vec::new(),
+            redirects: Vec::new(),
             deprecation_in_days: None,
             sunset_in_days: None,
             date_offset_ms: 0,

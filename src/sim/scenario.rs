@@ -21,6 +21,8 @@ pub enum Scenario {
     Firewalled,
     /// The master's certificate has expired.
     ExpiredCert,
+    /// The node's client speaks API 2.5; the master requires 3.0 or newer (426).
+    OldClient,
 }
 
 impl Scenario {
@@ -33,6 +35,7 @@ impl Scenario {
             Self::UnknownHost => Some("dns.nxdomain"),
             Self::Firewalled => Some("tcp.filtered"),
             Self::ExpiredCert => Some("tls.expired"),
+            Self::OldClient => Some("api.upgrade-required"),
         }
     }
 
@@ -115,6 +118,11 @@ pub fn start(scenario: Scenario) -> std::io::Result<Demo> {
     } else {
         a.open.port()
     };
+    let api_version = if scenario == Scenario::OldClient {
+        "2.5"
+    } else {
+        "3.1"
+    };
     let uid = rustix::process::getuid().as_raw();
     let config = format!(
         "# Node config written by `autoglm-doctor demo` for the simulated master.
@@ -125,7 +133,7 @@ node:
   role: compute
   service_user: \"{uid}\"
 api:
-  version: \"3.1\"
+  version: \"{api_version}\"
 auth:
   api_key: demo-key-7d1c-not-a-real-secret
   {ttl}

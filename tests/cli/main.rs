@@ -12,6 +12,7 @@
     clippy::type_complexity
 )]
 
+mod api;
 mod conformance;
 mod consumers;
 mod engine;

@@ -121,7 +121,7 @@ fn the_bash_completion_parses_and_completes_a_subcommand() {
         assert!(out.status.success(), "{}", stderr(&out));
         stdout(&out).trim().to_string()
     };
-    assert_eq!(complete(&["autoglm-doctor", "comp"]), "completions");
+    assert_eq!(complete(&["autoglm-doctor", "compl"]), "completions");
     // Regression: options of a subcommand never completed (hyphenated binary name).
     assert_eq!(
         complete(&["autoglm-doctor", "check", "--format", "j"]),

@@ -1,0 +1,1370 @@
+//! `api-version`: does the master still speak this node's API? Sends the node's client
+//! version (`X-API-Version`) to the master's version endpoint and to the endpoints the node
+//! calls, and judges the answers: compatible, too old (426), retired (410), deprecated or
+//! sunsetting (RFC 9745 `Deprecation`, RFC 8594 `Sunset`), or a failure that is not about
+//! versions at all (400, 404, 5xx, not HTTP).
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use crate::probe::http::{self, Failure, Response, Target};
+use crate::probe::{addresses_for, inner_timeout};
+use crate::report::{Cause, Evaluation, Finding, Status};
+
+/// Most of a body read per response.
+pub const MAX_BODY: usize = 64 * 1024;
+/// Most redirects followed per path.
+pub const MAX_HOPS: usize = 5;
+
+/// Fact: the client API version this node sends (string, as configured).
+pub const FACT_CLIENT_VERSION: &str = "api.client_version";
+/// Fact: the API version the master advertises (string).
+pub const FACT_SERVER_VERSION: &str = "api.server_version";
+/// Fact: the oldest client version the master supports (string).
+pub const FACT_SUPPORTED_MIN: &str = "api.supported_min";
+/// Fact: the newest client version the master supports (string).
+pub const FACT_SUPPORTED_MAX: &str = "api.supported_max";
+
+fn default_path() -> Text {
+    Text("/api/version".into())
+}
+
+fn default_header() -> Text {
+    Text("X-API-Version".into())
+}
+
+/// Which redirects are followed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FollowRedirects {
+    /// Only to the same scheme, host and port (the default).
+    #[default]
+    SameHost,
+    /// To any http(s) URL.
+    Any,
+    /// None: a redirect is reported.
+    Never,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// The master's URL (e.g. `${config.endpoint}`).
+    pub url: Text,
+    /// The client API version this node speaks (e.g. `${config.api.version}`).
+    pub version: Text,
+    /// The version negotiation endpoint.
+    #[serde(default = "default_path")]
+    pub path: Text,
+    /// The header carrying the client version.
+    #[serde(default = "default_header")]
+    pub header: Text,
+    /// Further endpoints the node calls (e.g. `/api/v2/sync`), each judged on its own.
+    #[serde(default)]
+    pub paths: Vec<Text>,
+    /// Connect here instead of resolving the URL's host.
+    #[serde(default)]
+    pub address: Option<Text>,
+    /// PEM CA bundle for https (relative paths from the node config's directory).
+    #[serde(default)]
+    pub ca_file: Option<Text>,
+    /// `same-host` (default), `any` or `never`.
+    #[serde(default)]
+    pub follow_redirects: FollowRedirects,
+}
+
+pub struct Kind;
+
+impl CheckKind for Kind {
+    type Spec = Spec;
+    const INFO: KindInfo = KindInfo {
+        name: "api-version",
+        category: "api",
+        summary: "The master accepts this node's API version; no endpoint it calls is retired or sunsetting",
+        explain: "What it checks: a GET of the master's version endpoint (default /api/version) with the node's client version in `X-API-Version` (from `api.version` of the node config), and of each further endpoint listed in `paths` (e.g. the sync endpoint /api/v2/sync), read with a size cap and a deadline. 2xx is compatible: the server's version and supported range (JSON body `{server_version, supported: {min, max}}` and the `X-API-Version`, `X-API-Min-Version` headers) are recorded, and a client version outside that range still fails. 426 Upgrade Required means the node is too old; 410 Gone means the endpoint was retired (its `Link` names the successor). `Deprecation` (RFC 9745) and `Sunset` (RFC 8594) headers warn with the date and how far away it is; a Sunset already past fails. 400, 404, 5xx and answers that are not HTTP have codes of their own: a 503 is an outage, not a version problem. Redirects are followed within the same scheme, host and port (at most 5 hops) unless `follow_redirects: any` is set. Versions compare as semver: `2.5` is 2.5.0, a leading `v` is allowed.\n\nWhy it matters: after a master upgrade, nodes whose client is older than the master's minimum get 426 on every call and never sync (seed §2.2); a node still calling a retired sync path gets 410 while every other check is green.\n\nHow to fix: 426 — upgrade the node's client to the master's minimum version and set `api.version` to match; 410 — move the node to the successor endpoint named in `Link` (upgrade the client); Deprecation/Sunset — plan the upgrade before the date; 5xx — look at the master, not at versions.",
+        default_timeout: Duration::from_secs(10),
+        network: true,
+        reads_config: false,
+        codes: &[
+            CodeInfo {
+                code: "api.upgrade-required",
+                status: Status::Fail,
+                summary: "426 Upgrade Required: the master no longer accepts this node's (older) client API version.",
+                remediation: "Upgrade the node's client to at least the master's minimum version and set `api.version` to match.",
+            },
+            CodeInfo {
+                code: "api.unsupported-version",
+                status: Status::Fail,
+                summary: "The master answered, but this node's version is outside the range it advertises.",
+                remediation: "Install a client version within the master's supported range and set `api.version` to it.",
+            },
+            CodeInfo {
+                code: "api.gone",
+                status: Status::Fail,
+                summary: "410 Gone: the endpoint was retired.",
+                remediation: "Move the node to the successor endpoint the master names in `Link` (upgrade the client).",
+            },
+            CodeInfo {
+                code: "api.deprecated",
+                status: Status::Warn,
+                summary: "The master marks the endpoint deprecated (RFC 9745 `Deprecation`).",
+                remediation: "Plan the client upgrade; the message gives the deprecation date.",
+            },
+            CodeInfo {
+                code: "api.sunset",
+                status: Status::Warn,
+                summary: "The master announces when the endpoint stops working (RFC 8594 `Sunset`).",
+                remediation: "Upgrade the client before the sunset date in the message.",
+            },
+            CodeInfo {
+                code: "api.sunset-passed",
+                status: Status::Fail,
+                summary: "The endpoint's `Sunset` date has passed: it may stop answering at any time.",
+                remediation: "Upgrade the client now; the endpoint is past its announced end of life.",
+            },
+            CodeInfo {
+                code: "api.bad-request",
+                status: Status::Fail,
+                summary: "400: the master rejected the request (e.g. a missing or unparseable version header).",
+                remediation: "Send a valid version header: set `api.version` like \"3.1\" and check the header name.",
+            },
+            CodeInfo {
+                code: "api.unauthorized",
+                status: Status::Warn,
+                summary: "401/403 on the version endpoint: the version could not be negotiated without credentials.",
+                remediation: "Let the version endpoint answer without credentials, or fix them (see the auth checks).",
+            },
+            CodeInfo {
+                code: "api.not-found",
+                status: Status::Fail,
+                summary: "404: the master does not serve that endpoint (wrong path or API prefix).",
+                remediation: "Correct the path in the suite or the node's endpoint.",
+            },
+            CodeInfo {
+                code: "api.server-error",
+                status: Status::Fail,
+                summary: "5xx: the master (or a gateway) failed; this is not a version problem.",
+                remediation: "Look at the master's (or gateway's) logs and health; versions are not the cause.",
+            },
+            CodeInfo {
+                code: "api.client-error",
+                status: Status::Warn,
+                summary: "Another 4xx from the version endpoint.",
+                remediation: "Follow the status and body in the message.",
+            },
+            CodeInfo {
+                code: "api.redirect",
+                status: Status::Fail,
+                summary: "A redirect that was not followed (to another host, or too many hops).",
+                remediation: "Set `endpoint` to the redirect target, or set `follow_redirects: any` in the suite.",
+            },
+            CodeInfo {
+                code: "api.unreachable",
+                status: Status::Fail,
+                summary: "No connection or TLS session to the master (the tcp and tls checks say why).",
+                remediation: "Fix the TCP connection and TLS first.",
+            },
+            CodeInfo {
+                code: "api.no-response",
+                status: Status::Fail,
+                summary: "Connected, but no complete response within the timeout.",
+                remediation: "Check the master's load and whatever sits in front of it.",
+            },
+            CodeInfo {
+                code: "api.not-http",
+                status: Status::Fail,
+                summary: "The peer answered something that is not HTTP.",
+                remediation: "Point `endpoint` at the master's HTTP(S) port.",
+            },
+            CodeInfo {
+                code: "api.bad-version",
+                status: Status::Fail,
+                summary: "The configured client version is not a version (like 3.1 or v3.1.0).",
+                remediation: "Set `api.version` in the node config to the client's API version, e.g. \"3.1\".",
+            },
+            CodeInfo {
+                code: "api.bad-url",
+                status: Status::Fail,
+                summary: "The URL is not an http(s) URL.",
+                remediation: "Write `endpoint` like https://master.example:8443.",
+            },
+            CodeInfo {
+                code: "api.ca-unreadable",
+                status: Status::Fail,
+                summary: "The configured CA bundle cannot be read or holds no certificate.",
+                remediation: "Point `auth.ca_certificate.path` at a readable PEM bundle.",
+            },
+        ],
+    };
+
+    async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
+        let deadline = Instant::now() + inner_timeout(ctx.timeout);
+        let client = spec.version.0.trim().to_string();
+        if Version::parse(&client).is_none() {
+            return Evaluation::single(Finding::fail(
+                "api.bad-version",
+                format!("the client API version {client:?} is not a version"),
+                "set `api.version` in the node config to the client's API version, e.g. \"3.1\"",
+            ));
+        }
+        let base = match Target::parse(&spec.url.0, Some(&spec.path.0)) {
+            Ok(t) => t,
+            Err(e) => {
+                return super::tls::probe_error(
+                    "api.bad-url",
+                    e,
+                    "write `endpoint` like https://master.example:8443",
+                );
+            }
+        };
+        let address = match &spec.address {
+            Some(a) => match a
+                .0
+                .trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+            {
+                Ok(ip) => Some(ip),
+                Err(_) => {
+                    return super::tls::probe_error(
+                        "api.unreachable",
+                        format!("`{}` is not an IP address", a.0),
+                        "give `address` as an IP address",
+                    );
+                }
+            },
+            None => None,
+        };
+        let roots = if base.tls || spec.follow_redirects == FollowRedirects::Any {
+            match super::tls::load_roots(ctx, spec.ca_file.as_ref(), "api") {
+                Ok((_, roots, _)) => Some(roots),
+                Err(e) if base.tls => return e,
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
+        let headers = vec![(spec.header.0.trim().to_string(), client.clone())];
+        let mut targets = vec![(true, base.clone())];
+        for p in &spec.paths {
+            let mut t = base.clone();
+            t.path = if p.0.starts_with('/') {
+                p.0.clone()
+            } else {
+                format!("/{}", p.0)
+            };
+            targets.push((false, t));
+        }
+        let probes = futures_util::future::join_all(targets.into_iter().map(|(version, t)| {
+            let probe = Fetch {
+                base: &base,
+                address,
+                roots: roots.as_ref(),
+                headers: &headers,
+                policy: spec.follow_redirects,
+                deadline,
+                ctx,
+            };
+            async move {
+                let (url, redirects, result) = probe.fetch(t.clone()).await;
+                Probe {
+                    version_endpoint: version,
+                    path: t.path,
+                    url,
+                    redirects,
+                    result,
+                }
+            }
+        }))
+        .await;
+        let input = Input {
+            client: &client,
+            header: spec.header.0.trim(),
+        };
+        judge(&input, &probes, chrono::Utc::now().timestamp())
+    }
+}
+
+/// Everything one request chain needs.
+struct Fetch<'a> {
+    base: &'a Target,
+    address: Option<IpAddr>,
+    roots: Option<&'a rustls::RootCertStore>,
+    headers: &'a [(String, String)],
+    policy: FollowRedirects,
+    deadline: Instant,
+    ctx: &'a Context,
+}
+
+impl Fetch<'_> {
+    async fn addr_of(&self, t: &Target) -> Result<SocketAddr, Failure> {
+        if let (Some(ip), true) = (self.address, same_origin(t, self.base)) {
+            return Ok(SocketAddr::new(ip, t.port));
+        }
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        match addresses_for(&t.host, &self.ctx.facts, left).await {
+            Ok((a, _)) => a
+                .first()
+                .map(|ip| SocketAddr::new(*ip, t.port))
+                .ok_or(Failure::Connect(crate::probe::tcp::Outcome::NotProbed(
+                    format!("{} has no address", t.host),
+                ))),
+            Err(why) => Err(Failure::Connect(crate::probe::tcp::Outcome::NotProbed(
+                format!("{} does not resolve: {why}", t.host),
+            ))),
+        }
+    }
+
+    /// GET `t`, following redirects the policy allows; the final URL, the URLs redirected
+    /// through, and the last answer.
+    async fn fetch(&self, mut t: Target) -> (String, Vec<String>, Result<Response, Failure>) {
+        let mut redirects = Vec::new();
+        loop {
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            let result = match self.addr_of(&t).await {
+                Ok(addr) => {
+                    let roots = if t.tls { self.roots.cloned() } else { None };
+                    http::request("GET", &t, addr, self.headers, roots, left, MAX_BODY).await
+                }
+                Err(f) => Err(f),
+            };
+            let next = match &result {
+                Ok(r) if (300..400).contains(&r.status) && redirects.len() < MAX_HOPS => r
+                    .header("Location")
+                    .and_then(|loc| follow(&t, loc, self.base, self.policy).ok()),
+                _ => None,
+            };
+            match next {
+                Some(n) => {
+                    redirects.push(t.url());
+                    t = n;
+                }
+                None => return (t.url(), redirects, result),
+            }
+        }
+    }
+}
+
+fn same_origin(a: &Target, b: &Target) -> bool {
+    a.tls == b.tls && a.host.eq_ignore_ascii_case(&b.host) && a.port == b.port
+}
+
+/// Where a redirect from `from` to `location` leads, if `policy` allows following it
+/// (`origin` is the configured endpoint's).
+pub fn follow(
+    from: &Target,
+    location: &str,
+    origin: &Target,
+    policy: FollowRedirects,
+) -> Result<Target, String> {
+    if policy == FollowRedirects::Never {
+        return Err("redirects are not followed (`follow_redirects: never`)".into());
+    }
+    let location = location.trim();
+    let next = if location.contains("://") {
+        Target::parse(location, None)?
+    } else if let Some(rest) = location.strip_prefix("//") {
+        let scheme = if from.tls { "https" } else { "http" };
+        Target::parse(&format!("{scheme}://{rest}"), None)?
+    } else {
+        let path = if location.starts_with('/') {
+            location.to_string()
+        } else {
+            let dir = from.path.rsplit_once('/').map_or("", |(d, _)| d);
+            format!("{dir}/{location}")
+        };
+        Target {
+            path,
+            ..from.clone()
+        }
+    };
+    if policy == FollowRedirects::SameHost && !same_origin(&next, origin) {
+        return Err(format!(
+            "{} is not on {} (set `follow_redirects: any` to follow it)",
+            next.url(),
+            Target {
+                path: String::new(),
+                ..origin.clone()
+            }
+            .url()
+        ));
+    }
+    Ok(next)
+}
+
+/// A semantic version: `2.5` is 2.5.0, a leading `v` is allowed, build metadata ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub major: u64,
+    pub minor: u64,
+    pub patch: u64,
+    pub pre: Vec<String>,
+}
+
+impl Version {
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        let s = s.strip_prefix(['v', 'V']).unwrap_or(s);
+        let s = s.split('+').next().unwrap_or(s);
+        let (core, pre) = match s.split_once('-') {
+            Some((c, p)) => (c, p.split('.').map(str::to_string).collect::<Vec<_>>()),
+            None => (s, Vec::new()),
+        };
+        if pre.iter().any(String::is_empty) {
+            return None;
+        }
+        let num = |p: &str| -> Option<u64> {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            p.parse().ok()
+        };
+        let mut parts = core.split('.');
+        let major = num(parts.next()?)?;
+        let minor = parts.next().map_or(Some(0), num)?;
+        let patch = parts.next().map_or(Some(0), num)?;
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Self {
+            major,
+            minor,
+            patch,
+            pre,
+        })
+    }
+}
+
+impl Ord for Version {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.major, self.minor, self.patch)
+            .cmp(&(other.major, other.minor, other.patch))
+            .then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) => {
+                    for (a, b) in self.pre.iter().zip(&other.pre) {
+                        let o = match (a.parse::<u64>(), b.parse::<u64>()) {
+                            (Ok(x), Ok(y)) => x.cmp(&y),
+                            (Ok(_), Err(_)) => Ordering::Less,
+                            (Err(_), Ok(_)) => Ordering::Greater,
+                            (Err(_), Err(_)) => a.cmp(b),
+                        };
+                        if o != Ordering::Equal {
+                            return o;
+                        }
+                    }
+                    self.pre.len().cmp(&other.pre.len())
+                }
+            })
+    }
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
+        if !self.pre.is_empty() {
+            write!(f, "-{}", self.pre.join("."))?;
+        }
+        Ok(())
+    }
+}
+
+/// One endpoint's answer (after the redirects followed).
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// Whether this is the version negotiation endpoint (the others are judged by status).
+    pub version_endpoint: bool,
+    /// The path as configured.
+    pub path: String,
+    /// The URL that gave the final answer.
+    pub url: String,
+    /// URLs redirected through, in order.
+    pub redirects: Vec<String>,
+    pub result: Result<Response, Failure>,
+}
+
+/// What the judge needs from the spec.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// The client version as configured.
+    pub client: &'a str,
+    /// The version header's name.
+    pub header: &'a str,
+}
+
+/// What the server advertised about versions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Advertised {
+    pub server: Option<String>,
+    pub min: Option<String>,
+    pub max: Option<String>,
+}
+
+fn json_str(v: &serde_json::Value, path: &[&str]) -> Option<String> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(p)?;
+    }
+    match cur {
+        serde_json::Value::String(s) => Some(s.trim().to_string()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The versions a response advertises: JSON body first, then headers.
+pub fn advertised(r: &Response, header: &str) -> Advertised {
+    let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+    let h = |n: &str| r.header(n).map(|v| v.trim().to_string());
+    Advertised {
+        server: json_str(&body, &["server_version"]).or_else(|| h(header)),
+        min: json_str(&body, &["supported", "min"])
+            .or_else(|| json_str(&body, &["min_client_version"]))
+            .or_else(|| h("X-API-Min-Version")),
+        max: json_str(&body, &["supported", "max"])
+            .or_else(|| json_str(&body, &["max_client_version"]))
+            .or_else(|| h("X-API-Max-Version")),
+    }
+}
+
+/// A date header: RFC 9745 `@unix`, or an HTTP-date.
+pub fn parse_date(v: &str) -> Option<i64> {
+    let v = v.trim();
+    if let Some(n) = v.strip_prefix('@') {
+        return n.parse().ok();
+    }
+    chrono::DateTime::parse_from_rfc2822(v)
+        .ok()
+        .map(|d| d.timestamp())
+}
+
+fn show_date(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0).map_or_else(
+        || format!("@{unix}"),
+        |d| d.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}
+
+/// "in 10 days", "3 days ago", "in 5 hours" (rounded to the nearest unit).
+pub fn distance(at: i64, now: i64) -> String {
+    let secs = at - now;
+    let abs = secs.unsigned_abs();
+    let amount = if abs >= 86_400 {
+        let d = (abs + 43_200) / 86_400;
+        format!("{d} day{}", if d == 1 { "" } else { "s" })
+    } else if abs >= 3600 {
+        let h = (abs + 1800) / 3600;
+        format!("{h} hour{}", if h == 1 { "" } else { "s" })
+    } else {
+        let m = abs / 60;
+        format!("{m} minute{}", if m == 1 { "" } else { "s" })
+    };
+    if secs >= 0 {
+        format!("in {amount}")
+    } else {
+        format!("{amount} ago")
+    }
+}
+
+fn first_line(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(120)
+        .collect()
+}
+
+/// Judge every endpoint's answer.
+pub fn judge(input: &Input<'_>, probes: &[Probe], now: i64) -> Evaluation {
+    let mut eval = Evaluation::default();
+    eval.facts
+        .insert(FACT_CLIENT_VERSION.into(), input.client.to_string().into());
+    let mut probe_error = false;
+    for p in probes {
+        let (findings, adv) = judge_one(input, p, now);
+        if p.version_endpoint {
+            for (key, value) in [
+                (FACT_SERVER_VERSION, adv.server),
+                (FACT_SUPPORTED_MIN, adv.min),
+                (FACT_SUPPORTED_MAX, adv.max),
+            ] {
+                if let Some(v) = value {
+                    eval.facts.insert(key.into(), v.into());
+                }
+            }
+        }
+        if p.result.is_err() {
+            probe_error = true;
+        }
+        for f in findings {
+            eval.findings.push(
+                f.with("url", p.url.clone())
+                    .with("path", p.path.clone())
+                    .with(
+                        "status",
+                        p.result
+                            .as_ref()
+                            .map_or(serde_json::Value::Null, |r| r.status.into()),
+                    ),
+            );
+        }
+        if !p.redirects.is_empty() {
+            eval.evidence.insert(
+                format!("redirects {}", p.path),
+                serde_json::json!(p.redirects),
+            );
+        }
+    }
+    if probe_error && eval.status() == Status::Fail {
+        eval.cause = Some(Cause::ProbeError);
+    }
+    eval
+}
+
+fn failure_finding(p: &Probe, f: &Failure) -> Finding {
+    let url = &p.url;
+    match f {
+        Failure::Connect(crate::probe::tcp::Outcome::NotProbed(why)) => Finding::fail(
+            "api.unreachable",
+            format!("{url}: not probed: {why}"),
+            "fix name resolution or the address first (see the dns and tcp checks)",
+        ),
+        Failure::Connect(o) => Finding::fail(
+            "api.unreachable",
+            format!("{url}: TCP connection failed ({o:?})"),
+            format!("fix the TCP connection to {url} first (see the tcp check)"),
+        ),
+        Failure::Tls(e) => Finding::fail(
+            "api.unreachable",
+            format!("{url}: TLS failed: {e}"),
+            "fix TLS first: the tls check names the certificate or handshake problem",
+        ),
+        Failure::NoResponse => Finding::fail(
+            "api.no-response",
+            format!("{url}: connected, but no complete response in time"),
+            format!("check the master's load and whatever sits in front of {url}"),
+        ),
+        Failure::NotHttp(e) => Finding::fail(
+            "api.not-http",
+            format!("{url}: not an HTTP answer: {e}"),
+            "point `endpoint` at the master's HTTP(S) port",
+        ),
+    }
+}
+
+/// Findings for the `Deprecation` and `Sunset` headers of one answer.
+fn lifecycle(p: &Probe, r: &Response, now: i64) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let link = r.header("Link").map(str::trim).filter(|l| !l.is_empty());
+    let see = link.map(|l| format!(" (Link: {l})")).unwrap_or_default();
+    if let Some(d) = r.header("Deprecation") {
+        let (when, date) = match parse_date(d) {
+            Some(at) if at <= now => (
+                format!("since {} ({})", show_date(at), distance(at, now)),
+                Some(at),
+            ),
+            Some(at) => (
+                format!("from {} ({})", show_date(at), distance(at, now)),
+                Some(at),
+            ),
+            None => (format!("(Deprecation: {})", d.trim()), None),
+        };
+        let mut f = Finding::warn(
+            "api.deprecated",
+            format!(
+                "{}: the master marks {} deprecated {when}{see}",
+                p.url, p.path
+            ),
+            format!(
+                "plan the client upgrade away from {}: it is deprecated {when}",
+                p.path
+            ),
+        );
+        if let Some(at) = date {
+            f = f.with("deprecation", show_date(at));
+        }
+        out.push(f);
+    }
+    if let Some(s) = r.header("Sunset") {
+        match parse_date(s) {
+            Some(at) if at <= now => out.push(
+                Finding::fail(
+                    "api.sunset-passed",
+                    format!(
+                        "{}: {} was due to stop working on {} ({}){see}",
+                        p.url,
+                        p.path,
+                        show_date(at),
+                        distance(at, now)
+                    ),
+                    format!(
+                        "upgrade the client now: {} is past its sunset of {}",
+                        p.path,
+                        show_date(at)
+                    ),
+                )
+                .with("sunset", show_date(at)),
+            ),
+            Some(at) => out.push(
+                Finding::warn(
+                    "api.sunset",
+                    format!(
+                        "{}: {} stops working on {} ({}){see}",
+                        p.url,
+                        p.path,
+                        show_date(at),
+                        distance(at, now)
+                    ),
+                    format!(
+                        "upgrade the client before {} ({}), when {} stops working",
+                        show_date(at),
+                        distance(at, now),
+                        p.path
+                    ),
+                )
+                .with("sunset", show_date(at)),
+            ),
+            None => out.push(Finding::warn(
+                "api.sunset",
+                format!(
+                    "{}: {} announces a sunset ({}){see}",
+                    p.url,
+                    p.path,
+                    s.trim()
+                ),
+                format!(
+                    "upgrade the client before the sunset of {} ({})",
+                    p.path,
+                    s.trim()
+                ),
+            )),
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_lines)]
+fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertised) {
+    let r = match &p.result {
+        Ok(r) => r,
+        Err(f) => return (vec![failure_finding(p, f)], Advertised::default()),
+    };
+    let url = &p.url;
+    let adv = advertised(r, input.header);
+    let client = input.client;
+    let status = r.status;
+    let line = format!("{url} answered {status} {}", r.reason.trim())
+        .trim_end()
+        .to_string();
+    let body = first_line(&r.body);
+    let with_body = |s: String| {
+        if body.is_empty() {
+            s
+        } else {
+            format!("{s}: {body}")
+        }
+    };
+    let server = adv.server.clone().unwrap_or_else(|| "unknown".into());
+    let mut findings = Vec::new();
+    match status {
+        200..=299 if p.version_endpoint => {
+            let ours = Version::parse(client);
+            let min = adv.min.as_deref().and_then(Version::parse);
+            let max = adv.max.as_deref().and_then(Version::parse);
+            let range = match (&adv.min, &adv.max) {
+                (Some(a), Some(b)) => format!("{a}–{b}"),
+                (Some(a), None) => format!("≥ {a}"),
+                (None, Some(b)) => format!("≤ {b}"),
+                (None, None) => "no range advertised".into(),
+            };
+            match ours {
+                Some(v) if min.as_ref().is_some_and(|m| v < *m) => {
+                    findings.push(Finding::fail(
+                        "api.unsupported-version",
+                        format!(
+                            "{line}, but this node's API version {client} is older than the oldest the master {server} supports ({range})"
+                        ),
+                        format!(
+                            "upgrade the node's client to API {} or newer and set `api.version` to match (now {client})",
+                            adv.min.clone().unwrap_or_default()
+                        ),
+                    ));
+                }
+                Some(v) if max.as_ref().is_some_and(|m| v > *m) => {
+                    findings.push(Finding::fail(
+                        "api.unsupported-version",
+                        format!(
+                            "{line}, but this node's API version {client} is newer than the newest the master {server} supports ({range})"
+                        ),
+                        format!(
+                            "install a client speaking API {} or older on this node, or upgrade the master to {client}; set `api.version` to match",
+                            adv.max.clone().unwrap_or_default()
+                        ),
+                    ));
+                }
+                _ => findings.push(Finding::pass(format!(
+                    "{line}: master API {server}, supported {range}; this node speaks {client}"
+                ))),
+            }
+        }
+        200..=299 => findings.push(Finding::pass(format!(
+            "{line}: {} is served",
+            p.path
+        ))),
+        // The endpoint exists and is not retired; credentials and request bodies are the
+        // business of other checks.
+        400 | 401 | 403 | 405 if !p.version_endpoint => findings.push(Finding::pass(format!(
+            "{line}: {} is served (a bare GET without credentials or body is refused as expected)",
+            p.path
+        ))),
+        300..=399 => {
+            let to = r.header("Location").unwrap_or("(no Location)").to_string();
+            let why = if p.redirects.len() >= MAX_HOPS {
+                format!("more than {MAX_HOPS} redirects")
+            } else {
+                "not followed: it leaves the configured scheme, host and port, or redirects are off"
+                    .to_string()
+            };
+            findings.push(Finding::fail(
+                "api.redirect",
+                format!("{line}: redirects to {to} ({why})"),
+                format!(
+                    "set `endpoint` to the final URL ({to}), or set `follow_redirects: any` in the suite"
+                ),
+            ));
+        }
+        426 => {
+            let min = adv.min.clone().unwrap_or_else(|| server.clone());
+            let mut sent = Vec::new();
+            if let Some(u) = r.header("Upgrade") {
+                sent.push(format!("Upgrade: {}", u.trim()));
+            }
+            if let Some(v) = r.header(input.header) {
+                sent.push(format!("{}: {}", input.header, v.trim()));
+            }
+            if let Some(v) = r.header("X-API-Min-Version") {
+                sent.push(format!("X-API-Min-Version: {}", v.trim()));
+            }
+            let sent = if sent.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", sent.join(", "))
+            };
+            findings.push(Finding::fail(
+                "api.upgrade-required",
+                format!(
+                    "{url} answered 426 Upgrade Required: the master (API {server}) requires client API {min} or newer; this node sends {}: {client}{sent}",
+                    input.header
+                ),
+                format!(
+                    "upgrade the node's client from API {client} to {min} or newer and set `api.version: \"{min}\"` in the node config"
+                ),
+            ));
+        }
+        410 => {
+            let successor = r.header("Link").map(|l| l.trim().to_string());
+            let sunset = r.header("Sunset").map(|s| match parse_date(s) {
+                Some(at) => format!("sunset {} ({})", show_date(at), distance(at, now)),
+                None => format!("sunset {}", s.trim()),
+            });
+            let details: Vec<String> = [sunset, successor.as_ref().map(|l| format!("Link: {l}"))]
+                .into_iter()
+                .flatten()
+                .collect();
+            findings.push(Finding::fail(
+                "api.gone",
+                format!(
+                    "{url} answered 410 Gone: the master retired {}{}",
+                    p.path,
+                    if details.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", details.join("; "))
+                    }
+                ),
+                match successor {
+                    Some(l) => format!(
+                        "move the node off the retired {} to the successor the master names ({l}): upgrade the client",
+                        p.path
+                    ),
+                    None => format!(
+                        "move the node off the retired {}: upgrade the client to one that calls the master's current endpoint",
+                        p.path
+                    ),
+                },
+            ));
+            return (findings, adv);
+        }
+        400 => findings.push(Finding::fail(
+            "api.bad-request",
+            with_body(format!("{line}: the master rejected the version request")),
+            format!(
+                "send a valid `{}` header: set `api.version` in the node config like \"3.1\" (now {client:?}) and check the suite's `header`",
+                input.header
+            ),
+        )),
+        401 | 403 => findings.push(Finding::warn(
+            "api.unauthorized",
+            with_body(format!(
+                "{line}: the version endpoint wants credentials; the API version was not negotiated"
+            )),
+            format!(
+                "let {} answer without credentials on the master, or fix the node's credentials (see the auth checks)",
+                p.path
+            ),
+        )),
+        404 => findings.push(Finding::fail(
+            "api.not-found",
+            format!("{line}: the master does not serve {}", p.path),
+            format!(
+                "correct the path {} in the suite, or the API prefix of `endpoint`",
+                p.path
+            ),
+        )),
+        500..=599 => {
+            let via = r
+                .header("Via")
+                .map(|v| format!(" via {}", v.trim()))
+                .unwrap_or_default();
+            let retry = r
+                .header("Retry-After")
+                .map(|v| format!(", Retry-After {}", v.trim()))
+                .unwrap_or_default();
+            findings.push(Finding::fail(
+                "api.server-error",
+                with_body(format!(
+                    "{line}{via}{retry}: a server failure, not a version problem"
+                )),
+                format!(
+                    "look at the master's logs and health (or the gateway's{via}) for {}; the API version is not the cause",
+                    p.path
+                ),
+            ));
+        }
+        _ => findings.push(Finding::warn(
+            "api.client-error",
+            with_body(line.clone()),
+            format!("follow the status {status} for {}", p.path),
+        )),
+    }
+    findings.extend(lifecycle(p, r, now));
+    (findings, adv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_780_000_000;
+
+    fn resp(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
+        Response {
+            status,
+            reason: String::new(),
+            headers: headers
+                .iter()
+                .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+            truncated: false,
+            ttfb: Duration::from_millis(3),
+            total: Duration::from_millis(4),
+        }
+    }
+
+    fn probe(version_endpoint: bool, path: &str, r: Result<Response, Failure>) -> Probe {
+        Probe {
+            version_endpoint,
+            path: path.into(),
+            url: format!("https://m.test:8443{path}"),
+            redirects: Vec::new(),
+            result: r,
+        }
+    }
+
+    fn codes(e: &Evaluation) -> Vec<(Status, Option<&str>)> {
+        e.findings
+            .iter()
+            .map(|f| (f.status, f.code.as_deref()))
+            .collect()
+    }
+
+    const OK: &str = r#"{"server_version":"3.1.0","supported":{"min":"3.0","max":"3.9"}}"#;
+
+    type Case = (
+        &'static str,
+        bool,
+        Result<Response, Failure>,
+        Vec<(Status, Option<&'static str>)>,
+    );
+
+    #[test]
+    fn answers_map_to_codes() {
+        let http_date = |at: i64| {
+            chrono::DateTime::from_timestamp(at, 0)
+                .unwrap()
+                .format("%a, %d %b %Y %H:%M:%S GMT")
+                .to_string()
+        };
+        let in10 = http_date(NOW + 10 * 86_400);
+        let ago3 = http_date(NOW - 3 * 86_400);
+        let dep = format!("@{}", NOW - 86_400);
+        let cases: Vec<Case> = vec![
+            (
+                "3.1",
+                true,
+                Ok(resp(200, &[], OK)),
+                vec![(Status::Pass, None)],
+            ),
+            (
+                "v3.0",
+                true,
+                Ok(resp(200, &[], OK)),
+                vec![(Status::Pass, None)],
+            ),
+            (
+                "3.9.0",
+                true,
+                Ok(resp(200, &[], OK)),
+                vec![(Status::Pass, None)],
+            ),
+            (
+                "4.0",
+                true,
+                Ok(resp(200, &[], OK)),
+                vec![(Status::Fail, Some("api.unsupported-version"))],
+            ),
+            (
+                "2.9.9",
+                true,
+                Ok(resp(200, &[], OK)),
+                vec![(Status::Fail, Some("api.unsupported-version"))],
+            ),
+            (
+                "3.1",
+                true,
+                Ok(resp(200, &[("X-API-Version", "3.1.0")], "")),
+                vec![(Status::Pass, None)],
+            ),
+            (
+                "2.5",
+                true,
+                Ok(resp(
+                    426,
+                    &[
+                        ("X-API-Version", "3.1.0"),
+                        ("X-API-Min-Version", "3.0"),
+                        ("Upgrade", "open-autoglm-api/3.0"),
+                    ],
+                    "",
+                )),
+                vec![(Status::Fail, Some("api.upgrade-required"))],
+            ),
+            (
+                "3.1",
+                false,
+                Ok(resp(
+                    410,
+                    &[
+                        ("Sunset", &ago3),
+                        ("Link", "</api/v3/sync>; rel=\"successor-version\""),
+                    ],
+                    "",
+                )),
+                vec![(Status::Fail, Some("api.gone"))],
+            ),
+            (
+                "3.1",
+                true,
+                Ok(resp(200, &[("Sunset", &in10)], OK)),
+                vec![(Status::Pass, None), (Status::Warn, Some("api.sunset"))],
+            ),
+            (
+                "3.1",
+                true,
+                Ok(resp(200, &[("Sunset", &ago3)], OK)),
+                vec![
+                    (Status::Pass, None),
+                    (Status::Fail, Some("api.sunset-passed")),
+                ],
+            ),
+            (
+                "3.1",
+                true,
+                Ok(resp(200, &[("Deprecation", &dep)], OK)),
+                vec![(Status::Pass, None), (Status::Warn, Some("api.deprecated"))],
+            ),
+            (
+                "3.1",
+                true,
+                Ok(resp(200, &[("Deprecation", &in10)], OK)),
+                vec![(Status::Pass, None), (Status::Warn, Some("api.deprecated"))],
+            ),
+            (
+                "3.1",
+                true,
+                Ok(resp(
+                    400,
+                    &[],
+                    "{\"error\":\"missing X-API-Version header\"}",
+                )),
+                vec![(Status::Fail, Some("api.bad-request"))],
+            ),
+            (
+                "3.1",
+                true,
+                Ok(resp(401, &[], "")),
+                vec![(Status::Warn, Some("api.unauthorized"))],
+            ),
+            (
+                "3.1",
+                false,
+                Ok(resp(401, &[], "")),
+                vec![(Status::Pass, None)],
+            ),
+            (
+                "3.1",
+                false,
+                Ok(resp(405, &[], "")),
+                vec![(Status::Pass, None)],
+            ),
+            (
+                "3.1",
+                true,
+                Ok(resp(404, &[], "")),
+                vec![(Status::Fail, Some("api.not-found"))],
+            ),
+            (
+                "3.1",
+                true,
+                Ok(resp(503, &[("Retry-After", "30")], "")),
+                vec![(Status::Fail, Some("api.server-error"))],
+            ),
+            (
+                "3.1",
+                false,
+                Ok(resp(502, &[("Via", "1.1 envoy")], "")),
+                vec![(Status::Fail, Some("api.server-error"))],
+            ),
+            (
+                "3.1",
+                true,
+                Ok(resp(302, &[("Location", "https://elsewhere.test/")], "")),
+                vec![(Status::Fail, Some("api.redirect"))],
+            ),
+            (
+                "3.1",
+                true,
+                Ok(resp(418, &[], "")),
+                vec![(Status::Warn, Some("api.client-error"))],
+            ),
+            (
+                "3.1",
+                true,
+                Err(Failure::NoResponse),
+                vec![(Status::Fail, Some("api.no-response"))],
+            ),
+            (
+                "3.1",
+                true,
+                Err(Failure::NotHttp("x".into())),
+                vec![(Status::Fail, Some("api.not-http"))],
+            ),
+            (
+                "3.1",
+                true,
+                Err(Failure::Tls("bad".into())),
+                vec![(Status::Fail, Some("api.unreachable"))],
+            ),
+        ];
+        for (client, version, r, want) in cases {
+            let input = Input {
+                client,
+                header: "X-API-Version",
+            };
+            let e = judge(&input, &[probe(version, "/api/version", r.clone())], NOW);
+            assert_eq!(codes(&e), want, "{client} {r:?}");
+            for f in &e.findings {
+                if f.status != Status::Pass {
+                    assert!(f.remediation.as_ref().is_some_and(|r| !r.is_empty()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn upgrade_required_names_both_versions_and_the_headers() {
+        let r = resp(
+            426,
+            &[
+                ("X-API-Version", "3.1.0"),
+                ("X-API-Min-Version", "3.0"),
+                ("Upgrade", "open-autoglm-api/3.0"),
+            ],
+            r#"{"error":"client API version too old","server_version":"3.1.0","min_client_version":"3.0"}"#,
+        );
+        let input = Input {
+            client: "2.5",
+            header: "X-API-Version",
+        };
+        let e = judge(&input, &[probe(true, "/api/version", Ok(r))], NOW);
+        let f = &e.findings[0];
+        assert!(
+            f.message.contains("2.5") && f.message.contains("3.0"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.message.contains("Upgrade: open-autoglm-api/3.0"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.remediation
+                .as_deref()
+                .unwrap()
+                .contains("api.version: \"3.0\"")
+        );
+        assert_eq!(e.facts[FACT_CLIENT_VERSION], "2.5");
+        assert_eq!(e.facts[FACT_SERVER_VERSION], "3.1.0");
+        assert_eq!(e.facts[FACT_SUPPORTED_MIN], "3.0");
+    }
+
+    #[test]
+    fn a_503_is_not_a_version_problem_and_each_path_has_its_finding() {
+        let input = Input {
+            client: "3.1",
+            header: "X-API-Version",
+        };
+        let e = judge(
+            &input,
+            &[
+                probe(true, "/api/version", Ok(resp(200, &[], OK))),
+                probe(false, "/api/v2/sync", Ok(resp(410, &[], ""))),
+                probe(false, "/unavailable", Ok(resp(503, &[], ""))),
+            ],
+            NOW,
+        );
+        assert_eq!(
+            codes(&e),
+            vec![
+                (Status::Pass, None),
+                (Status::Fail, Some("api.gone")),
+                (Status::Fail, Some("api.server-error"))
+            ]
+        );
+        assert!(e.findings[2].message.contains("not a version problem"));
+        assert_eq!(e.facts[FACT_SUPPORTED_MAX], "3.9");
+    }
+
+    #[test]
+    fn sunset_shows_the_date_and_distance() {
+        let at = NOW + 10 * 86_400 - 5;
+        let date = chrono::DateTime::from_timestamp(at, 0)
+            .unwrap()
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        let input = Input {
+            client: "3.1",
+            header: "X-API-Version",
+        };
+        let e = judge(
+            &input,
+            &[probe(
+                true,
+                "/api/version",
+                Ok(resp(200, &[("Sunset", &date)], OK)),
+            )],
+            NOW,
+        );
+        let f = &e.findings[1];
+        assert!(f.message.contains(&show_date(at)), "{}", f.message);
+        assert!(f.message.contains("in 10 days"), "{}", f.message);
+    }
+
+    #[test]
+    fn versions_compare_as_semver() {
+        let v = |s: &str| Version::parse(s).unwrap();
+        assert_eq!(v("2.5"), v("2.5.0"));
+        assert_eq!(v("v3.1"), v("3.1.0"));
+        assert!(v("2.5") < v("3.0"));
+        assert!(v("3.10") > v("3.9"));
+        assert!(v("3.0.0-rc.1") < v("3.0.0"));
+        assert!(v("3.0.0-alpha") < v("3.0.0-alpha.1"));
+        assert!(v("3.0.0-2") < v("3.0.0-beta"));
+        assert_eq!(v("3.0.0+build.7"), v("3.0.0"));
+        for bad in ["", "x", "3.x", "1.2.3.4", "3..1", "3.0-", "-1"] {
+            assert_eq!(Version::parse(bad), None, "{bad}");
+        }
+        assert_eq!(v("v2.5").to_string(), "2.5.0");
+    }
+
+    #[test]
+    fn dates_parse_in_both_forms() {
+        assert_eq!(parse_date("@1688169599"), Some(1_688_169_599));
+        assert_eq!(
+            parse_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(parse_date("soon"), None);
+        assert_eq!(distance(NOW + 86_400 * 10, NOW), "in 10 days");
+        assert_eq!(distance(NOW - 86_400, NOW), "1 day ago");
+        assert_eq!(distance(NOW + 7200, NOW), "in 2 hours");
+    }
+
+    #[test]
+    fn redirects_stay_on_the_host_unless_allowed() {
+        let origin = Target::parse("https://m.test:8443/api/version", None).unwrap();
+        let same = follow(
+            &origin,
+            "/api/v3/version",
+            &origin,
+            FollowRedirects::SameHost,
+        )
+        .unwrap();
+        assert_eq!(same.url(), "https://m.test:8443/api/v3/version");
+        let rel = follow(&origin, "v3", &origin, FollowRedirects::SameHost).unwrap();
+        assert_eq!(rel.path, "/api/v3");
+        let full = follow(
+            &origin,
+            "https://m.test:8443/x",
+            &origin,
+            FollowRedirects::SameHost,
+        )
+        .unwrap();
+        assert_eq!(full.path, "/x");
+        for other in [
+            "https://evil.test:8443/x",
+            "http://m.test:8443/x",
+            "https://m.test/x",
+            "//other.test/x",
+        ] {
+            assert!(
+                follow(&origin, other, &origin, FollowRedirects::SameHost).is_err(),
+                "{other}"
+            );
+            assert!(
+                follow(&origin, other, &origin, FollowRedirects::Any).is_ok(),
+                "{other}"
+            );
+        }
+        assert!(follow(&origin, "/x", &origin, FollowRedirects::Never).is_err());
+        assert!(follow(&origin, "ftp://x/", &origin, FollowRedirects::Any).is_err());
+    }
+}
