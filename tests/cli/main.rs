@@ -12,6 +12,7 @@
     clippy::type_complexity
 )]
 
+mod auth;
 mod conformance;
 mod consumers;
 mod engine;
