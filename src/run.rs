@@ -152,6 +152,28 @@ pub async fn execute(
     }
 }
 
+/// Whether `r` was not run only because of `--offline`: skipped as a network check, or
+/// blocked by such checks alone.
+fn left_out_offline(plan: &Plan, results: &[Option<CheckResult>], r: &CheckResult) -> bool {
+    if r.status != Status::Skip {
+        return false;
+    }
+    match r.code.as_deref() {
+        Some("doctor.offline") => true,
+        Some("doctor.blocked") => {
+            !r.blocked_by.is_empty()
+                && r.blocked_by.iter().all(|id| {
+                    plan.checks
+                        .iter()
+                        .position(|c| c.id == *id)
+                        .and_then(|j| results.get(j).and_then(Option::as_ref))
+                        .is_some_and(|b| left_out_offline(plan, results, b))
+                })
+        }
+        _ => false,
+    }
+}
+
 /// Which checks the next attempt runs: those whose result would fail the run (or that the
 /// deadline kept from starting), and everything that needs them, directly or not.
 fn to_run_again(plan: &Plan, results: &[CheckResult], warnings: bool) -> Vec<bool> {
@@ -232,7 +254,7 @@ async fn attempt<C: Future<Output = ()>>(
                     .iter()
                     .filter_map(|&j| results[j].as_ref())
                     .filter(|r| matches!(r.status, Status::Fail | Status::Skip))
-                    .filter(|r| !(runs_offline && r.code.as_deref() == Some("doctor.offline")))
+                    .filter(|r| !(runs_offline && left_out_offline(plan, &results, r)))
                     .collect();
                 if !blocked.is_empty() {
                     let names: Vec<String> = blocked
