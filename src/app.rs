@@ -135,9 +135,15 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
         env_config.as_deref(),
         &cwd,
     ));
-    if let Some(m) = &args.master_config {
+    let master_config = args
+        .master_config
+        .as_deref()
+        .map(|m| Arc::new(ConfigSource::discover(Some(m), None, &cwd)));
+    if let Some(m) = &args.master_config
+        && !suite.entries.iter().any(|e| e.kind == "auth-params")
+    {
         eprintln!(
-            "warning: --master-config {} given, but no check in suite {} compares against the master's config yet",
+            "warning: --master-config {} given, but no check in suite {} compares against the master's config",
             m.display(),
             suite.name
         );
@@ -235,7 +241,11 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
     };
     let (results, ending) = runtime.block_on(crate::run::execute(
         Arc::clone(&plan),
-        Arc::clone(&config),
+        crate::run::Sources {
+            config: Arc::clone(&config),
+            master_config,
+            offline: args.offline,
+        },
         args.profile,
         limits,
         async {

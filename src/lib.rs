@@ -16,6 +16,7 @@ pub mod config;
 pub mod duration;
 pub mod exit;
 pub mod human;
+pub mod jwt;
 pub mod lint;
 pub mod probe;
 pub mod progress;

@@ -77,11 +77,20 @@ pub fn unobserved() -> Observer {
     Arc::new(|_| {})
 }
 
+/// What checks read besides the network: the node config, a copy of the master's, and
+/// whether the run is `--offline`.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub config: Arc<ConfigSource>,
+    pub master_config: Option<Arc<ConfigSource>>,
+    pub offline: bool,
+}
+
 /// Run every check of `plan`, again for what fails while `limits.retry` allows; results
 /// come back in plan order.
 pub async fn execute(
     plan: Arc<Plan>,
-    config: Arc<ConfigSource>,
+    sources: Sources,
     profile: Profile,
     limits: Limits,
     cancel: impl Future<Output = ()>,
@@ -100,7 +109,7 @@ pub async fn execute(
         });
         let (mut results, ending) = attempt(
             &plan,
-            &config,
+            &sources,
             profile,
             &limits,
             keep,
@@ -143,6 +152,28 @@ pub async fn execute(
     }
 }
 
+/// Whether `r` was not run only because of `--offline`: skipped as a network check, or
+/// blocked by such checks alone.
+fn left_out_offline(plan: &Plan, results: &[Option<CheckResult>], r: &CheckResult) -> bool {
+    if r.status != Status::Skip {
+        return false;
+    }
+    match r.code.as_deref() {
+        Some("doctor.offline") => true,
+        Some("doctor.blocked") => {
+            !r.blocked_by.is_empty()
+                && r.blocked_by.iter().all(|id| {
+                    plan.checks
+                        .iter()
+                        .position(|c| c.id == *id)
+                        .and_then(|j| results.get(j).and_then(Option::as_ref))
+                        .is_some_and(|b| left_out_offline(plan, results, b))
+                })
+        }
+        _ => false,
+    }
+}
+
 /// Which checks the next attempt runs: those whose result would fail the run (or that the
 /// deadline kept from starting), and everything that needs them, directly or not.
 fn to_run_again(plan: &Plan, results: &[CheckResult], warnings: bool) -> Vec<bool> {
@@ -173,7 +204,7 @@ fn to_run_again(plan: &Plan, results: &[CheckResult], warnings: bool) -> Vec<boo
 #[allow(clippy::too_many_arguments)]
 async fn attempt<C: Future<Output = ()>>(
     plan: &Arc<Plan>,
-    config: &Arc<ConfigSource>,
+    sources: &Sources,
     profile: Profile,
     limits: &Limits,
     keep: Vec<Option<CheckResult>>,
@@ -215,11 +246,15 @@ async fn attempt<C: Future<Output = ()>>(
                     .iter()
                     .map(|&j| plan.checks[j].id.clone())
                     .collect();
+                // A need left out by --offline does not block a check that runs offline:
+                // it runs without that need's facts (and says what it could not compare).
+                let runs_offline = matches!(check.action, Action::Run(_));
                 let blocked: Vec<&CheckResult> = check
                     .needs
                     .iter()
                     .filter_map(|&j| results[j].as_ref())
                     .filter(|r| matches!(r.status, Status::Fail | Status::Skip))
+                    .filter(|r| !(runs_offline && left_out_offline(plan, &results, r)))
                     .collect();
                 if !blocked.is_empty() {
                     let names: Vec<String> = blocked
@@ -259,11 +294,13 @@ async fn attempt<C: Future<Output = ()>>(
                         let sem = Arc::clone(&semaphore);
                         let observer = Arc::clone(observer);
                         let ctx = Context {
-                            config: Arc::clone(config),
+                            config: Arc::clone(&sources.config),
                             profile,
                             timeout: check.timeout,
                             facts: Arc::new(published.clone()),
                             concurrency: limits.concurrency,
+                            master_config: sources.master_config.clone(),
+                            offline: sources.offline,
                         };
                         let handle = running.spawn(async move {
                             let _permit = sem.acquire_owned().await;

@@ -16,6 +16,8 @@ use crate::report::{Evaluation, Status};
 use crate::settings::Profile;
 
 pub mod api_version;
+pub mod auth_params;
+pub mod auth_token;
 pub mod checkpoint;
 pub mod config_credentials;
 pub mod config_file;
@@ -71,6 +73,10 @@ pub struct Context {
     pub facts: Arc<crate::report::Facts>,
     /// The run's `--concurrency`, for checks that fan out (many ports × addresses).
     pub concurrency: usize,
+    /// A copy of the master's config (`--master-config`), for checks that compare with it.
+    pub master_config: Option<Arc<ConfigSource>>,
+    /// `--offline`: checks that run offline but could also ask the master must not.
+    pub offline: bool,
 }
 
 /// A check kind.
@@ -180,6 +186,8 @@ kinds! {
     Proxy => proxy,
     Icmp => icmp,
     ApiVersion => api_version,
+    AuthParams => auth_params,
+    AuthToken => auth_token,
     Checkpoint => checkpoint,
     Replication => replication,
     SyncSemantics => sync_semantics,

@@ -192,6 +192,7 @@ fn findings(out: &mut String, report: &Report) {
         for f in r.findings.iter().filter(|f| f.status > Status::Pass) {
             finding(out, f);
         }
+        comparison(out, r);
         if !r.blocked_by.is_empty() {
             let ids: Vec<String> = r.blocked_by.iter().map(|b| code(b)).collect();
             let _ = writeln!(out, "- blocked by {}", ids.join(", "));
@@ -202,6 +203,26 @@ fn findings(out: &mut String, report: &Report) {
             &evidence_text(r),
         );
     }
+}
+
+/// A side-by-side comparison (evidence `comparison`) as a Markdown table.
+fn comparison(out: &mut String, r: &CheckResult) {
+    let rows = super::comparison_rows(r);
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("\n| Parameter | Master | This node | Match |\n|---|---|---|---|\n");
+    for [p, m, n, ok] in rows {
+        let ok = if ok == "NO" {
+            "❌ no".to_string()
+        } else if ok == "yes" {
+            "✅ yes".to_string()
+        } else {
+            text(&ok)
+        };
+        let _ = writeln!(out, "| {} | {} | {} | {ok} |", text(&p), text(&m), text(&n));
+    }
+    out.push('\n');
 }
 
 fn finding(out: &mut String, f: &Finding) {

@@ -31,6 +31,33 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
     }
 }
 
+/// Rows of a side-by-side comparison a check put in its evidence under `comparison`
+/// (`[{parameter, master, node, match}]`): (parameter, master, this node, match), as text.
+pub fn comparison_rows(r: &crate::report::CheckResult) -> Vec<[String; 4]> {
+    let Some(rows) = r.evidence.get("comparison").and_then(|v| v.as_array()) else {
+        return Vec::new();
+    };
+    let text = |v: Option<&serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        None | Some(serde_json::Value::Null) => "—".to_string(),
+        Some(other) => other.to_string(),
+    };
+    rows.iter()
+        .map(|row| {
+            [
+                text(row.get("parameter")),
+                text(row.get("master")),
+                text(row.get("node")),
+                match row.get("match").and_then(serde_json::Value::as_bool) {
+                    Some(true) => "yes".into(),
+                    Some(false) => "NO".into(),
+                    None => "n/a".into(),
+                },
+            ]
+        })
+        .collect()
+}
+
 /// Make text from files and peers safe for a terminal: control characters (escape
 /// sequences included) are shown escaped, never interpreted.
 pub fn sanitize(s: &str) -> String {

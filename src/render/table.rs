@@ -120,6 +120,7 @@ pub fn render(report: &Report, style: Style) -> String {
                     || r.findings.iter().any(|f| {
                         f.status > Status::Pass && (f.location.is_some() || r.findings.len() > 1)
                     })
+                    || (r.status > Status::Pass && !super::comparison_rows(r).is_empty())
             })
             .collect();
         if !details.is_empty() {
@@ -140,6 +141,7 @@ pub fn render(report: &Report, style: Style) -> String {
                 for f in shown {
                     finding(&mut out, f, c);
                 }
+                comparison(&mut out, r, style);
                 if style.verbose > 0 && !r.evidence.is_empty() {
                     for (k, v) in &r.evidence {
                         let _ = writeln!(
@@ -178,6 +180,41 @@ pub fn render(report: &Report, style: Style) -> String {
     }
     out.push('\n');
     out
+}
+
+/// A side-by-side comparison (evidence `comparison`) as a small table under the findings.
+fn comparison(out: &mut String, r: &CheckResult, style: Style) {
+    let rows = super::comparison_rows(r);
+    if rows.is_empty() {
+        return;
+    }
+    let c = style.color;
+    let mut table = Table::new();
+    table.load_style(presets::UTF8_FULL_CONDENSED);
+    if c {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    table.set_header(vec!["PARAMETER", "MASTER", "THIS NODE", "MATCH"]);
+    for row in rows {
+        let matched = if c && row[3] == "NO" {
+            Cell::new(&row[3])
+                .fg(Color::Red)
+                .add_attribute(Attribute::Bold)
+        } else {
+            Cell::new(&row[3])
+        };
+        table.add_row(vec![
+            Cell::new(sanitize(&row[0])),
+            Cell::new(sanitize(&row[1])),
+            Cell::new(sanitize(&row[2])),
+            matched,
+        ]);
+    }
+    for line in table.to_string().lines() {
+        let _ = writeln!(out, "  {line}");
+    }
 }
 
 fn finding(out: &mut String, f: &Finding, c: bool) {

@@ -23,6 +23,10 @@ pub enum Scenario {
     ExpiredCert,
     /// The node's client speaks API 2.5; the master requires 3.0 or newer (426).
     OldClient,
+    /// The node's token TTL (1800 s) differs from the master's (3600 s).
+    TtlMismatch,
+    /// The node's token was signed with a key the master rotated out of its JWKS.
+    RotatedKey,
 }
 
 impl Scenario {
@@ -36,6 +40,8 @@ impl Scenario {
             Self::Firewalled => Some("tcp.filtered"),
             Self::ExpiredCert => Some("tls.expired"),
             Self::OldClient => Some("api.upgrade-required"),
+            Self::TtlMismatch => Some("auth.ttl-mismatch"),
+            Self::RotatedKey => Some("auth.kid-unknown"),
         }
     }
 
@@ -75,7 +81,29 @@ pub fn start(scenario: Scenario) -> std::io::Result<Demo> {
     let dir = tempfile::Builder::new().prefix("autoglm-demo-").tempdir()?;
     let d = dir.path();
     let ca = write(d, "ca-v2.1.pem", &sim.pki.ca_pem)?;
-    let token = write(d, "node.token", "eyJhbGciOiJFUzI1NiJ9.demo.token\n")?;
+    // A token as the master issues it; after a rotation the node still holds one signed
+    // with the retired key.
+    let retired;
+    let (signer, kid) = if scenario == Scenario::RotatedKey {
+        retired = super::signing_key("master-2026-10").map_err(std::io::Error::other)?;
+        (&retired.private_pem, retired.kid.as_str())
+    } else {
+        (&sim.signing_key.private_pem, sim.signing_key.kid.as_str())
+    };
+    let iat = chrono::Utc::now().timestamp() - 60;
+    let jwt = crate::jwt::sign_es256(
+        &serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": kid}),
+        &serde_json::json!({
+            "iss": format!("https://{}", super::MASTER_HOST),
+            "aud": "open-autoglm",
+            "sub": "demo-compute-01",
+            "iat": iat,
+            "exp": iat + 3600,
+        }),
+        signer,
+    )
+    .map_err(std::io::Error::other)?;
+    let token = write(d, "node.token", &format!("{jwt}\n"))?;
     // A checkpoint written just now, with its manifest.
     let model = b"demo model weights\n";
     write(
@@ -104,6 +132,8 @@ pub fn start(scenario: Scenario) -> std::io::Result<Demo> {
     // A negative TTL and, as after a hasty edit, a misspelt copy of the key.
     let ttl = if scenario == Scenario::BrokenConfig {
         "token_ttl: -3600\n  tokn_ttl: 1800"
+    } else if scenario == Scenario::TtlMismatch {
+        "token_ttl: 1800"
     } else {
         "token_ttl: 3600"
     };

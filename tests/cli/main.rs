@@ -13,6 +13,7 @@
 )]
 
 mod api;
+mod auth;
 mod conformance;
 mod consumers;
 mod engine;

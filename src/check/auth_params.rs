@@ -1,0 +1,856 @@
+//! `auth-params`: this node's auth parameters side by side with the master's — token TTL,
+//! CA certificate version and fingerprint, signing algorithm, issuer, audience, key id and
+//! signing-key fingerprint — one failing finding per parameter that differs.
+//!
+//! Seed §1 (权限与认证不一致): after a key rotation that did not reach every node, or with
+//! `auth_token_ttl` 3600 on the master and 1800 on a compute node, the node is refused.
+//! The master's values come from a copy of its config (`--master-config`, no network) and
+//! from the master itself (`/api/auth/params`, `/.well-known/jwks.json`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use crate::config::ConfigSource;
+use crate::config::setting::{str_at, u64_at};
+use crate::jwt::PublicKey;
+use crate::probe::http::{self, Target};
+use crate::probe::{addresses_for, inner_timeout};
+use crate::report::{Cause, Evaluation, Finding, Status};
+use crate::secret::fingerprint;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// The master's URL (e.g. `${config.endpoint}`); its auth parameters and JWKS are read
+    /// from it unless the run is `--offline`.
+    #[serde(default)]
+    pub url: Option<Text>,
+    /// PEM CA bundle for https (relative paths from the node config's directory).
+    #[serde(default)]
+    pub ca_file: Option<Text>,
+    /// Where the master serves its auth parameters.
+    #[serde(default = "params_path")]
+    pub params_path: Text,
+    /// Where the master serves its signing keys.
+    #[serde(default = "jwks_path")]
+    pub jwks_path: Text,
+}
+
+fn params_path() -> Text {
+    Text("/api/auth/params".into())
+}
+
+fn jwks_path() -> Text {
+    Text("/.well-known/jwks.json".into())
+}
+
+/// One side's auth parameters. Secrets are held as fingerprints only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Side {
+    pub token_ttl: Option<u64>,
+    pub ca_version: Option<String>,
+    /// Full SHA-256 (hex) of the first certificate of the CA bundle.
+    pub ca_sha256: Option<String>,
+    pub algorithm: Option<String>,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub key_id: Option<String>,
+    /// Fingerprint of the signature-verifying public key.
+    pub key_fingerprint: Option<String>,
+    /// Fingerprint of the shared HS secret.
+    pub secret_fingerprint: Option<String>,
+}
+
+impl Side {
+    /// Fill what this side lacks from `other` (a master config first, then the master).
+    fn or(mut self, other: Side) -> Self {
+        self.token_ttl = self.token_ttl.or(other.token_ttl);
+        self.ca_version = self.ca_version.or(other.ca_version);
+        self.ca_sha256 = self.ca_sha256.or(other.ca_sha256);
+        self.algorithm = self.algorithm.or(other.algorithm);
+        self.issuer = self.issuer.or(other.issuer);
+        self.audience = self.audience.or(other.audience);
+        self.key_id = self.key_id.or(other.key_id);
+        self.key_fingerprint = self.key_fingerprint.or(other.key_fingerprint);
+        self.secret_fingerprint = self.secret_fingerprint.or(other.secret_fingerprint);
+        self
+    }
+
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// The master's signing keys as published in its JWKS (public members only).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Jwks {
+    pub keys: Vec<Value>,
+}
+
+impl Jwks {
+    pub fn kids(&self) -> Vec<String> {
+        self.keys
+            .iter()
+            .filter_map(|k| k.get("kid").and_then(Value::as_str).map(str::to_string))
+            .collect()
+    }
+
+    pub fn key(&self, kid: &str) -> Option<&Value> {
+        self.keys
+            .iter()
+            .find(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
+    }
+}
+
+pub struct Kind;
+
+impl CheckKind for Kind {
+    type Spec = Spec;
+    const INFO: KindInfo = KindInfo {
+        name: "auth-params",
+        category: "auth",
+        summary: "This node's auth parameters (token TTL, CA version, JWT algorithm, issuer, audience, key) match the master's",
+        explain: "What it checks: this node's `auth` settings side by side with the master's, as a table — parameter | master | this node | match: `token_ttl`, `ca_certificate.version` and the CA certificate's fingerprint, `jwt.algorithm`, `jwt.issuer`, `jwt.audience`, `jwt.key_id` (and whether the master's JWKS still lists it), the fingerprint of the signature-verifying public key and of the shared HS secret. The master's values come from a copy of its config given with `--master-config PATH` (read locally, so the comparison also runs under `--offline`) and, when online, from the master itself: `/api/auth/params` and `/.well-known/jwks.json`. A copy of the master's config wins over what the master serves. Secrets are compared by SHA-256 fingerprint and never shown.\n\nWhy it matters: nodes authenticate with JWTs. After a key rotation that did not reach every node, or with a token TTL or CA version that differs (seed: master `auth_token_ttl` 3600, compute 1800), the master refuses the node's tokens and sync fails with 401 — and every parameter looks plausible on its own.\n\nHow to fix: copy the master's value of each mismatching parameter (the table names both) into this node's config and restart the service; after a key rotation, install the new key, set `auth.jwt.key_id` to the master's current kid and fetch a new token.",
+        default_timeout: Duration::from_secs(10),
+        network: false,
+        reads_config: true,
+        codes: &[
+            CodeInfo {
+                code: "auth.ttl-mismatch",
+                status: Status::Fail,
+                summary: "`auth.token_ttl` differs from the master's.",
+                remediation: "Set `auth.token_ttl` to the master's value and restart the service.",
+            },
+            CodeInfo {
+                code: "auth.ca-version-mismatch",
+                status: Status::Fail,
+                summary: "`auth.ca_certificate.version` differs from the master's (a CA rotation this node missed).",
+                remediation: "Install the master's CA version and set `auth.ca_certificate.version` to it.",
+            },
+            CodeInfo {
+                code: "auth.ca-mismatch",
+                status: Status::Fail,
+                summary: "The CA certificate in this node's bundle is not the one in the master's (fingerprints differ).",
+                remediation: "Copy the master's CA bundle to `auth.ca_certificate.path`.",
+            },
+            CodeInfo {
+                code: "auth.alg-mismatch",
+                status: Status::Fail,
+                summary: "`auth.jwt.algorithm` differs from the master's.",
+                remediation: "Set `auth.jwt.algorithm` to the master's algorithm.",
+            },
+            CodeInfo {
+                code: "auth.issuer-mismatch",
+                status: Status::Fail,
+                summary: "`auth.jwt.issuer` differs from the master's.",
+                remediation: "Set `auth.jwt.issuer` to the master's issuer.",
+            },
+            CodeInfo {
+                code: "auth.audience-mismatch",
+                status: Status::Fail,
+                summary: "`auth.jwt.audience` differs from the master's.",
+                remediation: "Set `auth.jwt.audience` to the master's audience.",
+            },
+            CodeInfo {
+                code: "auth.key-id-mismatch",
+                status: Status::Fail,
+                summary: "`auth.jwt.key_id` is not the master's signing key, and the master's JWKS does not list it (a key rotation not synchronised).",
+                remediation: "Install the master's current public key, set `auth.jwt.key_id` to its kid and fetch a new token.",
+            },
+            CodeInfo {
+                code: "auth.key-id-retiring",
+                status: Status::Warn,
+                summary: "`auth.jwt.key_id` is still in the master's JWKS, but the master now signs with another key: this node breaks when the old key is retired.",
+                remediation: "Switch `auth.jwt.key_id` and the public key to the master's current key before the old one is retired.",
+            },
+            CodeInfo {
+                code: "auth.key-mismatch",
+                status: Status::Fail,
+                summary: "The public key this node verifies with is not the master's signing key (fingerprints differ).",
+                remediation: "Replace `auth.jwt.public_key_file` with the master's current public key.",
+            },
+            CodeInfo {
+                code: "auth.secret-mismatch",
+                status: Status::Fail,
+                summary: "The shared HS secret differs from the master's (fingerprints differ).",
+                remediation: "Copy the master's current secret into `auth.jwt.secret_file`.",
+            },
+            CodeInfo {
+                code: "auth.no-master-values",
+                status: Status::Skip,
+                summary: "Nothing to compare with: no `--master-config` was given and the master was not asked (offline, or no `url`).",
+                remediation: "Run with --master-config PATH (a copy of the master's config), or online with the check's `url` set.",
+            },
+            CodeInfo {
+                code: "auth.master-unavailable",
+                status: Status::Fail,
+                summary: "The master's auth parameters and JWKS could not be fetched.",
+                remediation: "Fix the connection to the master (see the tls and http checks), or give --master-config PATH.",
+            },
+            CodeInfo {
+                code: "auth.master-config-unreadable",
+                status: Status::Fail,
+                summary: "The file given with --master-config cannot be read or is not valid YAML.",
+                remediation: "Give --master-config the path of a readable copy of the master's config.",
+            },
+            CodeInfo {
+                code: "auth.ca-unreadable",
+                status: Status::Fail,
+                summary: "The CA bundle used to reach the master cannot be read or holds no certificate.",
+                remediation: "Point `auth.ca_certificate.path` at a readable PEM bundle.",
+            },
+        ],
+    };
+
+    fn network(_spec: &Spec) -> bool {
+        // Runs under --offline too (with --master-config); it asks the master only online.
+        false
+    }
+
+    async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
+        let Some(node_src) = ctx.config.tree().map(|_| &*ctx.config) else {
+            let mut e = Evaluation::single(Finding::new(
+                Status::Skip,
+                "doctor.blocked",
+                "not run: the node config is not readable YAML",
+                "fix the config.file and config.syntax checks first",
+            ));
+            e.cause = Some(Cause::Dependency);
+            return e;
+        };
+        let env = |n: &str| std::env::var(n).ok();
+        let node = side_from_config(node_src, &env);
+        let mut sources = Vec::new();
+        let mut problems = Vec::new();
+        let mut master = Side::default();
+        if let Some(m) = &ctx.master_config {
+            if m.tree().is_some() {
+                master = side_from_config(m, &env);
+                sources.push(format!("--master-config {}", m.display_path()));
+            } else {
+                problems.push(Finding::fail(
+                    "auth.master-config-unreadable",
+                    format!(
+                        "--master-config {} cannot be read as YAML",
+                        m.display_path()
+                    ),
+                    format!(
+                        "give --master-config the path of a readable copy of the master's config (not {})",
+                        m.display_path()
+                    ),
+                ));
+            }
+        }
+        let mut jwks = None;
+        if let Some(url) = spec.url.as_ref().filter(|_| !ctx.offline) {
+            match Box::pin(fetch(spec, url, ctx)).await {
+                Ok((served, keys, from)) => {
+                    master = master.or(served);
+                    jwks = keys;
+                    sources.push(from);
+                }
+                Err(e) if ctx.master_config.is_some() && problems.is_empty() => {
+                    // The copy of the master's config still gives a comparison.
+                    let mut w = e;
+                    w.status = Status::Warn;
+                    problems.push(w);
+                }
+                Err(e) => problems.push(e),
+            }
+        }
+        let mut eval = judge(&node, &master, jwks.as_ref(), &sources.join(" and "));
+        if !problems.is_empty() {
+            let only_problems = master.is_empty();
+            if only_problems {
+                eval.findings.clear();
+                eval.cause = Some(Cause::ProbeError);
+            }
+            eval.findings.splice(0..0, problems);
+        }
+        eval
+    }
+}
+
+fn resolve(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    match crate::suite::refs::env_ref(raw) {
+        Some(var) => env(var),
+        None => Some(raw.to_string()),
+    }
+}
+
+fn file_of(src: &ConfigSource, value: &str) -> PathBuf {
+    if Path::new(value).is_absolute() {
+        PathBuf::from(value)
+    } else {
+        src.path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+            .join(value)
+    }
+}
+
+/// Read one side's parameters from a node config (this node's or a copy of the master's).
+pub fn side_from_config(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Side {
+    let Some(tree) = src.tree() else {
+        return Side::default();
+    };
+    let text = |p: &str| {
+        str_at(tree, p)
+            .value()
+            .and_then(|v| resolve(v, env))
+            .filter(|v| !v.trim().is_empty())
+    };
+    let read = |p: &str| text(p).and_then(|v| std::fs::read(file_of(src, &v)).ok());
+    let ca_sha256 = read("/auth/ca_certificate/path").and_then(|b| {
+        crate::probe::tls::load_pem(&b)
+            .first()
+            .map(|c| crate::config::hex(&<sha2::Sha256 as sha2::Digest>::digest(c.as_ref())))
+    });
+    let key_fingerprint = read("/auth/jwt/public_key_file")
+        .and_then(|b| PublicKey::from_pem(&b).ok())
+        .map(|k| k.fingerprint());
+    let secret_fingerprint = read("/auth/jwt/secret_file")
+        .and_then(|b| String::from_utf8(b).ok())
+        .map(|s| fingerprint(s.trim()));
+    Side {
+        token_ttl: u64_at(tree, "/auth/token_ttl").value().copied(),
+        ca_version: text("/auth/ca_certificate/version"),
+        ca_sha256,
+        algorithm: text("/auth/jwt/algorithm"),
+        issuer: text("/auth/jwt/issuer"),
+        audience: text("/auth/jwt/audience"),
+        key_id: text("/auth/jwt/key_id"),
+        key_fingerprint,
+        secret_fingerprint,
+    }
+}
+
+/// The master's parameters as it serves them (`/api/auth/params`, `/.well-known/jwks.json`).
+pub fn side_from_master(params: Option<&Value>, jwks: Option<&Jwks>) -> Side {
+    let s = |k: &str| {
+        params
+            .and_then(|p| p.get(k))
+            .and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .filter(|v| !v.is_empty())
+    };
+    let key_id = s("key_id").or_else(|| {
+        // One key and no parameters: that key is the signing key.
+        jwks.filter(|j| j.keys.len() == 1)
+            .and_then(|j| j.kids().into_iter().next())
+    });
+    let key_fingerprint = key_id
+        .as_deref()
+        .and_then(|kid| jwks.and_then(|j| j.key(kid)))
+        .and_then(|k| PublicKey::from_jwk(k).ok())
+        .map(|k| k.fingerprint());
+    Side {
+        token_ttl: params
+            .and_then(|p| p.get("token_ttl"))
+            .and_then(Value::as_u64),
+        ca_version: s("ca_version"),
+        ca_sha256: None,
+        algorithm: s("algorithm"),
+        issuer: s("issuer"),
+        audience: s("audience"),
+        key_id,
+        key_fingerprint,
+        secret_fingerprint: None,
+    }
+}
+
+async fn fetch(
+    spec: &Spec,
+    url: &Text,
+    ctx: &Context,
+) -> Result<(Side, Option<Jwks>, String), Finding> {
+    let budget = inner_timeout(ctx.timeout) / 2;
+    let unavailable = |why: String| {
+        Finding::fail(
+            "auth.master-unavailable",
+            format!("cannot read the master's auth parameters: {why}"),
+            format!(
+                "fix the connection to {} (see the tls and http checks), or run with --master-config PATH (a copy of the master's config)",
+                url.0
+            ),
+        )
+    };
+    let base = Target::parse(&url.0, None).map_err(&unavailable)?;
+    let roots = if base.tls {
+        match super::tls::load_roots(ctx, spec.ca_file.as_ref(), "auth") {
+            Ok((_, roots, _)) => Some(roots),
+            Err(e) => {
+                return Err(e
+                    .findings
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| unavailable("the CA bundle cannot be read".into())));
+            }
+        }
+    } else {
+        None
+    };
+    let ip = match addresses_for(&base.host, &ctx.facts, budget).await {
+        Ok((a, _)) => a
+            .first()
+            .copied()
+            .ok_or_else(|| unavailable(format!("{} has no address", base.host)))?,
+        Err(why) => {
+            return Err(unavailable(format!(
+                "{} does not resolve: {why}",
+                base.host
+            )));
+        }
+    };
+    let addr = SocketAddr::new(ip, base.port);
+    let get = |path: String| {
+        let target = Target {
+            path,
+            ..base.clone()
+        };
+        let roots = roots.clone();
+        async move {
+            let r = http::request("GET", &target, addr, &[], roots, budget, 256 * 1024).await;
+            match r {
+                Ok(resp) if resp.status == 200 => serde_json::from_slice::<Value>(&resp.body)
+                    .map(Some)
+                    .map_err(|_| format!("{} did not answer JSON", target.url())),
+                Ok(resp) if resp.status == 404 => Ok(None),
+                Ok(resp) => Err(format!("{} answered {}", target.url(), resp.status)),
+                Err(e) => Err(format!("{}: {e:?}", target.url())),
+            }
+        }
+    };
+    let (params, keys) = tokio::join!(
+        get(spec.params_path.0.clone()),
+        get(spec.jwks_path.0.clone())
+    );
+    let params = params.map_err(&unavailable)?;
+    let keys = keys.map_err(&unavailable)?;
+    let jwks = keys.map(|k| Jwks {
+        keys: k
+            .get("keys")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(crate::jwt::public_jwk).collect())
+            .unwrap_or_default(),
+    });
+    if params.is_none() && jwks.is_none() {
+        return Err(unavailable(format!(
+            "neither {} nor {} exists on the master",
+            spec.params_path.0, spec.jwks_path.0
+        )));
+    }
+    Ok((
+        side_from_master(params.as_ref(), jwks.as_ref()),
+        jwks,
+        format!("the master at {}", base.url().trim_end_matches('/')),
+    ))
+}
+
+fn shown<T: ToString>(v: Option<&T>) -> Value {
+    v.map_or(Value::Null, |v| Value::String(v.to_string()))
+}
+
+fn short_sha(hex: &str) -> String {
+    format!("sha256:{}", hex.get(..12).unwrap_or(hex))
+}
+
+/// (parameter, setting, code, master, node, required).
+type Row = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<String>,
+    Option<String>,
+    bool,
+);
+
+/// Compare the two sides. `jwks` is the master's key set when it was fetched; `source`
+/// says where the master's values came from.
+pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> Evaluation {
+    if master.is_empty() {
+        let mut e = Evaluation::single(Finding::new(
+            Status::Skip,
+            "auth.no-master-values",
+            "nothing to compare with: no --master-config given and the master was not asked",
+            "run with --master-config /path/to/master-config.yaml (a copy of the master's config), or online with `url: ${config.endpoint}` in the check",
+        ));
+        e.cause = Some(Cause::Dependency);
+        return e;
+    }
+    let mut rows = Vec::new();
+    let mut findings = Vec::new();
+    // (parameter, setting, code, master, node, required): `required` parameters fail when
+    // this node does not set what the master does; fingerprints are compared only when
+    // both sides are known.
+    let ttl = |s: &Side| s.token_ttl.map(|t| t.to_string());
+    let ca = |s: &Side| s.ca_sha256.as_deref().map(short_sha);
+    let params: [Row; 9] = [
+        (
+            "token_ttl",
+            "auth.token_ttl",
+            "auth.ttl-mismatch",
+            ttl(master),
+            ttl(node),
+            true,
+        ),
+        (
+            "ca_certificate.version",
+            "auth.ca_certificate.version",
+            "auth.ca-version-mismatch",
+            master.ca_version.clone(),
+            node.ca_version.clone(),
+            true,
+        ),
+        (
+            "CA certificate fingerprint",
+            "auth.ca_certificate.path",
+            "auth.ca-mismatch",
+            ca(master),
+            ca(node),
+            false,
+        ),
+        (
+            "jwt.algorithm",
+            "auth.jwt.algorithm",
+            "auth.alg-mismatch",
+            master.algorithm.clone(),
+            node.algorithm.clone(),
+            true,
+        ),
+        (
+            "jwt.issuer",
+            "auth.jwt.issuer",
+            "auth.issuer-mismatch",
+            master.issuer.clone(),
+            node.issuer.clone(),
+            true,
+        ),
+        (
+            "jwt.audience",
+            "auth.jwt.audience",
+            "auth.audience-mismatch",
+            master.audience.clone(),
+            node.audience.clone(),
+            true,
+        ),
+        (
+            "jwt.key_id",
+            "auth.jwt.key_id",
+            "auth.key-id-mismatch",
+            master.key_id.clone(),
+            node.key_id.clone(),
+            true,
+        ),
+        (
+            "signing key fingerprint",
+            "auth.jwt.public_key_file",
+            "auth.key-mismatch",
+            master.key_fingerprint.clone(),
+            node.key_fingerprint.clone(),
+            false,
+        ),
+        (
+            "HS secret fingerprint",
+            "auth.jwt.secret_file",
+            "auth.secret-mismatch",
+            master.secret_fingerprint.clone(),
+            node.secret_fingerprint.clone(),
+            false,
+        ),
+    ];
+    let kids = jwks.map(Jwks::kids);
+    for (parameter, setting, code, m, n, required) in params {
+        let matched = match (&m, &n) {
+            (Some(a), Some(b)) => Some(a == b),
+            (Some(_), None) if required => Some(false),
+            _ => None,
+        };
+        if m.is_none() && n.is_none() {
+            continue;
+        }
+        rows.push(json!({
+            "parameter": parameter,
+            "master": shown(m.as_ref()),
+            "node": shown(n.as_ref()),
+            "match": matched,
+        }));
+        if matched != Some(false) {
+            continue;
+        }
+        let master_v = m.clone().unwrap_or_default();
+        let node_v = n.clone().unwrap_or_else(|| "not set".into());
+        let finding = if code == "auth.key-id-mismatch" {
+            let listed = kids
+                .as_ref()
+                .is_some_and(|k| n.as_ref().is_some_and(|n| k.contains(n)));
+            if listed {
+                Finding::warn(
+                    "auth.key-id-retiring",
+                    format!(
+                        "{parameter}: this node uses key {node_v}, the master now signs with {master_v} (the master's JWKS still lists {node_v})"
+                    ),
+                    format!(
+                        "set `{setting}` to {master_v}, install the master's public key for {master_v} and fetch a new token before {node_v} is retired"
+                    ),
+                )
+            } else {
+                let why = if kids.is_some() {
+                    format!(
+                        " and the master's JWKS does not list {node_v}: the key rotation did not reach this node"
+                    )
+                } else {
+                    String::new()
+                };
+                Finding::fail(
+                    code,
+                    format!("{parameter}: master {master_v}, this node {node_v}{why}"),
+                    format!(
+                        "set `{setting}` to {master_v}, install the master's public key for {master_v} and fetch a new token"
+                    ),
+                )
+            }
+        } else if code == "auth.ca-mismatch"
+            || code == "auth.key-mismatch"
+            || code == "auth.secret-mismatch"
+        {
+            Finding::fail(
+                code,
+                format!("{parameter}: master {master_v}, this node {node_v}"),
+                format!(
+                    "copy the master's file into `{setting}` (its fingerprint must be {master_v}) and restart the service"
+                ),
+            )
+        } else {
+            Finding::fail(
+                code,
+                format!("{parameter}: master {master_v}, this node {node_v}"),
+                format!(
+                    "set `{setting}` to {master_v} (the master's value) and restart the service"
+                ),
+            )
+        };
+        findings.push(
+            finding
+                .with("parameter", parameter)
+                .with("master", master_v)
+                .with("node", node_v),
+        );
+    }
+    let compared = rows.iter().filter(|r| r["match"].is_boolean()).count();
+    let differing = findings.iter().filter(|f| f.status == Status::Fail).count();
+    if findings.is_empty() {
+        findings.push(Finding::pass(format!(
+            "{compared} auth parameters match the master's ({source})"
+        )));
+    }
+    let mut eval = Evaluation::of(findings);
+    if differing > 1 {
+        eval.message = Some(format!(
+            "{differing} of {compared} auth parameters differ from the master's ({source})"
+        ));
+    }
+    eval.evidence
+        .insert("comparison".into(), Value::Array(rows));
+    eval.evidence.insert("master_source".into(), source.into());
+    let mut fact = |k: &str, v: Option<Value>| {
+        if let Some(v) = v {
+            eval.facts.insert(k.to_string(), v);
+        }
+    };
+    fact("auth.master.token_ttl", master.token_ttl.map(Into::into));
+    fact(
+        "auth.master.ca_version",
+        master.ca_version.clone().map(Into::into),
+    );
+    fact(
+        "auth.master.algorithm",
+        master.algorithm.clone().map(Into::into),
+    );
+    fact("auth.master.issuer", master.issuer.clone().map(Into::into));
+    fact(
+        "auth.master.audience",
+        master.audience.clone().map(Into::into),
+    );
+    fact("auth.master.key_id", master.key_id.clone().map(Into::into));
+    fact(
+        "auth.master.key_fingerprint",
+        master.key_fingerprint.clone().map(Into::into),
+    );
+    fact("auth.master.jwks.kids", kids.map(Into::into));
+    fact(
+        "auth.master.jwks",
+        jwks.map(|j| Value::Array(j.keys.clone())),
+    );
+    fact("auth.jwt.issuer", node.issuer.clone().map(Into::into));
+    fact("auth.jwt.audience", node.audience.clone().map(Into::into));
+    fact("auth.jwt.key_id", node.key_id.clone().map(Into::into));
+    fact(
+        "auth.jwt.key_fingerprint",
+        node.key_fingerprint.clone().map(Into::into),
+    );
+    fact(
+        "auth.jwt.secret_fingerprint",
+        node.secret_fingerprint.clone().map(Into::into),
+    );
+    fact(
+        "auth.ca_certificate.sha256",
+        node.ca_sha256.clone().map(Into::into),
+    );
+    eval
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed_side(ttl: u64) -> Side {
+        Side {
+            token_ttl: Some(ttl),
+            ca_version: Some("v2.1".into()),
+            algorithm: Some("ES256".into()),
+            issuer: Some("https://master.autoglm.test".into()),
+            audience: Some("open-autoglm".into()),
+            key_id: Some("k2".into()),
+            ..Side::default()
+        }
+    }
+
+    fn codes(e: &Evaluation) -> Vec<&str> {
+        e.findings
+            .iter()
+            .filter_map(|f| f.code.as_deref())
+            .collect()
+    }
+
+    #[test]
+    fn each_differing_parameter_is_one_finding_with_its_own_code() {
+        let jwks = Jwks {
+            keys: vec![json!({"kid": "k1"}), json!({"kid": "k2"})],
+        };
+        let cases: Vec<(Side, Vec<&str>)> = vec![
+            (seed_side(3600), vec![]),
+            (seed_side(1800), vec!["auth.ttl-mismatch"]),
+            (
+                Side {
+                    ca_version: Some("v2.0".into()),
+                    ..seed_side(3600)
+                },
+                vec!["auth.ca-version-mismatch"],
+            ),
+            (
+                Side {
+                    algorithm: Some("RS256".into()),
+                    ..seed_side(3600)
+                },
+                vec!["auth.alg-mismatch"],
+            ),
+            (
+                Side {
+                    issuer: Some("https://old".into()),
+                    ..seed_side(3600)
+                },
+                vec!["auth.issuer-mismatch"],
+            ),
+            (
+                Side {
+                    audience: None,
+                    ..seed_side(3600)
+                },
+                vec!["auth.audience-mismatch"],
+            ),
+            (
+                Side {
+                    key_id: Some("k0".into()),
+                    ..seed_side(3600)
+                },
+                vec!["auth.key-id-mismatch"],
+            ),
+            (
+                Side {
+                    key_id: Some("k1".into()),
+                    ..seed_side(3600)
+                },
+                vec!["auth.key-id-retiring"],
+            ),
+            (
+                Side {
+                    key_id: Some("k0".into()),
+                    ..seed_side(1800)
+                },
+                vec!["auth.ttl-mismatch", "auth.key-id-mismatch"],
+            ),
+        ];
+        for (node, want) in cases {
+            let e = judge(&node, &seed_side(3600), Some(&jwks), "test");
+            assert_eq!(codes(&e), want, "{node:?}");
+        }
+    }
+
+    #[test]
+    fn seed_example_gives_one_mismatching_row_with_both_values() {
+        let e = judge(&seed_side(1800), &seed_side(3600), None, "test");
+        let rows = e.evidence["comparison"].as_array().unwrap();
+        let bad: Vec<&Value> = rows.iter().filter(|r| r["match"] == json!(false)).collect();
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0]["master"], "3600");
+        assert_eq!(bad[0]["node"], "1800");
+        assert_eq!(e.status(), Status::Fail);
+        assert!(
+            e.findings[0]
+                .remediation
+                .as_deref()
+                .unwrap()
+                .contains("3600")
+        );
+    }
+
+    #[test]
+    fn fingerprints_only_when_both_sides_know_them() {
+        let master = Side {
+            key_fingerprint: Some("sha256:aaa".into()),
+            ..seed_side(3600)
+        };
+        assert!(codes(&judge(&seed_side(3600), &master, None, "t")).is_empty());
+        let node = Side {
+            key_fingerprint: Some("sha256:bbb".into()),
+            ..seed_side(3600)
+        };
+        assert_eq!(
+            codes(&judge(&node, &master, None, "t")),
+            ["auth.key-mismatch"]
+        );
+    }
+
+    #[test]
+    fn nothing_to_compare_is_a_skip() {
+        let e = judge(&seed_side(3600), &Side::default(), None, "");
+        assert_eq!(e.status(), Status::Skip);
+        assert_eq!(codes(&e), ["auth.no-master-values"]);
+    }
+
+    #[test]
+    fn master_side_from_params_and_jwks() {
+        let key = crate::sim::signing_key("k9").unwrap();
+        let jwks = Jwks {
+            keys: vec![key.jwk.clone()],
+        };
+        let s = side_from_master(
+            Some(&json!({"token_ttl": 3600, "algorithm": "ES256"})),
+            Some(&jwks),
+        );
+        assert_eq!(s.token_ttl, Some(3600));
+        assert_eq!(s.key_id.as_deref(), Some("k9"));
+        assert!(s.key_fingerprint.unwrap().starts_with("sha256:"));
+    }
+}

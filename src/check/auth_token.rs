@@ -1,0 +1,594 @@
+//! `auth-token`: decode the node's current token and say whether the master will take it —
+//! well-formed, the configured algorithm, valid now by the master's clock (the time checks'
+//! offset), a good signature, a `kid` the master still publishes, the master's TTL.
+//!
+//! The token is a secret: only header and claim names, times, `iss`, `aud` and `sub` are
+//! shown, never the token or its signature.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use crate::config::setting::{str_at, u64_at};
+use crate::jwt::{self, Key, PublicKey, Token};
+use crate::report::{Cause, Evaluation, Finding, Status, keys};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Name of an environment variable holding the token (instead of `auth.jwt.token_file`).
+    #[serde(default)]
+    pub token_env: Option<Text>,
+}
+
+pub struct Kind;
+
+impl CheckKind for Kind {
+    type Spec = Spec;
+    const INFO: KindInfo = KindInfo {
+        name: "auth-token",
+        category: "auth",
+        summary: "The node's current JWT is well-formed, valid by the master's clock, correctly signed, with a kid and TTL the master uses",
+        explain: "What it checks: the token in `auth.jwt.token_file` (or the environment variable named by `token_env`) is decoded without trusting it and judged: malformed; an `alg` other than `auth.jwt.algorithm`; expired or not yet valid — by the master's clock, using the offset the time checks measured (fact `time.offset_ms`), so a token that is valid for the master but expired by this node's clock is named as clock skew; a signature that does not verify with `auth.jwt.public_key_file`, `auth.jwt.secret_file` or the master's JWKS key for its `kid`; a `kid` the master's JWKS no longer lists (a key rotation this node missed); a lifetime (`exp - iat`) other than the master's `token_ttl`. Supports HS256/384/512, RS256/384/512, PS256/384/512, ES256/384 and EdDSA. The token is never shown: only its header, claim names, times, `iss`, `aud` and `sub`.\n\nWhy it matters: the master refuses a token that is expired by its clock, signed by a retired key or with the wrong algorithm — and the node sees only 401.\n\nHow to fix: fetch a new token from the master; after a key rotation, install the master's current key first; when the clock is off, fix time synchronisation (see the time checks).",
+        default_timeout: Duration::from_secs(5),
+        network: false,
+        reads_config: true,
+        codes: &[
+            CodeInfo {
+                code: "auth.token-missing",
+                status: Status::Fail,
+                summary: "No token: the token file or variable is unset, unreadable or empty.",
+                remediation: "Fetch a token from the master into `auth.jwt.token_file`.",
+            },
+            CodeInfo {
+                code: "auth.token-malformed",
+                status: Status::Fail,
+                summary: "The token is not a well-formed signed JWT.",
+                remediation: "Fetch a new token from the master; do not edit the token file by hand.",
+            },
+            CodeInfo {
+                code: "auth.token-alg-mismatch",
+                status: Status::Fail,
+                summary: "The token's `alg` is not the configured `auth.jwt.algorithm`.",
+                remediation: "Fetch a new token signed with the configured algorithm, or align `auth.jwt.algorithm` with the master.",
+            },
+            CodeInfo {
+                code: "auth.token-expired",
+                status: Status::Fail,
+                summary: "The token has expired by the master's clock.",
+                remediation: "Fetch a new token from the master (and check the refresh job).",
+            },
+            CodeInfo {
+                code: "auth.token-not-yet-valid",
+                status: Status::Fail,
+                summary: "The token is not valid yet by the master's clock (`nbf`/`iat` in the future).",
+                remediation: "Fix clock synchronisation on the issuing side, then fetch a new token.",
+            },
+            CodeInfo {
+                code: "auth.token-clock-skew",
+                status: Status::Warn,
+                summary: "The token is valid by the master's clock but not by this node's: the clocks differ.",
+                remediation: "Synchronise this node's clock (see the time checks).",
+            },
+            CodeInfo {
+                code: "auth.token-bad-signature",
+                status: Status::Fail,
+                summary: "The token's signature does not verify with the configured key or secret.",
+                remediation: "Install the master's current public key or secret, then fetch a new token.",
+            },
+            CodeInfo {
+                code: "auth.kid-unknown",
+                status: Status::Fail,
+                summary: "The token's `kid` is not in the master's JWKS: it was signed with a key the master retired (rotation not synchronised).",
+                remediation: "Fetch a new token signed with the master's current key.",
+            },
+            CodeInfo {
+                code: "auth.token-ttl-mismatch",
+                status: Status::Warn,
+                summary: "The token's lifetime (`exp - iat`) differs from the master's `token_ttl`.",
+                remediation: "Set `auth.token_ttl` to the master's value and fetch a new token.",
+            },
+            CodeInfo {
+                code: "auth.token-key-unreadable",
+                status: Status::Fail,
+                summary: "The configured public key or secret file cannot be read or parsed.",
+                remediation: "Put a PEM public key at `auth.jwt.public_key_file` (or the secret at `auth.jwt.secret_file`).",
+            },
+        ],
+    };
+
+    async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
+        let Some(tree) = ctx.config.tree() else {
+            let mut e = Evaluation::single(Finding::new(
+                Status::Skip,
+                "doctor.blocked",
+                "not run: the node config is not readable YAML",
+                "fix the config.file and config.syntax checks first",
+            ));
+            e.cause = Some(Cause::Dependency);
+            return e;
+        };
+        let src = &*ctx.config;
+        let path = |p: &str| {
+            str_at(tree, p)
+                .value()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| file_of(src, v))
+        };
+        let raw = if let Some(var) = &spec.token_env {
+            std::env::var(&var.0).map_err(|_| {
+                (
+                    format!("the variable {} is not set", var.0),
+                    format!("export {} with the node's token", var.0),
+                )
+            })
+        } else if let Some(p) = path("/auth/jwt/token_file") {
+            std::fs::read_to_string(&p).map_err(|e| {
+                (
+                    format!("cannot read the token file {}: {e}", p.display()),
+                    format!("fetch a token from the master into {}", p.display()),
+                )
+            })
+        } else {
+            return Evaluation::single(Finding::new(
+                Status::Skip,
+                "auth.token-missing",
+                "no token to judge: neither `auth.jwt.token_file` nor the check's `token_env` is set",
+                "set `auth.jwt.token_file` in the node config to the file the service reads its token from",
+            ));
+        };
+        let key = if let Some(p) = path("/auth/jwt/public_key_file") {
+            Some(
+                std::fs::read(&p)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| PublicKey::from_pem(&b))
+                    .map(KeyMaterial::Public)
+                    .map_err(|e| (p.display().to_string(), e)),
+            )
+        } else {
+            path("/auth/jwt/secret_file").map(|p| {
+                std::fs::read_to_string(&p)
+                    .map(|s| KeyMaterial::Secret(s.trim().as_bytes().to_vec()))
+                    .map_err(|e| (p.display().to_string(), e.to_string()))
+            })
+        };
+        let f = &ctx.facts;
+        let input = Input {
+            raw,
+            algorithm: str_at(tree, "/auth/jwt/algorithm").value().cloned(),
+            key,
+            jwks: f.get("auth.master.jwks").and_then(Value::as_array).cloned(),
+            master_ttl: f.get("auth.master.token_ttl").and_then(Value::as_u64),
+            node_ttl: u64_at(tree, "/auth/token_ttl").value().copied(),
+            offset_ms: f.get(keys::TIME_OFFSET_MS).and_then(Value::as_f64),
+            now: chrono::Utc::now().timestamp(),
+        };
+        judge(&input)
+    }
+}
+
+fn file_of(src: &crate::config::ConfigSource, v: &str) -> std::path::PathBuf {
+    let v = std::path::Path::new(v);
+    if v.is_absolute() {
+        v.to_path_buf()
+    } else {
+        src.path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .map_or_else(|| v.to_path_buf(), |d| d.join(v))
+    }
+}
+
+/// The key configured on this node.
+#[derive(Debug)]
+pub enum KeyMaterial {
+    Public(PublicKey),
+    Secret(Vec<u8>),
+}
+
+/// What the judge sees.
+#[derive(Debug)]
+pub struct Input {
+    /// The raw token, or why there is none (message, remediation).
+    pub raw: Result<String, (String, String)>,
+    pub algorithm: Option<String>,
+    /// The configured key, or (file, why it is unusable).
+    pub key: Option<Result<KeyMaterial, (String, String)>>,
+    /// The master's JWKS (public members), from `auth-params`.
+    pub jwks: Option<Vec<Value>>,
+    pub master_ttl: Option<u64>,
+    pub node_ttl: Option<u64>,
+    /// This node's clock minus the master's reference, ms (positive: node ahead).
+    pub offset_ms: Option<f64>,
+    /// This node's clock, unix seconds.
+    pub now: i64,
+}
+
+fn utc(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).map_or_else(
+        || t.to_string(),
+        |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    )
+}
+
+fn ago(secs: i64) -> String {
+    let s = secs.abs();
+    if s >= 3600 {
+        format!("{} h {} min", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{} min {} s", s / 60, s % 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// Judge the token.
+pub fn judge(input: &Input) -> Evaluation {
+    let raw = match &input.raw {
+        Ok(r) if !r.trim().is_empty() => r,
+        Ok(_) => {
+            return Evaluation::single(Finding::fail(
+                "auth.token-missing",
+                "the token is empty",
+                "fetch a token from the master into `auth.jwt.token_file`",
+            ));
+        }
+        Err((msg, fix)) => {
+            return Evaluation::single(Finding::fail(
+                "auth.token-missing",
+                msg.clone(),
+                fix.clone(),
+            ));
+        }
+    };
+    let token = match jwt::parse(raw) {
+        Ok(t) => t,
+        Err(why) => {
+            return Evaluation::single(Finding::fail(
+                "auth.token-malformed",
+                format!("the node's token is not a signed JWT: {why}"),
+                "fetch a new token from the master into `auth.jwt.token_file`; do not edit it by hand",
+            ));
+        }
+    };
+    let mut findings = Vec::new();
+    let mut evidence = crate::report::Evidence::new();
+    describe(&token, &mut evidence);
+    let alg = token.alg().unwrap_or_default().to_string();
+
+    if let Some(want) = &input.algorithm
+        && *want != alg
+    {
+        findings.push(Finding::fail(
+            "auth.token-alg-mismatch",
+            format!("the token is signed with {alg}, the config says {want}"),
+            format!("fetch a new {want} token from the master, or set `auth.jwt.algorithm` to the master's algorithm"),
+        ));
+    }
+
+    // Times, by the master's clock when the offset is known.
+    let offset_s = input.offset_ms.map(|ms| {
+        #[allow(clippy::cast_possible_truncation)]
+        let s = (ms / 1000.0).round() as i64;
+        s
+    });
+    let master_now = input.now - offset_s.unwrap_or(0);
+    let skew = |s: i64| {
+        if s >= 0 {
+            format!("node is {s} s ahead")
+        } else {
+            format!("node is {} s behind", -s)
+        }
+    };
+    let unknown = if offset_s.is_none() {
+        " (judged by this node's clock: no clock offset measured; add the time checks to `needs`)"
+    } else {
+        ""
+    };
+    if let Some(exp) = token.time("exp") {
+        if exp <= master_now {
+            let also = match offset_s {
+                Some(s) if exp > input.now => {
+                    format!(", still valid by this node's clock ({})", skew(s))
+                }
+                _ => String::new(),
+            };
+            findings.push(Finding::fail(
+                "auth.token-expired",
+                format!("the token expired {} ({} ago) by the master's clock{also}{unknown}", utc(exp), ago(master_now - exp)),
+                format!("fetch a new token from the master (it expired {}), and check the job that refreshes it", utc(exp)),
+            ));
+        } else if exp <= input.now
+            && let Some(s) = offset_s
+        {
+            findings.push(Finding::warn(
+                "auth.token-clock-skew",
+                format!("the token is valid by the master's clock, expired by this node's clock ({}); it expires {}", skew(s), utc(exp)),
+                format!("synchronise this node's clock (it is off by {s} s) — see the time checks"),
+            ));
+        }
+    }
+    let start = token.time("nbf").or_else(|| token.time("iat"));
+    if let Some(nbf) = start {
+        if nbf > master_now {
+            let also = match offset_s {
+                Some(s) if nbf <= input.now => {
+                    format!(", already valid by this node's clock ({})", skew(s))
+                }
+                _ => String::new(),
+            };
+            findings.push(Finding::fail(
+                "auth.token-not-yet-valid",
+                format!("the token is not valid until {} (in {}) by the master's clock{also}{unknown}", utc(nbf), ago(nbf - master_now)),
+                format!("check the clock of the host that issued the token; then fetch a new token valid from now (not {})", utc(nbf)),
+            ));
+        } else if nbf > input.now
+            && let Some(s) = offset_s
+        {
+            findings.push(Finding::warn(
+                "auth.token-clock-skew",
+                format!("the token is valid by the master's clock, not yet valid by this node's clock ({})", skew(s)),
+                format!("synchronise this node's clock (it is off by {s} s) — see the time checks"),
+            ));
+        }
+    }
+
+    // Key rotation: the token's kid must still be published.
+    let kid = token.kid().map(str::to_string);
+    let jwk = match (&kid, &input.jwks) {
+        (Some(k), Some(keys)) => {
+            let found = keys
+                .iter()
+                .find(|j| j.get("kid").and_then(Value::as_str) == Some(k));
+            if found.is_none() {
+                let listed: Vec<&str> = keys
+                    .iter()
+                    .filter_map(|j| j.get("kid").and_then(Value::as_str))
+                    .collect();
+                findings.push(Finding::fail(
+                    "auth.kid-unknown",
+                    format!("the token's kid {k} is not in the master's JWKS (it lists {}): it was signed with a key the master no longer uses", listed.join(", ")),
+                    format!("fetch a new token signed with the master's current key ({}); install that key and set `auth.jwt.key_id` to it", listed.join(", ")),
+                ).with("kid", k.clone()).with("master_kids", listed));
+            }
+            found.cloned()
+        }
+        _ => None,
+    };
+
+    // Signature: the configured key, else the master's JWKS key for the token's kid.
+    let want_alg = input.algorithm.clone().unwrap_or_else(|| alg.clone());
+    let checked = match &input.key {
+        Some(Err((file, why))) => {
+            findings.push(Finding::fail(
+                "auth.token-key-unreadable",
+                format!("cannot use the configured key {file}: {why}"),
+                format!("put the master's PEM public key (or the shared secret) at {file}"),
+            ));
+            None
+        }
+        Some(Ok(KeyMaterial::Public(k))) => Some((
+            jwt::verify(&token, &want_alg, &Key::Public(k)),
+            "the configured public key".to_string(),
+        )),
+        Some(Ok(KeyMaterial::Secret(s))) => Some((
+            jwt::verify(&token, &want_alg, &Key::Secret(s)),
+            "the configured secret".to_string(),
+        )),
+        None => jwk
+            .as_ref()
+            .and_then(|j| PublicKey::from_jwk(j).ok())
+            .map(|k| {
+                (
+                    jwt::verify(&token, &want_alg, &Key::Public(&k)),
+                    format!("the master's JWKS key {}", kid.clone().unwrap_or_default()),
+                )
+            }),
+    };
+    match &checked {
+        Some((Err(why), with)) => findings.push(Finding::fail(
+            "auth.token-bad-signature",
+            format!("the token's signature does not verify with {with}: {why}"),
+            "install the master's current public key (or secret) on this node, then fetch a new token signed with it",
+        )),
+        Some((Ok(()), with)) => {
+            evidence.insert("signature".into(), format!("verified with {with}").into());
+        }
+        None => {
+            evidence.insert("signature".into(), "not checked: no key configured and no JWKS key for the token's kid".into());
+        }
+    }
+
+    // Lifetime.
+    if let (Some(exp), Some(iat), Some(ttl)) = (
+        token.time("exp"),
+        token.time("iat"),
+        input.master_ttl.or(input.node_ttl),
+    ) {
+        let life = exp - iat;
+        if i64::try_from(ttl).is_ok_and(|t| t != life) {
+            let whose = if input.master_ttl.is_some() {
+                "master's"
+            } else {
+                "configured"
+            };
+            findings.push(Finding::warn(
+                "auth.token-ttl-mismatch",
+                format!("the token lives {life} s (exp - iat), the {whose} token_ttl is {ttl} s"),
+                format!("set `auth.token_ttl` to {ttl} on every node and fetch a new token"),
+            ));
+        }
+    }
+
+    if findings.is_empty() {
+        let exp = token
+            .time("exp")
+            .map_or_else(|| "no expiry".into(), |e| format!("valid until {}", utc(e)));
+        findings.push(Finding::pass(format!(
+            "token {alg}{} {exp}, signature {}",
+            kid.map(|k| format!(" kid {k}")).unwrap_or_default(),
+            if matches!(checked, Some((Ok(()), _))) {
+                "verified"
+            } else {
+                "not checked"
+            }
+        )));
+    }
+    let mut eval = Evaluation::of(findings);
+    eval.evidence = evidence;
+    eval
+}
+
+/// Header and non-secret claims for the evidence.
+fn describe(token: &Token, evidence: &mut crate::report::Evidence) {
+    evidence.insert("alg".into(), token.alg().unwrap_or_default().into());
+    if let Some(k) = token.kid() {
+        evidence.insert("kid".into(), k.into());
+    }
+    for c in ["iss", "aud", "sub"] {
+        if let Some(v) = token.text(c) {
+            evidence.insert(c.into(), v.into());
+        }
+    }
+    for c in ["iat", "nbf", "exp"] {
+        if let Some(t) = token.time(c) {
+            evidence.insert(c.into(), utc(t).into());
+        }
+    }
+    let mut names: Vec<&String> = token.claims.keys().collect();
+    names.sort();
+    evidence.insert(
+        "claims".into(),
+        names.into_iter().cloned().collect::<Vec<_>>().into(),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn token(kid: &str, iat: i64, exp: i64, key: &crate::sim::SigningKey) -> String {
+        jwt::sign_es256(
+            &json!({"alg": "ES256", "typ": "JWT", "kid": kid}),
+            &json!({"sub": "compute-07", "iss": "https://m", "aud": "open-autoglm", "iat": iat, "exp": exp}),
+            &key.private_pem,
+        )
+        .unwrap()
+    }
+
+    fn input(raw: String, key: &crate::sim::SigningKey) -> Input {
+        Input {
+            raw: Ok(raw),
+            algorithm: Some("ES256".into()),
+            key: None,
+            jwks: Some(vec![key.jwk.clone()]),
+            master_ttl: Some(3600),
+            node_ttl: Some(3600),
+            offset_ms: Some(0.0),
+            now: NOW,
+        }
+    }
+
+    fn codes(e: &Evaluation) -> Vec<&str> {
+        e.findings
+            .iter()
+            .filter_map(|f| f.code.as_deref())
+            .collect()
+    }
+
+    #[test]
+    fn judges_tokens() {
+        let k = crate::sim::signing_key("k1").unwrap();
+        let other = crate::sim::signing_key("k0").unwrap();
+        let good = token("k1", NOW - 60, NOW + 3540, &k);
+        let cases: Vec<(Input, Vec<&str>)> = vec![
+            (input(good.clone(), &k), vec![]),
+            (
+                Input {
+                    raw: Ok("abc".into()),
+                    ..input(good.clone(), &k)
+                },
+                vec!["auth.token-malformed"],
+            ),
+            (
+                input(token("k1", NOW - 4000, NOW - 400, &k), &k),
+                vec!["auth.token-expired"],
+            ),
+            (
+                input(token("k1", NOW + 600, NOW + 4200, &k), &k),
+                vec!["auth.token-not-yet-valid"],
+            ),
+            (
+                input(token("k0", NOW - 60, NOW + 3540, &other), &k),
+                vec!["auth.kid-unknown"],
+            ),
+            (
+                input(token("k1", NOW - 60, NOW + 3540, &other), &k),
+                vec!["auth.token-bad-signature"],
+            ),
+            (
+                input(token("k1", NOW - 60, NOW + 1740, &k), &k),
+                vec!["auth.token-ttl-mismatch"],
+            ),
+            (
+                Input {
+                    algorithm: Some("RS256".into()),
+                    ..input(good.clone(), &k)
+                },
+                vec!["auth.token-alg-mismatch", "auth.token-bad-signature"],
+            ),
+            // Node 95 s ahead: expired by its clock, valid by the master's.
+            (
+                Input {
+                    offset_ms: Some(95_000.0),
+                    ..input(token("k1", NOW - 3650, NOW - 50, &k), &k)
+                },
+                vec!["auth.token-clock-skew"],
+            ),
+            // Node 95 s behind: expired by the master's clock, valid by its own.
+            (
+                Input {
+                    offset_ms: Some(-95_000.0),
+                    ..input(token("k1", NOW - 3550, NOW + 50, &k), &k)
+                },
+                vec!["auth.token-expired"],
+            ),
+        ];
+        for (i, (inp, want)) in cases.into_iter().enumerate() {
+            let e = judge(&inp);
+            assert_eq!(codes(&e), want, "case {i}: {:?}", e.findings);
+        }
+    }
+
+    #[test]
+    fn skew_message_names_both_clocks() {
+        let k = crate::sim::signing_key("k1").unwrap();
+        let e = judge(&Input {
+            offset_ms: Some(95_000.0),
+            ..input(token("k1", NOW - 3650, NOW - 50, &k), &k)
+        });
+        assert!(
+            e.findings[0].message.contains(
+                "valid by the master's clock, expired by this node's clock (node is 95 s ahead)"
+            ),
+            "{}",
+            e.findings[0].message
+        );
+    }
+
+    #[test]
+    fn the_token_never_reaches_the_evaluation() {
+        let k = crate::sim::signing_key("k1").unwrap();
+        let t = token("k1", NOW - 4000, NOW - 400, &k);
+        let e = judge(&input(t.clone(), &k));
+        let all = format!("{e:?}");
+        for part in t.split('.') {
+            assert!(!all.contains(part), "a token part leaked");
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Auth checks through the real binary against the simulated master: the demo's node,
+//! changed one parameter or one token at a time.
+
+use autoglm_doctor::sim::scenario::{self, Scenario};
+
+use super::*;
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .cast_signed()
+}
+
+/// Run the compute-node suite on the demo's node (minus the node-state checks).
+fn check(demo: &scenario::Demo, extra: &[&str]) -> (Output, serde_json::Value) {
+    let out = doctor(demo.dir.path())
+        .args(["check", "--format", "json", "--config"])
+        .arg(&demo.config)
+        .args(NOT_A_NODE)
+        .args(extra)
+        .output()
+        .unwrap();
+    let report = json_report(&out);
+    (out, report)
+}
+
+fn edit(demo: &scenario::Demo, from: &str, to: &str) {
+    let text = std::fs::read_to_string(&demo.config).unwrap();
+    assert!(text.contains(from), "{from} not in the demo config");
+    std::fs::write(&demo.config, text.replacen(from, to, 1)).unwrap();
+}
+
+fn token(demo: &scenario::Demo, kid: &str, iat: i64, exp: i64, pem: &str) -> String {
+    let t = autoglm_doctor::jwt::sign_es256(
+        &serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": kid}),
+        &serde_json::json!({"iss": "https://master.autoglm.test", "aud": "open-autoglm", "sub": "demo-compute-01", "iat": iat, "exp": exp}),
+        pem,
+    )
+    .unwrap();
+    std::fs::write(demo.dir.path().join("node.token"), &t).unwrap();
+    t
+}
+
+fn codes(r: &serde_json::Value) -> Vec<String> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["code"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn ttl_mismatch_is_one_row_of_a_side_by_side_table_in_every_format() {
+    let demo = scenario::start(Scenario::TtlMismatch).unwrap();
+    let (out, report) = check(&demo, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let r = result(&report, "auth.params");
+    assert_eq!(codes(r), ["auth.ttl-mismatch"], "{r:#}");
+    assert_eq!(report["root_causes"], serde_json::json!(["auth.params"]));
+    let rows = r["evidence"]["comparison"].as_array().unwrap();
+    let bad: Vec<_> = rows.iter().filter(|r| r["match"] == false).collect();
+    assert_eq!(bad.len(), 1, "{rows:#?}");
+    assert_eq!(bad[0]["parameter"], "token_ttl");
+    assert_eq!(
+        (bad[0]["master"].as_str(), bad[0]["node"].as_str()),
+        (Some("3600"), Some("1800"))
+    );
+    assert!(r["remediation"].as_str().unwrap().contains("3600"));
+
+    for (format, header) in [
+        ("table", "PARAMETER"),
+        ("markdown", "| Parameter | Master | This node | Match |"),
+    ] {
+        let out = doctor(demo.dir.path())
+            .args(["check", "--format", format, "--config"])
+            .arg(&demo.config)
+            .args(NOT_A_NODE)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(header), "{format}:\n{text}");
+        let row = text
+            .lines()
+            .find(|l| l.contains("token_ttl") && l.contains("3600") && l.contains("1800"))
+            .unwrap_or_else(|| panic!("{format}: no token_ttl row with both values:\n{text}"));
+        assert!(row.contains("NO") || row.contains("no"), "{row}");
+    }
+}
+
+#[test]
+fn ca_version_mismatch_is_named() {
+    let demo = scenario::start(Scenario::Healthy).unwrap();
+    edit(&demo, "version: v2.1", "version: v2.0");
+    let (_, report) = check(&demo, &[]);
+    let r = result(&report, "auth.params");
+    assert_eq!(codes(r), ["auth.ca-version-mismatch"], "{r:#}");
+    assert!(r["message"].as_str().unwrap().contains("v2.1"));
+}
+
+#[test]
+fn a_token_from_a_rotated_out_key_is_an_unknown_kid() {
+    let demo = scenario::start(Scenario::RotatedKey).unwrap();
+    let (out, report) = check(&demo, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let r = result(&report, "auth.token");
+    assert_eq!(codes(r), ["auth.kid-unknown"], "{r:#}");
+    assert!(r["message"].as_str().unwrap().contains("master-2026-10"));
+    assert_eq!(result(&report, "auth.params")["status"], "pass");
+}
+
+#[test]
+fn expired_token_and_bad_signature() {
+    let demo = scenario::start(Scenario::Healthy).unwrap();
+    let key = demo.sim.signing_key.clone();
+    let t = now();
+    token(&demo, &key.kid, t - 7200, t - 3600, &key.private_pem);
+    let (_, report) = check(&demo, &[]);
+    let r = result(&report, "auth.token");
+    assert_eq!(codes(r), ["auth.token-expired"], "{r:#}");
+
+    let impostor = autoglm_doctor::sim::signing_key(&key.kid).unwrap();
+    token(&demo, &key.kid, t - 60, t + 3540, &impostor.private_pem);
+    let (_, report) = check(&demo, &[]);
+    let r = result(&report, "auth.token");
+    assert_eq!(codes(r), ["auth.token-bad-signature"], "{r:#}");
+}
+
+#[test]
+fn offline_comparison_with_a_copy_of_the_master_config() {
+    let demo = scenario::start(Scenario::Healthy).unwrap();
+    let master = demo.dir.path().join("master.yaml");
+    std::fs::write(&master, std::fs::read_to_string(&demo.config).unwrap()).unwrap();
+    edit(&demo, "token_ttl: 3600", "token_ttl: 1800");
+    let (out, report) = check(
+        &demo,
+        &["--offline", "--master-config", master.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    let r = result(&report, "auth.params");
+    assert_eq!(codes(r), ["auth.ttl-mismatch"], "{r:#}");
+    assert!(
+        r["evidence"]["master_source"]
+            .as_str()
+            .unwrap()
+            .contains("--master-config")
+    );
+    // Nothing to compare with offline and without a copy: a skip, not a failure.
+    let (_, report) = check(&demo, &["--offline"]);
+    assert_eq!(
+        result(&report, "auth.params")["code"],
+        "auth.no-master-values"
+    );
+}
+
+#[test]
+fn no_auth_secret_appears_in_any_format() {
+    let demo = scenario::start(Scenario::Healthy).unwrap();
+    let secret = "hs-shared-secret-planted-5150";
+    std::fs::write(demo.dir.path().join("jwt.secret"), secret).unwrap();
+    // The master's copy holds the same secret: the comparison passes and the token is judged.
+    std::fs::write(demo.dir.path().join("master.secret"), secret).unwrap();
+    let t = now();
+    let hs = autoglm_doctor::jwt::sign_hs256(
+        &serde_json::json!({"alg": "HS256", "kid": "master-2026-11"}),
+        &serde_json::json!({"sub": "demo-compute-01", "iat": t - 7200, "exp": t - 3600}),
+        secret.as_bytes(),
+    );
+    std::fs::write(demo.dir.path().join("node.token"), &hs).unwrap();
+    let text = std::fs::read_to_string(&demo.config).unwrap();
+    let node = text.replacen(
+        "algorithm: ES256",
+        "algorithm: HS256\n    secret_file: jwt.secret",
+        1,
+    );
+    std::fs::write(&demo.config, &node).unwrap();
+    let master = demo.dir.path().join("master.yaml");
+    std::fs::write(&master, node.replace("jwt.secret", "master.secret")).unwrap();
+    let api_key = "demo-key-7d1c-not-a-real-secret";
+    let sig = hs.rsplit('.').next().unwrap();
+    for format in ["table", "json", "junit", "markdown"] {
+        for v in [None, Some("-vv")] {
+            let mut cmd = doctor(demo.dir.path());
+            cmd.args(["check", "--format", format, "--master-config"])
+                .arg(&master)
+                .arg("--config")
+                .arg(&demo.config)
+                .args(NOT_A_NODE);
+            if let Some(v) = v {
+                cmd.arg(v);
+            }
+            let out = cmd.output().unwrap();
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            for s in [secret, api_key, hs.as_str(), sig] {
+                assert!(!all.contains(s), "{format}: a secret leaked:\n{all}");
+            }
+            if format == "json" {
+                let report = json_report(&out);
+                assert_eq!(
+                    result(&report, "auth.params")["status"],
+                    "pass",
+                    "{report:#}"
+                );
+                assert!(
+                    codes(result(&report, "auth.token"))
+                        .contains(&"auth.token-expired".to_string())
+                );
+            }
+        }
+    }
+}
