@@ -16,6 +16,7 @@ use crate::report::{Evaluation, Status};
 use crate::settings::Profile;
 
 pub mod checkpoint;
+pub mod clock_http;
 pub mod config_credentials;
 pub mod config_file;
 pub mod config_lint;
@@ -25,6 +26,7 @@ pub mod dns;
 pub mod exec;
 pub mod http;
 pub mod log_scan;
+pub mod ntp;
 pub mod replication;
 pub mod sync_semantics;
 pub mod tcp;
@@ -178,6 +180,8 @@ kinds! {
     Replication => replication,
     SyncSemantics => sync_semantics,
     LogScan => log_scan,
+    Ntp => ntp,
+    ClockHttp => clock_http,
 }
 
 /// A suite parameter that is text but may be written (or substituted from the config) as a
