@@ -17,6 +17,7 @@ use crate::settings::Profile;
 
 pub mod checkpoint;
 pub mod clock_http;
+pub mod clock_sync;
 pub mod config_credentials;
 pub mod config_file;
 pub mod config_lint;
@@ -182,6 +183,7 @@ kinds! {
     LogScan => log_scan,
     Ntp => ntp,
     ClockHttp => clock_http,
+    ClockSync => clock_sync,
 }
 
 /// A suite parameter that is text but may be written (or substituted from the config) as a
