@@ -242,14 +242,21 @@ pub fn judge(o: &Observed) -> Evaluation {
     let side = if offset >= 0.0 { "ahead of" } else { "behind" };
     let mut facts = std::collections::BTreeMap::new();
     facts.insert(MASTER_OFFSET_MS.to_string(), millis(offset).into());
-    facts.insert("time.master_offset_error_ms".to_string(), millis(error).into());
+    facts.insert(
+        "time.master_offset_error_ms".to_string(),
+        millis(error).into(),
+    );
     let finding = if let Some((ntp, ntp_error, reference)) = &o.ntp {
         // Both are "this node minus X": their difference is the master's own error.
         let master_error = ntp - offset;
         let err = error + ntp_error;
-        let m_side = if master_error >= 0.0 { "ahead" } else { "behind" };
+        let m_side = if master_error >= 0.0 {
+            "ahead"
+        } else {
+            "behind"
+        };
         let line = format!(
-            "this node is {} {side} the master's Date header (±{}) and {} by {reference}: the master's clock is {} {m_side}; {limit}",
+            "this node is {} {side} the master's Date header (±{}) and {} per {reference}: the master's clock is {} {m_side}; {limit}",
             show_secs(offset.abs()).trim_start_matches('+'),
             show_secs(error).trim_start_matches('+'),
             show_secs(*ntp),
@@ -317,8 +324,8 @@ mod tests {
             .unwrap()
             .to_rfc2822()
             .replace("+0000", "GMT");
-        let local = SystemTime::UNIX_EPOCH
-            + Duration::from_secs_f64(master as f64 + 0.5 + node_ahead);
+        let local =
+            SystemTime::UNIX_EPOCH + Duration::from_secs_f64(master as f64 + 0.5 + node_ahead);
         Observed {
             url: "https://m.test:8443/".into(),
             date: Some(date),
@@ -349,10 +356,19 @@ mod tests {
         ];
         for (ahead, tol, status, c) in cases {
             let e = judge(&observed(ahead, None, tol));
-            assert_eq!((e.status(), code(&e)), (status, c), "{ahead} {tol:?}: {e:#?}");
+            assert_eq!(
+                (e.status(), code(&e)),
+                (status, c),
+                "{ahead} {tol:?}: {e:#?}"
+            );
             let published = e.facts[keys::TIME_OFFSET_MS].as_f64().unwrap();
             assert!((published - ahead * 1000.0).abs() < 1.0, "{published}");
-            assert!(e.facts[keys::TIME_REFERENCE].as_str().unwrap().starts_with("master Date"));
+            assert!(
+                e.facts[keys::TIME_REFERENCE]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("master Date")
+            );
         }
     }
 

@@ -26,7 +26,14 @@ pub struct Spec {}
 pub struct Kind;
 
 /// Process names of the time daemons the check recognises.
-pub const DAEMONS: &[&str] = &["chronyd", "ntpd", "systemd-timesyn", "openntpd", "ptp4l", "phc2sys"];
+pub const DAEMONS: &[&str] = &[
+    "chronyd",
+    "ntpd",
+    "systemd-timesyn",
+    "openntpd",
+    "ptp4l",
+    "phc2sys",
+];
 
 impl CheckKind for Kind {
     type Spec = Spec;
@@ -70,7 +77,12 @@ impl CheckKind for Kind {
             reports.extend(parse_chronyc(&out));
         }
         if reports.is_empty()
-            && let Some(out) = tool("timedatectl", &["show", "-p", "NTPSynchronized", "--value"], budget / 3).await
+            && let Some(out) = tool(
+                "timedatectl",
+                &["show", "-p", "NTPSynchronized", "--value"],
+                budget / 3,
+            )
+            .await
         {
             reports.extend(parse_timedatectl(&out));
         }
@@ -123,7 +135,10 @@ async fn tool(program: &str, args: &[&str], timeout: Duration) -> Option<String>
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
-    let out = tokio::time::timeout(timeout, cmd.output()).await.ok()?.ok()?;
+    let out = tokio::time::timeout(timeout, cmd.output())
+        .await
+        .ok()?
+        .ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
@@ -151,7 +166,9 @@ pub fn parse_chronyc(out: &str) -> Option<Report> {
         synchronised: leap != "Not synchronised",
         detail: format!(
             "chrony: leap status {leap}{}",
-            system.map(|s| format!(", system time {s}")).unwrap_or_default()
+            system
+                .map(|s| format!(", system time {s}"))
+                .unwrap_or_default()
         ),
         error_ms,
     })
@@ -190,9 +207,15 @@ pub fn parse_adjtimex(out: &str) -> Option<Report> {
         synchronised: status & STA_UNSYNC == 0,
         detail: format!(
             "kernel: status {status:#06x}{}{}{}",
-            if status & STA_UNSYNC == 0 { "" } else { " (STA_UNSYNC)" },
-            max.map(|m| format!(", maximum error {} ms", m / 1000)).unwrap_or_default(),
-            est.map(|m| format!(", estimated error {} ms", m / 1000)).unwrap_or_default()
+            if status & STA_UNSYNC == 0 {
+                ""
+            } else {
+                " (STA_UNSYNC)"
+            },
+            max.map(|m| format!(", maximum error {} ms", m / 1000))
+                .unwrap_or_default(),
+            est.map(|m| format!(", estimated error {} ms", m / 1000))
+                .unwrap_or_default()
         ),
         error_ms: est.map(|e| e as f64 / 1000.0),
     })
@@ -206,9 +229,10 @@ pub fn judge(daemons: &[String], report: Option<&Report>) -> Evaluation {
         format!("{} runs", daemons.join(", "))
     };
     let mut eval = match report {
-        Some(r) if r.synchronised => {
-            Evaluation::single(Finding::pass(format!("{running}; {}: synchronised", r.detail)))
-        }
+        Some(r) if r.synchronised => Evaluation::single(Finding::pass(format!(
+            "{running}; {}: synchronised",
+            r.detail
+        ))),
         Some(r) => Evaluation::single(Finding::fail(
             "clock-sync.unsynchronised",
             format!("{running}; {}: the clock is not synchronised", r.detail),
@@ -230,7 +254,9 @@ pub fn judge(daemons: &[String], report: Option<&Report>) -> Evaluation {
         )),
         None => Evaluation::single(Finding::warn(
             "clock-sync.unknown",
-            format!("{running}, but chronyc, timedatectl and adjtimex could not report whether the clock is synchronised"),
+            format!(
+                "{running}, but chronyc, timedatectl and adjtimex could not report whether the clock is synchronised"
+            ),
             format!(
                 "install chronyc, timedatectl or adjtimex, or check the status of {} by hand",
                 daemons.join(", ")
@@ -268,9 +294,16 @@ mod tests {
         assert!(parse_timedatectl("yes\n").unwrap().synchronised);
         assert!(!parse_timedatectl("no").unwrap().synchronised);
         assert!(parse_timedatectl("").is_none());
-        let r = parse_adjtimex("    mode: 0\n  offset: 0\n  status: 64\nmaxerror: 16000000\nesterror: 16000000\n").unwrap();
+        let r = parse_adjtimex(
+            "    mode: 0\n  offset: 0\n  status: 64\nmaxerror: 16000000\nesterror: 16000000\n",
+        )
+        .unwrap();
         assert!(!r.synchronised);
-        assert!(r.detail.contains("STA_UNSYNC") && r.detail.contains("maximum error 16000 ms"), "{}", r.detail);
+        assert!(
+            r.detail.contains("STA_UNSYNC") && r.detail.contains("maximum error 16000 ms"),
+            "{}",
+            r.detail
+        );
         assert!(parse_adjtimex("status: 8193\n").unwrap().synchronised);
     }
 
@@ -279,11 +312,29 @@ mod tests {
         let chrony = vec!["chronyd".to_string()];
         let ok = parse_chronyc(CHRONY_OK);
         let bad = parse_chronyc(CHRONY_UNSYNC);
-        let cases: [(&[String], Option<&Report>, Status, Option<&str>, Option<bool>); 5] = [
+        let cases: [(
+            &[String],
+            Option<&Report>,
+            Status,
+            Option<&str>,
+            Option<bool>,
+        ); 5] = [
             (&chrony, ok.as_ref(), Status::Pass, None, Some(true)),
-            (&chrony, bad.as_ref(), Status::Fail, Some("clock-sync.unsynchronised"), Some(false)),
+            (
+                &chrony,
+                bad.as_ref(),
+                Status::Fail,
+                Some("clock-sync.unsynchronised"),
+                Some(false),
+            ),
             (&[], None, Status::Warn, Some("clock-sync.no-daemon"), None),
-            (&chrony, None, Status::Warn, Some("clock-sync.unknown"), None),
+            (
+                &chrony,
+                None,
+                Status::Warn,
+                Some("clock-sync.unknown"),
+                None,
+            ),
             // A container whose host disciplines the clock: no daemon here, kernel synchronised.
             (&[], ok.as_ref(), Status::Pass, None, Some(true)),
         ];
@@ -291,7 +342,12 @@ mod tests {
             let e = judge(d, r);
             assert_eq!(e.status(), status, "{d:?} {r:?}");
             assert_eq!(e.worst().and_then(|f| f.code.as_deref()), code);
-            assert_eq!(e.facts.get(keys::TIME_SYNCHRONISED).and_then(serde_json::Value::as_bool), sync);
+            assert_eq!(
+                e.facts
+                    .get(keys::TIME_SYNCHRONISED)
+                    .and_then(serde_json::Value::as_bool),
+                sync
+            );
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod ntp;
 pub mod replication;
 pub mod sync_semantics;
 pub mod tcp;
+pub mod timezone;
 pub mod tls;
 
 /// One stable code a kind may report.
@@ -184,6 +185,7 @@ kinds! {
     Ntp => ntp,
     ClockHttp => clock_http,
     ClockSync => clock_sync,
+    Timezone => timezone,
 }
 
 /// A suite parameter that is text but may be written (or substituted from the config) as a

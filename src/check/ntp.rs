@@ -130,7 +130,10 @@ impl CheckKind for Kind {
             system_servers()
         } else {
             (
-                spec.servers.iter().map(|s| s.0.trim().to_string()).collect(),
+                spec.servers
+                    .iter()
+                    .map(|s| s.0.trim().to_string())
+                    .collect(),
                 "the check's servers".to_string(),
             )
         };
@@ -150,13 +153,24 @@ impl CheckKind for Kind {
                         } else {
                             Failure::Unreachable(format!("{host} does not resolve: {why}"))
                         };
-                        return (i, Server { name, addr: None, result: Err(failure) });
+                        return (
+                            i,
+                            Server {
+                                name,
+                                addr: None,
+                                result: Err(failure),
+                            },
+                        );
                     }
                 };
                 let result = match addr {
                     Some(a) => {
-                        crate::probe::ntp::measure(a, samples, budget.saturating_sub(started.elapsed()))
-                            .await
+                        crate::probe::ntp::measure(
+                            a,
+                            samples,
+                            budget.saturating_sub(started.elapsed()),
+                        )
+                        .await
                     }
                     None => Err(Failure::Unreachable(format!("{host} has no address"))),
                 };
@@ -199,7 +213,10 @@ pub fn split_server(s: &str) -> (String, u16) {
     if let Some(rest) = s.strip_prefix('[')
         && let Some((h, p)) = rest.split_once(']')
     {
-        let port = p.strip_prefix(':').and_then(|p| p.parse().ok()).unwrap_or(123);
+        let port = p
+            .strip_prefix(':')
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(123);
         return (h.to_string(), port);
     }
     if s.matches(':').count() == 1
@@ -337,7 +354,10 @@ fn label(s: &Server) -> String {
 #[allow(clippy::too_many_lines)]
 pub fn judge(servers: &[Server], tolerance: Duration, tolerance_from: &str) -> Evaluation {
     let tol = tolerance.as_secs_f64();
-    let tol_text = format!("tolerance {} ({tolerance_from})", crate::duration::format(tolerance));
+    let tol_text = format!(
+        "tolerance {} ({tolerance_from})",
+        crate::duration::format(tolerance)
+    );
     if servers.is_empty() {
         return Evaluation::single(Finding::warn(
             "ntp.no-servers",
@@ -345,10 +365,12 @@ pub fn judge(servers: &[Server], tolerance: Duration, tolerance_from: &str) -> E
             "list the site's NTP servers in `time.ntp_servers` of the node config and in the time daemon's configuration (e.g. `server ntp1.example iburst` in /etc/chrony/chrony.conf)",
         ));
     }
-    let any_usable = servers
-        .iter()
-        .any(|s| s.result.as_ref().is_ok_and(usable));
-    let problem = if any_usable { Status::Warn } else { Status::Fail };
+    let any_usable = servers.iter().any(|s| s.result.as_ref().is_ok_and(usable));
+    let problem = if any_usable {
+        Status::Warn
+    } else {
+        Status::Fail
+    };
     let mut findings = Vec::new();
     let mut evidence = Vec::new();
     for s in servers {
@@ -506,15 +528,14 @@ pub fn judge(servers: &[Server], tolerance: Duration, tolerance_from: &str) -> E
         }
         facts.insert(keys::TIME_OFFSET_MS.to_string(), millis(offset).into());
         facts.insert("time.offset_error_ms".to_string(), millis(error).into());
-        facts.insert(
-            keys::TIME_TOLERANCE_MS.to_string(),
-            millis(tol).into(),
-        );
+        facts.insert(keys::TIME_TOLERANCE_MS.to_string(), millis(tol).into());
         facts.insert(
             keys::TIME_REFERENCE.to_string(),
             format!(
                 "ntp {}",
-                best_server.addr.map_or_else(|| best_server.name.clone(), |a| a.to_string())
+                best_server
+                    .addr
+                    .map_or_else(|| best_server.name.clone(), |a| a.to_string())
             )
             .into(),
         );
@@ -579,7 +600,13 @@ mod tests {
             (4.0, 0.0002, S5, Status::Warn, Some("ntp.near-tolerance")),
             (-30.0, 0.0002, S5, Status::Fail, Some("ntp.skew")),
             (0.003, 0.0002, MS10, Status::Pass, None),
-            (0.006, 0.0002, MS10, Status::Warn, Some("ntp.near-tolerance")),
+            (
+                0.006,
+                0.0002,
+                MS10,
+                Status::Warn,
+                Some("ntp.near-tolerance"),
+            ),
             // 12 ms measured over a 40 ms round trip: ±23 ms straddles 10 ms.
             (0.012, 0.040, MS10, Status::Warn, Some("ntp.uncertain")),
             // 9 ms with the same noise is no pass either.
@@ -588,7 +615,11 @@ mod tests {
             (0.050, 0.040, MS10, Status::Fail, Some("ntp.skew")),
         ];
         for &(offset, delay, tol, status, c) in cases {
-            let e = judge(&[measured("a", offset, delay, 2, 0)], tol, "default profile");
+            let e = judge(
+                &[measured("a", offset, delay, 2, 0)],
+                tol,
+                "default profile",
+            );
             assert_eq!(e.status(), status, "{offset} {delay} {tol:?}: {e:#?}");
             assert_eq!(code(&e), c, "{offset} {delay} {tol:?}");
             let published = e.facts[keys::TIME_OFFSET_MS].as_f64().unwrap();
@@ -606,7 +637,10 @@ mod tests {
         }
         // Next to a good server it is a warning; the good one decides.
         let e = judge(
-            &[measured("bad", 9.0, 0.001, 16, 3), measured("good", 0.0, 0.001, 2, 0)],
+            &[
+                measured("bad", 9.0, 0.001, 16, 3),
+                measured("good", 0.0, 0.001, 2, 0),
+            ],
             S1,
             "p",
         );
@@ -618,7 +652,10 @@ mod tests {
     #[test]
     fn unreachable_servers_fail_only_when_no_server_answers() {
         let e = judge(&[failed("a", Failure::NoAnswer)], S1, "p");
-        assert_eq!((e.status(), code(&e)), (Status::Fail, Some("ntp.no-answer")));
+        assert_eq!(
+            (e.status(), code(&e)),
+            (Status::Fail, Some("ntp.no-answer"))
+        );
         let e = judge(
             &[failed("a", Failure::Unreachable("port unreachable".into()))],
             S1,
@@ -628,13 +665,22 @@ mod tests {
         let e = judge(&[failed("a", Failure::KissOfDeath("RATE".into()))], S1, "p");
         assert_eq!(code(&e), Some("ntp.kiss-of-death"));
         let e = judge(
-            &[failed("a", Failure::NoAnswer), measured("b", 0.0, 0.001, 2, 0)],
+            &[
+                failed("a", Failure::NoAnswer),
+                measured("b", 0.0, 0.001, 2, 0),
+            ],
             S1,
             "p",
         );
-        assert_eq!((e.status(), code(&e)), (Status::Warn, Some("ntp.no-answer")));
+        assert_eq!(
+            (e.status(), code(&e)),
+            (Status::Warn, Some("ntp.no-answer"))
+        );
         let e = judge(&[failed("a", Failure::NotProbed("guard".into()))], S1, "p");
-        assert_eq!((e.status(), code(&e)), (Status::Skip, Some("ntp.not-probed")));
+        assert_eq!(
+            (e.status(), code(&e)),
+            (Status::Skip, Some("ntp.not-probed"))
+        );
         let e = judge(&[], S1, "p");
         assert_eq!(code(&e), Some("ntp.no-servers"));
     }
@@ -642,12 +688,21 @@ mod tests {
     #[test]
     fn servers_that_disagree_are_named_and_the_best_one_decides() {
         let e = judge(
-            &[measured("a", 0.0, 0.001, 2, 0), measured("b", 3.0, 0.002, 2, 0)],
+            &[
+                measured("a", 0.0, 0.001, 2, 0),
+                measured("b", 3.0, 0.002, 2, 0),
+            ],
             S1,
             "p",
         );
         assert_eq!((e.status(), code(&e)), (Status::Warn, Some("ntp.disagree")));
-        assert!(e.findings[1].message.starts_with("b (127.0.0.1:123) disagrees") || e.findings[1].message.starts_with("b disagrees"), "{e:#?}");
+        assert!(
+            e.findings[1]
+                .message
+                .starts_with("b (127.0.0.1:123) disagrees")
+                || e.findings[1].message.starts_with("b disagrees"),
+            "{e:#?}"
+        );
     }
 
     #[test]
@@ -659,7 +714,12 @@ mod tests {
         let conf = "# chrony\npool 2.debian.pool.ntp.org iburst\nserver 10.0.0.1 iburst # core\n[Time]\nNTP=a.example b.example\n#NTP=c.example\ndriftfile /var/lib/chrony/drift\n";
         assert_eq!(
             servers_in_conf(conf),
-            ["2.debian.pool.ntp.org", "10.0.0.1", "a.example", "b.example"]
+            [
+                "2.debian.pool.ntp.org",
+                "10.0.0.1",
+                "a.example",
+                "b.example"
+            ]
         );
     }
 }

@@ -91,7 +91,9 @@ pub fn decode(reply: &[u8], t1: u64, t4: u64) -> Result<Sample, Failure> {
     let leap = reply[0] >> 6;
     let mode = reply[0] & 7;
     if mode != 4 {
-        return Err(Failure::BadReply(format!("mode {mode}, expected 4 (server)")));
+        return Err(Failure::BadReply(format!(
+            "mode {mode}, expected 4 (server)"
+        )));
     }
     if be64(&reply[24..32]) != t1 {
         return Err(Failure::BadReply(
@@ -104,7 +106,13 @@ pub fn decode(reply: &[u8], t1: u64, t4: u64) -> Result<Sample, Failure> {
         refid
             .iter()
             .take_while(|b| **b != 0)
-            .map(|b| if b.is_ascii_graphic() { char::from(*b) } else { '?' })
+            .map(|b| {
+                if b.is_ascii_graphic() {
+                    char::from(*b)
+                } else {
+                    '?'
+                }
+            })
             .collect()
     } else {
         Ipv4Addr::new(refid[0], refid[1], refid[2], refid[3]).to_string()
@@ -258,7 +266,10 @@ mod tests {
             decode(&reply(t1 + 1, t1, t1, 2, 0), t1, t1),
             Err(Failure::BadReply(_))
         ));
-        assert!(matches!(decode(&[0u8; 20], t1, t1), Err(Failure::BadReply(_))));
+        assert!(matches!(
+            decode(&[0u8; 20], t1, t1),
+            Err(Failure::BadReply(_))
+        ));
         let mut client = reply(t1, t1, t1, 2, 0);
         client[0] = (4 << 3) | 3;
         assert!(matches!(decode(&client, t1, t1), Err(Failure::BadReply(_))));

@@ -21,6 +21,8 @@ pub enum Scenario {
     Firewalled,
     /// The master's certificate has expired.
     ExpiredCert,
+    /// This node's clock runs 4 s ahead of NTP and of the master.
+    SkewedClock,
 }
 
 impl Scenario {
@@ -33,6 +35,7 @@ impl Scenario {
             Self::UnknownHost => Some("dns.nxdomain"),
             Self::Firewalled => Some("tcp.filtered"),
             Self::ExpiredCert => Some("tls.expired"),
+            Self::SkewedClock => Some("ntp.skew"),
         }
     }
 
@@ -44,6 +47,11 @@ impl Scenario {
         };
         if self == Self::ExpiredCert {
             o.tls = TlsVariant::Expired;
+        }
+        if self == Self::SkewedClock {
+            // The servers are 4 s behind this node, i.e. this node is 4 s ahead.
+            o.ntp.offset_ms = -4000;
+            o.api.date_offset_ms = -4000;
         }
         o
     }
@@ -146,7 +154,7 @@ sync:
   conflict_strategy: version
   version_field: revision
 time:
-  timezone: UTC
+  timezone: {zone}
   ntp_servers:
     - 127.0.0.1:{ntp}
 checkpoint:
@@ -162,6 +170,8 @@ logging:
     - {logs}
 ",
         master = super::MASTER_HOST,
+        // The node's own zone: the demo shows the master's problems, not the machine's.
+        zone = crate::check::timezone::node_zone().map_or_else(|| "UTC".to_string(), |(z, _)| z),
         https = a.https.port(),
         http = a.http.port(),
         ntp = a.ntp.port(),

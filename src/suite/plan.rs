@@ -140,7 +140,10 @@ pub fn plan(suite: &Suite, input: &PlanInput<'_>) -> Result<(Plan, Vec<String>),
                 None => {
                     return Err(err(
                         *pos,
-                        format!("check `{}` runs after `{n}`, which is not in the suite", e.id),
+                        format!(
+                            "check `{}` runs after `{n}`, which is not in the suite",
+                            e.id
+                        ),
                     ));
                 }
             }
