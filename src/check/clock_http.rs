@@ -324,8 +324,7 @@ mod tests {
             .unwrap()
             .to_rfc2822()
             .replace("+0000", "GMT");
-        let local =
-            SystemTime::UNIX_EPOCH + Duration::from_secs_f64(master as f64 + 0.5 + node_ahead);
+        let local = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(1_800_000_000.5 + node_ahead);
         Observed {
             url: "https://m.test:8443/".into(),
             date: Some(date),

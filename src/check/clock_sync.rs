@@ -308,6 +308,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn verdicts() {
         let chrony = vec!["chronyd".to_string()];
         let ok = parse_chronyc(CHRONY_OK);

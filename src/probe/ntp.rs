@@ -125,7 +125,7 @@ pub fn decode(reply: &[u8], t1: u64, t4: u64) -> Result<Sample, Failure> {
     if t3 == 0 {
         return Err(Failure::BadReply("the transmit timestamp is zero".into()));
     }
-    let offset = (diff(t2, t1) + diff(t3, t4)) / 2.0;
+    let offset = f64::midpoint(diff(t2, t1), diff(t3, t4));
     let delay = (diff(t4, t1) - diff(t3, t2)).max(0.0);
     Ok(Sample {
         offset,
