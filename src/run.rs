@@ -236,7 +236,12 @@ async fn attempt<C: Future<Output = ()>>(
                     continue;
                 }
                 let check = &plan.checks[i];
-                if !check.needs.iter().all(|&j| results[j].is_some()) {
+                if !check
+                    .needs
+                    .iter()
+                    .chain(&check.after)
+                    .all(|&j| results[j].is_some())
+                {
                     continue;
                 }
                 started[i] = true;

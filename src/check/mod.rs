@@ -19,6 +19,8 @@ pub mod api_version;
 pub mod auth_params;
 pub mod auth_token;
 pub mod checkpoint;
+pub mod clock_http;
+pub mod clock_sync;
 pub mod config_credentials;
 pub mod config_file;
 pub mod config_lint;
@@ -29,10 +31,12 @@ pub mod exec;
 pub mod http;
 pub mod icmp;
 pub mod log_scan;
+pub mod ntp;
 pub mod proxy;
 pub mod replication;
 pub mod sync_semantics;
 pub mod tcp;
+pub mod timezone;
 pub mod tls;
 
 /// One stable code a kind may report.
@@ -192,6 +196,10 @@ kinds! {
     Replication => replication,
     SyncSemantics => sync_semantics,
     LogScan => log_scan,
+    Ntp => ntp,
+    ClockHttp => clock_http,
+    ClockSync => clock_sync,
+    Timezone => timezone,
 }
 
 /// A suite parameter that is text but may be written (or substituted from the config) as a

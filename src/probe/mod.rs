@@ -11,6 +11,7 @@ pub mod account;
 pub mod disk;
 pub mod dns;
 pub mod http;
+pub mod ntp;
 pub mod tail;
 pub mod tcp;
 pub mod tls;

@@ -27,6 +27,8 @@ pub enum Scenario {
     TtlMismatch,
     /// The node's token was signed with a key the master rotated out of its JWKS.
     RotatedKey,
+    /// This node's clock runs 4 s ahead of NTP and of the master.
+    SkewedClock,
 }
 
 impl Scenario {
@@ -42,6 +44,7 @@ impl Scenario {
             Self::OldClient => Some("api.upgrade-required"),
             Self::TtlMismatch => Some("auth.ttl-mismatch"),
             Self::RotatedKey => Some("auth.kid-unknown"),
+            Self::SkewedClock => Some("ntp.skew"),
         }
     }
 
@@ -53,6 +56,11 @@ impl Scenario {
         };
         if self == Self::ExpiredCert {
             o.tls = TlsVariant::Expired;
+        }
+        if self == Self::SkewedClock {
+            // The servers are 4 s behind this node, i.e. this node is 4 s ahead.
+            o.ntp.offset_ms = -4000;
+            o.api.date_offset_ms = -4000;
         }
         o
     }
@@ -184,7 +192,7 @@ sync:
   conflict_strategy: version
   version_field: revision
 time:
-  timezone: UTC
+  timezone: {zone}
   ntp_servers:
     - 127.0.0.1:{ntp}
 checkpoint:
@@ -200,6 +208,8 @@ logging:
     - {logs}
 ",
         master = super::MASTER_HOST,
+        // The node's own zone: the demo shows the master's problems, not the machine's.
+        zone = crate::check::timezone::node_zone().map_or_else(|| "UTC".to_string(), |(z, _)| z),
         https = a.https.port(),
         http = a.http.port(),
         ntp = a.ntp.port(),

@@ -54,6 +54,9 @@ pub struct Entry {
     pub kind: String,
     pub kind_pos: Pos,
     pub needs: Vec<(String, Pos)>,
+    /// Checks to wait for without depending on their outcome (they only order the run, e.g.
+    /// so a check can read the facts of a failed one).
+    pub after: Vec<(String, Pos)>,
     pub timeout: Option<Duration>,
     pub description: Option<String>,
     pub with: Option<Node>,
@@ -185,6 +188,7 @@ fn parse_entry(item: &Node, err: &dyn Fn(Pos, String) -> SuiteError) -> Result<E
         kind: String::new(),
         kind_pos: item.pos,
         needs: Vec::new(),
+        after: Vec::new(),
         timeout: None,
         description: None,
         with: None,
@@ -225,12 +229,23 @@ fn parse_entry(item: &Node, err: &dyn Fn(Pos, String) -> SuiteError) -> Result<E
                 }
                 _ => return Err(err(v.pos, "`needs` must be a list of check ids".into())),
             },
+            "after" => match &v.value {
+                Value::Sequence(ns) => {
+                    for n in ns {
+                        entry.after.push((scalar(n, "after entry", err)?, n.pos));
+                    }
+                }
+                Value::Scalar(s) if !s.text.is_empty() => {
+                    entry.after.push((s.text.clone(), v.pos));
+                }
+                _ => return Err(err(v.pos, "`after` must be a list of check ids".into())),
+            },
             "with" => entry.with = Some(v.clone()),
             other => {
                 return Err(err(
                     k.pos,
                     format!(
-                        "unknown key `{other}` in check entry (expected id, kind, needs, timeout, with, description)"
+                        "unknown key `{other}` in check entry (expected id, kind, needs, after, timeout, with, description)"
                     ),
                 ));
             }
@@ -297,7 +312,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "suite my.yaml:4:5: unknown key `wiht` in check entry (expected id, kind, needs, timeout, with, description)"
+            "suite my.yaml:4:5: unknown key `wiht` in check entry (expected id, kind, needs, after, timeout, with, description)"
         );
         let e = parse(
             "s",

@@ -29,6 +29,8 @@ pub struct PlannedCheck {
     pub kind: &'static KindInfo,
     /// Indices into `Plan::checks` of the checks this one waits for.
     pub needs: Vec<usize>,
+    /// Indices of checks this one starts after, whatever their outcome (`after:`).
+    pub after: Vec<usize>,
     pub timeout: Duration,
     pub action: Action,
 }
@@ -126,7 +128,35 @@ pub fn plan(suite: &Suite, input: &PlanInput<'_>) -> Result<(Plan, Vec<String>),
             }
         }
     }
-    check_cycles(suite, &needs)?;
+    let mut after: Vec<Vec<usize>> = Vec::with_capacity(suite.entries.len());
+    for e in &suite.entries {
+        let mut mine = Vec::new();
+        for (n, pos) in &e.after {
+            match index.get(n.as_str()) {
+                Some(_) if e.id == *n => {
+                    return Err(err(*pos, format!("check `{}` runs after itself", e.id)));
+                }
+                Some(&j) => mine.push(j),
+                None => {
+                    return Err(err(
+                        *pos,
+                        format!(
+                            "check `{}` runs after `{n}`, which is not in the suite",
+                            e.id
+                        ),
+                    ));
+                }
+            }
+        }
+        after.push(mine);
+    }
+    // Ordering cycles count whether they go through `needs` or `after`.
+    let order: Vec<Vec<usize>> = needs
+        .iter()
+        .zip(&after)
+        .map(|(n, a)| n.iter().chain(a).copied().collect())
+        .collect();
+    check_cycles(suite, &order)?;
 
     // Selection.
     let matches = |p: &str, e: &Entry| glob_match(p, &e.id) || glob_match(p, &e.kind);
@@ -195,6 +225,11 @@ pub fn plan(suite: &Suite, input: &PlanInput<'_>) -> Result<(Plan, Vec<String>),
             id: e.id.clone(),
             kind,
             needs: needs[i]
+                .iter()
+                .filter(|&&j| selected[j])
+                .map(|&j| new_index[j])
+                .collect(),
+            after: after[i]
                 .iter()
                 .filter(|&&j| selected[j])
                 .map(|&j| new_index[j])

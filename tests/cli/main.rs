@@ -32,6 +32,7 @@ mod secrets;
 mod shell;
 mod sim;
 mod snapshots;
+mod time;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -59,7 +60,11 @@ pub fn doctor(cwd: &Path) -> assert_cmd::Command {
 /// The shipped suites also check the node's own state (its checkpoint storage and logs).
 /// The machine running the tests is not an Open-AutoGLM node, so tests about a config leave
 /// those checks out; `recovery.rs` runs them on fixture nodes.
-pub const NOT_A_NODE: [&str; 2] = ["--skip", "recovery.checkpoint,recovery.log-scan"];
+/// The same goes for its time daemon and time zone.
+pub const NOT_A_NODE: [&str; 2] = [
+    "--skip",
+    "recovery.checkpoint,recovery.log-scan,time.kernel,time.zone",
+];
 
 /// The API key the healthy fixture reads from the environment; must never be printed.
 pub const FIXTURE_API_KEY: &str = "sk-fixture-7f3a9c1e5b2d4680-secret";

@@ -1,0 +1,396 @@
+//! `clock-http`: this node's offset to the master's clock from the HTTP `Date` header of one
+//! request, corrected by half the round trip. The header has a resolution of one second, so
+//! only gross skew is judged; when an NTP check already measured this node, the Date header
+//! is used to check the master's clock instead.
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
+use serde::Deserialize;
+
+use super::ntp::{millis, opt_duration, show_secs};
+use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use crate::probe::http::{self, Failure, Target};
+use crate::probe::{addresses_for, inner_timeout};
+use crate::report::{Cause, Evaluation, Finding, Status, keys};
+
+/// The smallest skew the Date header can establish, whatever the tolerance.
+pub const FLOOR: Duration = Duration::from_secs(2);
+
+/// Fact: this node's clock minus the master's (from its Date header), milliseconds.
+pub const MASTER_OFFSET_MS: &str = "time.master_offset_ms";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// The master's URL (e.g. `${config.endpoint}`).
+    pub url: Text,
+    /// Path to request (default: the URL's path).
+    #[serde(default)]
+    pub path: Option<Text>,
+    /// PEM CA bundle for https (relative paths from the node config's directory).
+    #[serde(default)]
+    pub ca_file: Option<Text>,
+    /// Largest offset accepted (default: the profile's); never below 2 s for this check.
+    #[serde(default, deserialize_with = "opt_duration")]
+    pub tolerance: Option<Duration>,
+}
+
+pub struct Kind;
+
+impl CheckKind for Kind {
+    type Spec = Spec;
+    const INFO: KindInfo = KindInfo {
+        name: "clock-http",
+        category: "time",
+        summary: "This node's clock agrees with the master's HTTP Date header (gross skew only: 1 s resolution)",
+        explain: "What it checks: one HTTP request to the master; the `Date` header of the answer against this node's clock at the middle of the exchange. The header counts whole seconds, so the master's time is known to ±0.5 s plus half the round trip: only a gross skew — over the tolerance and never less than 2 s — fails, and a difference the header cannot settle warns. When an ntp check ran before this one and measured this node (`time.offset_ms`), the Date header checks the master's clock instead: a master that is off from the NTP-corrected time fails, a master that agrees passes, and this node's own skew is left to the ntp check. It publishes `time.master_offset_ms`, and `time.offset_ms` only when no NTP measurement did.\n\nWhy it matters: tokens are issued and checked with the master's clock; a node seconds away from the master sees valid tokens as expired or not yet valid and orders events wrongly (seed 1 §3.2). This check needs no NTP access, so it still works where UDP 123 is blocked.\n\nHow to fix: node skewed — synchronise this node's clock (`chronyc makestep`, `timedatectl set-ntp true`); master skewed — synchronise the master's clock with the same NTP servers as the nodes.",
+        default_timeout: Duration::from_secs(10),
+        network: true,
+        reads_config: false,
+        codes: &[
+            CodeInfo {
+                code: "clock-http.skew",
+                status: Status::Fail,
+                summary: "This node's clock differs from the master's Date header by more than the tolerance (at least 2 s), beyond the header's resolution.",
+                remediation: "Synchronise this node's clock (`chronyc makestep`, `timedatectl set-ntp true`) with the master's NTP servers.",
+            },
+            CodeInfo {
+                code: "clock-http.master-skew",
+                status: Status::Fail,
+                summary: "The master's Date header is off from the NTP-corrected time measured on this node: the master's clock is wrong.",
+                remediation: "Synchronise the master's clock with the same NTP servers as the nodes.",
+            },
+            CodeInfo {
+                code: "clock-http.uncertain",
+                status: Status::Warn,
+                summary: "The difference is within what the Date header's one-second resolution and the round trip can hide: cannot tell.",
+                remediation: "Add an ntp check (NTP measures to milliseconds).",
+            },
+            CodeInfo {
+                code: "clock-http.no-date",
+                status: Status::Warn,
+                summary: "The master's answer has no Date header, or one that is not an HTTP date.",
+                remediation: "Make the master (or the proxy in front of it) send a Date header, or rely on the ntp check.",
+            },
+            CodeInfo {
+                code: "clock-http.ca-unreadable",
+                status: Status::Fail,
+                summary: "The configured CA bundle cannot be read or holds no certificate.",
+                remediation: "Point `auth.ca_certificate.path` at a readable PEM bundle.",
+            },
+            CodeInfo {
+                code: "clock-http.no-response",
+                status: Status::Fail,
+                summary: "The request to the master failed (see the tcp, tls and http checks).",
+                remediation: "Fix the connection to the master first.",
+            },
+        ],
+    };
+
+    async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
+        let budget = inner_timeout(ctx.timeout);
+        let target = match Target::parse(&spec.url.0, spec.path.as_ref().map(|p| p.0.as_str())) {
+            Ok(t) => t,
+            Err(e) => return no_response(e, "write `endpoint` like https://master.example:8443"),
+        };
+        let roots = if target.tls {
+            match super::tls::load_roots(ctx, spec.ca_file.as_ref(), "clock-http") {
+                Ok((_, roots, _)) => Some(roots),
+                Err(e) => return e,
+            }
+        } else {
+            None
+        };
+        let ip = match addresses_for(&target.host, &ctx.facts, budget).await {
+            Ok((a, _)) => a.first().copied(),
+            Err(why) => {
+                return no_response(
+                    format!("{} does not resolve: {why}", target.host),
+                    "fix name resolution first (dns check)",
+                );
+            }
+        };
+        let Some(ip) = ip else {
+            return no_response(
+                format!("{} has no address", target.host),
+                "fix name resolution first (dns check)",
+            );
+        };
+        let addr = SocketAddr::new(ip, target.port);
+        let sent = SystemTime::now();
+        let result = http::request("GET", &target, addr, &[], roots, budget, 4096).await;
+        let (tolerance, from) = match spec.tolerance {
+            Some(t) => (t, "the check's tolerance".to_string()),
+            None => (
+                ctx.profile.clock_tolerance(),
+                format!("{} profile", ctx.profile.as_str()),
+            ),
+        };
+        let ntp = ntp_offset(&ctx.facts);
+        match result {
+            Err(f) => {
+                let why = match f {
+                    Failure::Connect(o) => format!("connection failed ({o:?})"),
+                    Failure::Tls(e) => format!("TLS failed: {e}"),
+                    Failure::NoResponse => "no complete response in time".into(),
+                    Failure::NotHttp(e) => format!("not an HTTP answer: {e}"),
+                };
+                no_response(
+                    format!("{}: {why}", target.url()),
+                    format!("fix the connection to {addr} first (tcp, tls and http checks)"),
+                )
+            }
+            Ok(r) => {
+                let date = r.header("Date").map(str::to_string);
+                let local_mid = sent + r.ttfb / 2;
+                judge(&Observed {
+                    url: target.url(),
+                    date,
+                    local_mid,
+                    round_trip: r.ttfb,
+                    tolerance,
+                    tolerance_from: from,
+                    ntp,
+                })
+            }
+        }
+    }
+}
+
+fn no_response(message: impl Into<String>, remediation: impl Into<String>) -> Evaluation {
+    let mut e = Evaluation::single(Finding::fail(
+        "clock-http.no-response",
+        message,
+        remediation,
+    ));
+    e.cause = Some(Cause::ProbeError);
+    e
+}
+
+/// The NTP measurement of this node published by an ntp check: (offset s, error s, reference).
+fn ntp_offset(facts: &crate::report::Facts) -> Option<(f64, f64, String)> {
+    let reference = facts.get(keys::TIME_REFERENCE)?.as_str()?;
+    if !reference.starts_with("ntp ") {
+        return None;
+    }
+    let offset = facts.get(keys::TIME_OFFSET_MS)?.as_f64()? / 1000.0;
+    let error = facts
+        .get("time.offset_error_ms")
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(0.0)
+        / 1000.0;
+    Some((offset, error, reference.to_string()))
+}
+
+/// What one request showed.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub url: String,
+    pub date: Option<String>,
+    /// This node's clock halfway between sending the request and the first byte back.
+    pub local_mid: SystemTime,
+    pub round_trip: Duration,
+    pub tolerance: Duration,
+    pub tolerance_from: String,
+    /// This node's NTP offset, error and reference, when an ntp check measured it.
+    pub ntp: Option<(f64, f64, String)>,
+}
+
+fn secs_since_epoch(t: SystemTime) -> f64 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_secs_f64(),
+        Err(e) => -e.duration().as_secs_f64(),
+    }
+}
+
+/// Judge the Date header against this node's clock.
+pub fn judge(o: &Observed) -> Evaluation {
+    let Some(date) = &o.date else {
+        return Evaluation::single(Finding::warn(
+            "clock-http.no-date",
+            format!("{} sent no Date header", o.url),
+            "make the master (or the proxy in front of it) send a Date header, or rely on the ntp check",
+        ));
+    };
+    let Ok(master) = chrono::DateTime::parse_from_rfc2822(date) else {
+        return Evaluation::single(Finding::warn(
+            "clock-http.no-date",
+            format!("{}: Date header `{date}` is not an HTTP date", o.url),
+            "make the master send an RFC 9110 Date header (e.g. `Sun, 06 Nov 1994 08:49:37 GMT`), or rely on the ntp check",
+        ));
+    };
+    #[allow(clippy::cast_precision_loss)]
+    let master_mid = master.timestamp() as f64 + 0.5;
+    let offset = secs_since_epoch(o.local_mid) - master_mid;
+    let error = 0.5 + o.round_trip.as_secs_f64() / 2.0;
+    let threshold = o.tolerance.max(FLOOR);
+    let t = threshold.as_secs_f64();
+    let limit = format!(
+        "limit {} ({}{})",
+        crate::duration::format(threshold),
+        o.tolerance_from,
+        if o.tolerance < FLOOR {
+            format!(
+                "; the Date header cannot verify {}",
+                crate::duration::format(o.tolerance)
+            )
+        } else {
+            String::new()
+        }
+    );
+    let side = if offset >= 0.0 { "ahead of" } else { "behind" };
+    let mut facts = std::collections::BTreeMap::new();
+    facts.insert(MASTER_OFFSET_MS.to_string(), millis(offset).into());
+    facts.insert(
+        "time.master_offset_error_ms".to_string(),
+        millis(error).into(),
+    );
+    let finding = if let Some((ntp, ntp_error, reference)) = &o.ntp {
+        // Both are "this node minus X": their difference is the master's own error.
+        let master_error = ntp - offset;
+        let err = error + ntp_error;
+        let m_side = if master_error >= 0.0 {
+            "ahead"
+        } else {
+            "behind"
+        };
+        let line = format!(
+            "this node is {} {side} the master's Date header (±{}) and {} per {reference}: the master's clock is {} {m_side}; {limit}",
+            show_secs(offset.abs()).trim_start_matches('+'),
+            show_secs(error).trim_start_matches('+'),
+            show_secs(*ntp),
+            show_secs(master_error.abs()).trim_start_matches('+'),
+        );
+        match super::ntp::verdict(master_error, err, t) {
+            super::ntp::Verdict::Over => Finding::fail(
+                "clock-http.master-skew",
+                line,
+                format!(
+                    "synchronise the master's clock ({} {m_side}) with the same NTP servers as the nodes ({reference})",
+                    show_secs(master_error.abs()).trim_start_matches('+')
+                ),
+            ),
+            super::ntp::Verdict::Uncertain => Finding::warn(
+                "clock-http.uncertain",
+                line,
+                "compare the master's clock with NTP on the master itself (`chronyc tracking`): the Date header cannot settle it",
+            ),
+            _ => Finding::pass(line),
+        }
+    } else {
+        facts.insert(keys::TIME_OFFSET_MS.to_string(), millis(offset).into());
+        facts.insert(keys::TIME_TOLERANCE_MS.to_string(), millis(t).into());
+        facts.insert(
+            keys::TIME_REFERENCE.to_string(),
+            format!("master Date header {}", o.url).into(),
+        );
+        let line = format!(
+            "this node is {} {side} the master's Date header (±{}: 1 s resolution, round trip {}); {limit}",
+            show_secs(offset.abs()).trim_start_matches('+'),
+            show_secs(error).trim_start_matches('+'),
+            crate::duration::format(o.round_trip),
+        );
+        match super::ntp::verdict(offset, error, t) {
+            super::ntp::Verdict::Over => Finding::fail(
+                "clock-http.skew",
+                line,
+                format!(
+                    "step this node's clock {} by about {} (`chronyc makestep`, `timedatectl set-ntp true`) and keep it synchronised with the master's NTP servers",
+                    if offset >= 0.0 { "back" } else { "forward" },
+                    show_secs(offset.abs()).trim_start_matches('+')
+                ),
+            ),
+            super::ntp::Verdict::Uncertain => Finding::warn(
+                "clock-http.uncertain",
+                line,
+                "add an ntp check against the site's NTP servers (NTP measures to milliseconds)",
+            ),
+            _ => Finding::pass(line),
+        }
+    };
+    let mut e = Evaluation::single(finding.with("date", date.clone()));
+    e.facts = facts;
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn observed(node_ahead: f64, ntp: Option<f64>, tol: Duration) -> Observed {
+        let master = 1_800_000_000i64;
+        let date = chrono::DateTime::from_timestamp(master, 0)
+            .unwrap()
+            .to_rfc2822()
+            .replace("+0000", "GMT");
+        let local = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(1_800_000_000.5 + node_ahead);
+        Observed {
+            url: "https://m.test:8443/".into(),
+            date: Some(date),
+            local_mid: local,
+            round_trip: Duration::from_millis(2),
+            tolerance: tol,
+            tolerance_from: "default profile".into(),
+            ntp: ntp.map(|o| (o, 0.001, "ntp 127.0.0.1:123".into())),
+        }
+    }
+
+    fn code(e: &Evaluation) -> Option<&str> {
+        e.worst().and_then(|f| f.code.as_deref())
+    }
+
+    #[test]
+    fn only_gross_skew_fails_without_ntp() {
+        let s1 = Duration::from_secs(1);
+        let s5 = Duration::from_secs(5);
+        let cases = [
+            (0.0, s1, Status::Pass, None),
+            (1.2, s1, Status::Pass, None),
+            (2.0, s1, Status::Warn, Some("clock-http.uncertain")),
+            (4.0, s1, Status::Fail, Some("clock-http.skew")),
+            (-30.0, s1, Status::Fail, Some("clock-http.skew")),
+            (4.0, s5, Status::Pass, None),
+            (0.0, Duration::from_millis(10), Status::Pass, None),
+        ];
+        for (ahead, tol, status, c) in cases {
+            let e = judge(&observed(ahead, None, tol));
+            assert_eq!(
+                (e.status(), code(&e)),
+                (status, c),
+                "{ahead} {tol:?}: {e:#?}"
+            );
+            let published = e.facts[keys::TIME_OFFSET_MS].as_f64().unwrap();
+            assert!((published - ahead * 1000.0).abs() < 1.0, "{published}");
+            assert!(
+                e.facts[keys::TIME_REFERENCE]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("master Date")
+            );
+        }
+    }
+
+    #[test]
+    fn with_ntp_it_judges_the_master_and_leaves_the_offset_to_ntp() {
+        let s1 = Duration::from_secs(1);
+        // Node 4 s ahead of both: the master is right.
+        let e = judge(&observed(4.0, Some(4.0), s1));
+        assert_eq!(e.status(), Status::Pass, "{e:#?}");
+        assert!(!e.facts.contains_key(keys::TIME_OFFSET_MS));
+        assert_eq!(e.facts[MASTER_OFFSET_MS], 4000.0);
+        // Node right per NTP, 30 s ahead of the master: the master is 30 s behind.
+        let e = judge(&observed(30.0, Some(0.0), s1));
+        assert_eq!(code(&e), Some("clock-http.master-skew"));
+        assert!(e.findings[0].message.contains("30.000 s behind"), "{e:#?}");
+    }
+
+    #[test]
+    fn a_missing_or_bad_date_warns() {
+        let mut o = observed(0.0, None, Duration::from_secs(1));
+        o.date = None;
+        assert_eq!(code(&judge(&o)), Some("clock-http.no-date"));
+        o.date = Some("yesterday".into());
+        assert_eq!(code(&judge(&o)), Some("clock-http.no-date"));
+    }
+}

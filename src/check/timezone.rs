@@ -1,0 +1,217 @@
+//! `timezone`: the node's time zone against the one the config names (`time.timezone`).
+//! Zones are compared by name, with aliases (`UTC`/`Etc/UTC`, `Asia/Calcutta`/`Asia/Kolkata`)
+//! recognised through the zoneinfo files they share.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use crate::report::{Evaluation, Finding, Status};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// The zone the node should use (e.g. `${config.time.timezone:-}`); empty: only report.
+    #[serde(default)]
+    pub expected: Option<Text>,
+}
+
+pub struct Kind;
+
+const ZONEINFO: &str = "/usr/share/zoneinfo";
+
+impl CheckKind for Kind {
+    type Spec = Spec;
+    const INFO: KindInfo = KindInfo {
+        name: "timezone",
+        category: "time",
+        summary: "The node's time zone is the one the config names (time.timezone)",
+        explain: "What it checks: the node's time zone — `TZ` in the doctor's environment, else the target of the /etc/localtime link, else /etc/timezone — against `time.timezone` of the node config. Names that are aliases of one zone (`UTC` and `Etc/UTC`, `Asia/Calcutta` and `Asia/Kolkata`) match: they are recognised by sharing a zoneinfo file. A mismatch is a warning naming both zones. The master's zone is not compared (its config is not read by this check).\n\nWhy it matters: timestamps are exchanged in UTC, but logs, cron-like schedules (checkpoint times, retention windows) and anything that formats local time differ between nodes in different zones; after a DST change a node in another zone is an hour off in every human-readable time (seed 1 §3.2).\n\nHow to fix: set the zone the config names (`timedatectl set-timezone Asia/Shanghai`, or link /etc/localtime to /usr/share/zoneinfo/ZONE), or correct `time.timezone` if the config is wrong.",
+        default_timeout: Duration::from_secs(2),
+        network: false,
+        reads_config: false,
+        codes: &[
+            CodeInfo {
+                code: "timezone.mismatch",
+                status: Status::Warn,
+                summary: "The node's time zone differs from `time.timezone` in the config.",
+                remediation: "Set the node's zone to the configured one (`timedatectl set-timezone ZONE`), or correct `time.timezone`.",
+            },
+            CodeInfo {
+                code: "timezone.unknown",
+                status: Status::Warn,
+                summary: "The node's time zone cannot be determined (no TZ, no /etc/localtime link, no /etc/timezone).",
+                remediation: "Set the zone explicitly (`timedatectl set-timezone ZONE`).",
+            },
+        ],
+    };
+
+    async fn run(spec: &Spec, _ctx: &Context) -> Evaluation {
+        let node = node_zone();
+        let expected = spec
+            .expected
+            .as_ref()
+            .map(|t| t.0.trim().to_string())
+            .filter(|s| !s.is_empty());
+        judge(node.as_ref(), expected.as_deref(), &|a, b| {
+            same_file(&Path::new(ZONEINFO).join(a), &Path::new(ZONEINFO).join(b))
+        })
+    }
+}
+
+/// The node's zone name and where it came from.
+pub fn node_zone() -> Option<(String, &'static str)> {
+    if let Ok(tz) = std::env::var("TZ") {
+        let tz = tz.trim().trim_start_matches(':').to_string();
+        if !tz.is_empty() {
+            let name = tz
+                .split_once("zoneinfo/")
+                .map_or(tz.clone(), |(_, z)| z.to_string());
+            return Some((name, "TZ"));
+        }
+    }
+    if let Ok(target) = std::fs::read_link("/etc/localtime") {
+        let t = target.to_string_lossy();
+        if let Some((_, zone)) = t.split_once("zoneinfo/") {
+            return Some((zone.to_string(), "/etc/localtime"));
+        }
+    }
+    std::fs::read_to_string("/etc/timezone")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .map(|s| (s, "/etc/timezone"))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    let safe = |p: &Path| {
+        p.components()
+            .all(|c| !matches!(c, std::path::Component::ParentDir))
+    };
+    if !safe(a) || !safe(b) {
+        return false;
+    }
+    match (std::fs::read(a), std::fs::read(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+const UTC_NAMES: &[&str] = &[
+    "UTC",
+    "Etc/UTC",
+    "UCT",
+    "Etc/UCT",
+    "Universal",
+    "Etc/Universal",
+    "Zulu",
+    "Etc/Zulu",
+    "GMT",
+    "Etc/GMT",
+    "GMT0",
+    "Etc/GMT0",
+    "GMT+0",
+    "Etc/GMT+0",
+    "GMT-0",
+    "Etc/GMT-0",
+    "Greenwich",
+    "Etc/Greenwich",
+];
+
+/// Whether two zone names denote the same zone.
+pub fn same_zone(a: &str, b: &str, alias: &dyn Fn(&str, &str) -> bool) -> bool {
+    a == b || (UTC_NAMES.contains(&a) && UTC_NAMES.contains(&b)) || alias(a, b)
+}
+
+/// Judge the node's zone against the expected one.
+pub fn judge(
+    node: Option<&(String, &'static str)>,
+    expected: Option<&str>,
+    alias: &dyn Fn(&str, &str) -> bool,
+) -> Evaluation {
+    let Some((zone, from)) = node else {
+        return Evaluation::single(Finding::warn(
+            "timezone.unknown",
+            "cannot tell this node's time zone: no TZ, no /etc/localtime link into zoneinfo, no /etc/timezone",
+            format!(
+                "set the zone explicitly: `timedatectl set-timezone {}`",
+                expected.unwrap_or("UTC")
+            ),
+        ));
+    };
+    let mut eval = match expected {
+        None => Evaluation::single(Finding::pass(format!(
+            "this node's time zone is {zone} (from {from}); the config names none"
+        ))),
+        Some(want) if same_zone(zone, want, alias) => Evaluation::single(Finding::pass(format!(
+            "this node's time zone {zone} (from {from}) is the configured {want}"
+        ))),
+        Some(want) => Evaluation::single(
+            Finding::warn(
+                "timezone.mismatch",
+                format!("this node's time zone is {zone} (from {from}), the config says {want}"),
+                format!(
+                    "set the node's zone with `timedatectl set-timezone {want}` (or link /etc/localtime to {ZONEINFO}/{want}), or set `time.timezone: {zone}` if the config is wrong"
+                ),
+            )
+            .with("node", zone.clone())
+            .with("expected", want),
+        ),
+    };
+    eval.evidence.insert("zone".into(), zone.clone().into());
+    eval.evidence.insert("from".into(), (*from).into());
+    eval
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zones_match_by_name_utc_alias_or_shared_file() {
+        let kolkata = |a: &str, b: &str| {
+            let set = ["Asia/Kolkata", "Asia/Calcutta"];
+            set.contains(&a) && set.contains(&b)
+        };
+        let node = |z: &str| Some((z.to_string(), "TZ"));
+        let cases = [
+            (node("Etc/UTC"), Some("UTC"), Status::Pass, None),
+            (
+                node("Asia/Shanghai"),
+                Some("Asia/Shanghai"),
+                Status::Pass,
+                None,
+            ),
+            (
+                node("Asia/Calcutta"),
+                Some("Asia/Kolkata"),
+                Status::Pass,
+                None,
+            ),
+            (
+                node("Etc/UTC"),
+                Some("Asia/Shanghai"),
+                Status::Warn,
+                Some("timezone.mismatch"),
+            ),
+            (node("Europe/Berlin"), None, Status::Pass, None),
+            (None, Some("UTC"), Status::Warn, Some("timezone.unknown")),
+        ];
+        for (n, want, status, code) in cases {
+            let e = judge(n.as_ref(), want, &kolkata);
+            assert_eq!(e.status(), status, "{n:?} {want:?}");
+            assert_eq!(e.worst().and_then(|f| f.code.as_deref()), code);
+        }
+        let e = judge(node("Etc/UTC").as_ref(), Some("Asia/Shanghai"), &kolkata);
+        let f = e.worst().unwrap();
+        assert!(f.message.contains("Etc/UTC") && f.message.contains("Asia/Shanghai"));
+        assert!(
+            f.remediation
+                .as_deref()
+                .unwrap()
+                .contains("timedatectl set-timezone Asia/Shanghai")
+        );
+    }
+}
