@@ -25,6 +25,8 @@ const FILE_KEYS: &[(&str, &str)] = &[
     ("/auth/jwt/secret_file", "JWT secret"),
     ("/auth/jwt/token_file", "node token"),
 ];
+/// Files whose content is a secret: nobody but the service should read them.
+const SECRET_FILES: &[&str] = &["/auth/jwt/secret_file", "/auth/jwt/token_file"];
 /// Values that mean "someone forgot to fill this in".
 const PLACEHOLDERS: &[&str] = &[
     "changeme",
@@ -99,6 +101,12 @@ impl CheckKind for Kind {
                 status: Status::Fail,
                 summary: "A file named by the config exists but cannot be read, or is not a regular file.",
                 remediation: "Make the file readable by the service user (chmod/chown), or point at the file itself.",
+            },
+            CodeInfo {
+                code: "config.credentials.world-readable",
+                status: Status::Warn,
+                summary: "A file holding a secret (JWT secret, node token) is readable by every user.",
+                remediation: "Restrict the file to the service: `chmod 600 FILE` (or 640 with the service's group).",
             },
             CodeInfo {
                 code: "config.credentials.file-empty",
@@ -285,6 +293,22 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
                     format!("{what} {shown} is empty"),
                     format!("write the {what} into {shown}"),
                 ),
+                Ok(_)
+                    if SECRET_FILES.contains(pointer)
+                        && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o004
+                            != 0 =>
+                {
+                    Finding::warn(
+                        "config.credentials.world-readable",
+                        format!(
+                            "{what} {shown} is readable by every user on this node (mode {:o})",
+                            std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777
+                        ),
+                        format!(
+                            "restrict it to the service: chmod 600 {shown} (or 640 with the service's group)"
+                        ),
+                    )
+                }
                 Ok(_) => Finding::pass(format!("{what} {shown} is readable ({} bytes)", m.len())),
             },
         };
@@ -417,6 +441,29 @@ mod tests {
             ]
         );
         assert_eq!(e.findings[2].location.as_ref().unwrap().line, 7);
+    }
+
+    #[test]
+    fn world_readable_secret_files_warn() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("node.token");
+        std::fs::write(&token, "eyJ.x.y").unwrap();
+        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let cfg = dir.path().join("c.yaml");
+        std::fs::write(
+            &cfg,
+            "auth:\n  jwt:\n    algorithm: ES256\n    token_file: node.token\n",
+        )
+        .unwrap();
+        let src = ConfigSource::discover(Some(&cfg), None, dir.path());
+        let e = judge(&src, &no_env);
+        assert_eq!(
+            e.worst().unwrap().code.as_deref(),
+            Some("config.credentials.world-readable")
+        );
+        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(judge(&src, &no_env).status(), Status::Pass);
     }
 
     #[test]

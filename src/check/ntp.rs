@@ -86,13 +86,13 @@ impl CheckKind for Kind {
                 remediation: "Query the server less often or use a server that allows this node (the kiss code names the reason).",
             },
             CodeInfo {
-                code: "ntp.no-answer",
+                code: "time.ntp-no-answer",
                 status: Status::Fail,
                 summary: "No NTP answer within the time allowed: UDP 123 is dropped on the way or the server is silent.",
                 remediation: "Allow UDP port 123 from this node to the server, or configure a reachable server.",
             },
             CodeInfo {
-                code: "ntp.unreachable",
+                code: "time.ntp-unreachable",
                 status: Status::Fail,
                 summary: "The server cannot be reached: the name does not resolve, the port is closed (ICMP port unreachable) or there is no route.",
                 remediation: "Correct the server's name or address in `time.ntp_servers`, or start NTP service there.",
@@ -421,7 +421,7 @@ pub fn judge(servers: &[Server], tolerance: Duration, tolerance_from: &str) -> E
                     ),
                     Failure::NoAnswer => Finding::new(
                         problem,
-                        "ntp.no-answer",
+                        "time.ntp-no-answer",
                         format!("{who}: no NTP answer in time"),
                         format!(
                             "allow UDP port {} from this node to {} in the firewall, or configure a reachable NTP server",
@@ -431,7 +431,7 @@ pub fn judge(servers: &[Server], tolerance: Duration, tolerance_from: &str) -> E
                     ),
                     Failure::Unreachable(why) => Finding::new(
                         problem,
-                        "ntp.unreachable",
+                        "time.ntp-unreachable",
                         format!("{who}: {why}"),
                         format!(
                             "correct {} in `time.ntp_servers`, or start NTP service on it",
@@ -654,14 +654,14 @@ mod tests {
         let e = judge(&[failed("a", Failure::NoAnswer)], S1, "p");
         assert_eq!(
             (e.status(), code(&e)),
-            (Status::Fail, Some("ntp.no-answer"))
+            (Status::Fail, Some("time.ntp-no-answer"))
         );
         let e = judge(
             &[failed("a", Failure::Unreachable("port unreachable".into()))],
             S1,
             "p",
         );
-        assert_eq!(code(&e), Some("ntp.unreachable"));
+        assert_eq!(code(&e), Some("time.ntp-unreachable"));
         let e = judge(&[failed("a", Failure::KissOfDeath("RATE".into()))], S1, "p");
         assert_eq!(code(&e), Some("ntp.kiss-of-death"));
         let e = judge(
@@ -674,7 +674,7 @@ mod tests {
         );
         assert_eq!(
             (e.status(), code(&e)),
-            (Status::Warn, Some("ntp.no-answer"))
+            (Status::Warn, Some("time.ntp-no-answer"))
         );
         let e = judge(&[failed("a", Failure::NotProbed("guard".into()))], S1, "p");
         assert_eq!(

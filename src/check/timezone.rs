@@ -28,7 +28,7 @@ impl CheckKind for Kind {
         name: "timezone",
         category: "time",
         summary: "The node's time zone is the one the config names (time.timezone)",
-        explain: "What it checks: the node's time zone — `TZ` in the doctor's environment, else the target of the /etc/localtime link, else /etc/timezone — against `time.timezone` of the node config. Names that are aliases of one zone (`UTC` and `Etc/UTC`, `Asia/Calcutta` and `Asia/Kolkata`) match: they are recognised by sharing a zoneinfo file. A mismatch is a warning naming both zones. The master's zone is not compared (its config is not read by this check).\n\nWhy it matters: timestamps are exchanged in UTC, but logs, cron-like schedules (checkpoint times, retention windows) and anything that formats local time differ between nodes in different zones; after a DST change a node in another zone is an hour off in every human-readable time (seed 1 §3.2).\n\nHow to fix: set the zone the config names (`timedatectl set-timezone Asia/Shanghai`, or link /etc/localtime to /usr/share/zoneinfo/ZONE), or correct `time.timezone` if the config is wrong.",
+        explain: "What it checks: the node's time zone — `TZ` in the doctor's environment, else the target of the /etc/localtime link, else /etc/timezone — against `time.timezone` of the node config. Names that are aliases of one zone (`UTC` and `Etc/UTC`, `Asia/Calcutta` and `Asia/Kolkata`) match: they are recognised by sharing a zoneinfo file. A mismatch is a warning naming both zones. With `--master-config`, the zone the master's config names is compared too (a warning when they differ).\n\nWhy it matters: timestamps are exchanged in UTC, but logs, cron-like schedules (checkpoint times, retention windows) and anything that formats local time differ between nodes in different zones; after a DST change a node in another zone is an hour off in every human-readable time (seed 1 §3.2).\n\nHow to fix: set the zone the config names (`timedatectl set-timezone Asia/Shanghai`, or link /etc/localtime to /usr/share/zoneinfo/ZONE), or correct `time.timezone` if the config is wrong.",
         default_timeout: Duration::from_secs(2),
         network: false,
         reads_config: false,
@@ -40,6 +40,12 @@ impl CheckKind for Kind {
                 remediation: "Set the node's zone to the configured one (`timedatectl set-timezone ZONE`), or correct `time.timezone`.",
             },
             CodeInfo {
+                code: "timezone.master-mismatch",
+                status: Status::Warn,
+                summary: "The node's config names another time zone than the master's config (with --master-config).",
+                remediation: "Use one zone across the cluster: align `time.timezone` with the master's.",
+            },
+            CodeInfo {
                 code: "timezone.unknown",
                 status: Status::Warn,
                 summary: "The node's time zone cannot be determined (no TZ, no /etc/localtime link, no /etc/timezone).",
@@ -48,16 +54,29 @@ impl CheckKind for Kind {
         ],
     };
 
-    async fn run(spec: &Spec, _ctx: &Context) -> Evaluation {
+    async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
         let node = node_zone();
         let expected = spec
             .expected
             .as_ref()
             .map(|t| t.0.trim().to_string())
             .filter(|s| !s.is_empty());
-        judge(node.as_ref(), expected.as_deref(), &|a, b| {
+        let alias = |a: &str, b: &str| {
             same_file(&Path::new(ZONEINFO).join(a), &Path::new(ZONEINFO).join(b))
-        })
+        };
+        let mut eval = judge(node.as_ref(), expected.as_deref(), &alias);
+        // With --master-config, the zone the master's config names is compared too.
+        let master_zone = ctx
+            .master_config
+            .as_ref()
+            .and_then(|m| m.tree())
+            .and_then(|t| t.pointer("/time/timezone"))
+            .and_then(|n| n.as_str())
+            .map(str::to_string);
+        if let Some(finding) = judge_master(expected.as_deref(), master_zone.as_deref(), &alias) {
+            eval.findings.push(finding);
+        }
+        eval
     }
 }
 
@@ -125,6 +144,28 @@ pub fn same_zone(a: &str, b: &str, alias: &dyn Fn(&str, &str) -> bool) -> bool {
     a == b || (UTC_NAMES.contains(&a) && UTC_NAMES.contains(&b)) || alias(a, b)
 }
 
+/// Compare the zone this node's config names with the master's config.
+pub fn judge_master(
+    node: Option<&str>,
+    master: Option<&str>,
+    alias: &dyn Fn(&str, &str) -> bool,
+) -> Option<Finding> {
+    let (node, master) = (node?, master?);
+    Some(if same_zone(node, master, alias) {
+        Finding::pass(format!(
+            "the master's config names the same zone ({master})"
+        ))
+    } else {
+        Finding::warn(
+            "timezone.master-mismatch",
+            format!("this node's config says {node}, the master's config says {master}"),
+            format!("use one zone across the cluster: set `time.timezone: {master}` in this node's config (and the node's zone), or change the master's"),
+        )
+        .with("node", node)
+        .with("master", master)
+    })
+}
+
 /// Judge the node's zone against the expected one.
 pub fn judge(
     node: Option<&(String, &'static str)>,
@@ -168,6 +209,20 @@ pub fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn master_zone_is_compared_when_known() {
+        let none = |_: &str, _: &str| false;
+        assert!(judge_master(Some("UTC"), None, &none).is_none());
+        assert_eq!(
+            judge_master(Some("UTC"), Some("Etc/UTC"), &none)
+                .unwrap()
+                .status,
+            Status::Pass
+        );
+        let f = judge_master(Some("Asia/Shanghai"), Some("UTC"), &none).unwrap();
+        assert_eq!(f.code.as_deref(), Some("timezone.master-mismatch"));
+    }
 
     #[test]
     fn zones_match_by_name_utc_alias_or_shared_file() {

@@ -112,6 +112,8 @@ pub fn start(scenario: Scenario) -> std::io::Result<Demo> {
     )
     .map_err(std::io::Error::other)?;
     let token = write(d, "node.token", &format!("{jwt}\n"))?;
+    // A token is a secret: only the service may read it.
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     // A checkpoint written just now, with its manifest.
     let model = b"demo model weights\n";
     write(

@@ -74,7 +74,7 @@ fn ntp_measures_offsets_and_names_unsynchronised_and_silent_servers() {
                 ..NtpOptions::default()
             }),
             "fail",
-            Some("ntp.no-answer"),
+            Some("time.ntp-no-answer"),
             None,
         ),
     ];
@@ -177,7 +177,7 @@ fn ntp_servers_outside_loopback_are_not_probed_and_a_closed_port_is_unreachable(
     let closed = result(&report, "closed");
     assert_eq!(closed["status"], "fail", "{closed:#}");
     assert!(
-        ["ntp.unreachable", "ntp.no-answer"].contains(&closed["code"].as_str().unwrap()),
+        ["time.ntp-unreachable", "time.ntp-no-answer"].contains(&closed["code"].as_str().unwrap()),
         "{closed:#}"
     );
 }
