@@ -24,6 +24,11 @@ const IDENTITY: &[&str] = &[
     "time.reference",
 ];
 
+/// Facts that differ by nature (identity, per-run measurement uncertainty) are never drift.
+fn never_drifts(key: &str) -> bool {
+    IDENTITY.contains(&key) || key.starts_with("dns.addresses.") || key.ends_with("error_ms")
+}
+
 /// Above this many nodes, the table lists one row per (fact, value) with the nodes holding it.
 pub const WIDE: usize = 8;
 
@@ -203,7 +208,8 @@ pub fn compare(mut nodes: Vec<Node>, skipped: Vec<String>) -> Comparison {
             .iter()
             .filter_map(|n| n.facts.get(&key).map(|v| (n.id.clone(), v.clone())))
             .collect();
-        let identity = IDENTITY.contains(&key.as_str()) || key.starts_with("dns.addresses.");
+        // Measurement uncertainties differ from run to run; they are context, not drift.
+        let identity = never_drifts(&key);
         let from_master = master.as_ref().and_then(|m| values.get(m)).cloned();
         let (reference, reference_from) = if let Some(v) = from_master {
             (Some(v), "master")
@@ -332,9 +338,7 @@ pub fn render_table(c: &Comparison, markdown: bool) -> String {
             "DRIFT".into(),
         ];
         // Facts that differ by nature (node id, config hash) would give a row per node.
-        for r in c.rows.iter().filter(|r| {
-            !IDENTITY.contains(&r.fact.as_str()) && !r.fact.starts_with("dns.addresses.")
-        }) {
+        for r in c.rows.iter().filter(|r| !never_drifts(&r.fact)) {
             let mut by_value: Vec<(String, Vec<&str>, bool)> = Vec::new();
             for (id, v) in &r.values {
                 let text = show(v);

@@ -3,17 +3,46 @@
 use super::*;
 
 fn node_config(dir: &Path, id: &str, role: &str, ttl: u32, key: &str) -> PathBuf {
+    node_config_with_ntp(dir, id, role, ttl, key, None)
+}
+
+fn node_config_with_ntp(
+    dir: &Path,
+    id: &str,
+    role: &str,
+    ttl: u32,
+    key: &str,
+    ntp: Option<std::net::SocketAddr>,
+) -> PathBuf {
     let p = dir.join(format!("{id}.yaml"));
+    let time = ntp
+        .map(|a| format!("time:\n  ntp_servers: [\"{a}\"]\n"))
+        .unwrap_or_default();
     std::fs::write(
         &p,
-        format!("endpoint: https://master.autoglm.test:8443\nmodel_repo: /m\nnode:\n  id: {id}\n  role: {role}\napi:\n  version: \"3.1\"\nauth:\n  api_key: {key}\n  token_ttl: {ttl}\n"),
+        format!("endpoint: https://master.autoglm.test:8443\nmodel_repo: /m\nnode:\n  id: {id}\n  role: {role}\napi:\n  version: \"3.1\"\nauth:\n  api_key: {key}\n  token_ttl: {ttl}\n{time}"),
     )
     .unwrap();
     p
 }
 
-/// Ten nodes' reports; node c03 keeps TTL 1800, node c07 is 4 s ahead.
+/// The checks each node runs: its config, and its clock against its NTP server.
+const FLEET_SUITE: &str = "name: fleet\nchecks:\n  - id: config.file\n    kind: config.file\n  - id: config.syntax\n    kind: config.syntax\n  - id: config.schema\n    kind: config.schema\n  - id: config.credentials\n    kind: config.credentials\n  - id: time.ntp\n    kind: ntp\n    with:\n      servers: ${config.time.ntp_servers}\n";
+
+/// Ten nodes, each running the real binary: c03 keeps TTL 1800; c07's NTP server (a
+/// simulated master's) is 4 s behind it, so c07 measures itself 4 s ahead.
 fn fleet(dir: &Path) -> PathBuf {
+    use autoglm_doctor::sim::{Options, SimMaster, ntp::NtpOptions};
+    let on_time = SimMaster::start(Options::default()).unwrap();
+    let behind = SimMaster::start(Options {
+        ntp: NtpOptions {
+            offset_ms: -4000,
+            ..NtpOptions::default()
+        },
+        ..Options::default()
+    })
+    .unwrap();
+    let suite = write_suite(dir, "fleet-suite.yaml", FLEET_SUITE);
     let reports = dir.join("reports");
     std::fs::create_dir(&reports).unwrap();
     for i in 0..10 {
@@ -23,23 +52,33 @@ fn fleet(dir: &Path) -> PathBuf {
             (format!("c{i:02}"), "compute")
         };
         let ttl = if id == "c03" { 1800 } else { 3600 };
-        let cfg = node_config(dir, &id, role, ttl, "sk-fleet-shared-secret-0099");
+        let ntp = if id == "c07" {
+            behind.addrs.ntp
+        } else {
+            on_time.addrs.ntp
+        };
+        let cfg = node_config_with_ntp(
+            dir,
+            &id,
+            role,
+            ttl,
+            "sk-fleet-shared-secret-0099",
+            Some(ntp),
+        );
         let out = doctor(dir)
-            .args([
-                "check", "--only", "config.*", "--format", "json", "--config",
-            ])
+            .args(["check", "--format", "json", "--output"])
+            .arg(reports.join(format!("{id}.json")))
+            .arg("--suite")
+            .arg(&suite)
+            .arg("--config")
             .arg(&cfg)
             .output()
             .unwrap();
-        let mut report = json_report(&out);
-        // The clock offset a time check measured on this node (positive: ahead).
-        let offset = if id == "c07" { 4000.0 } else { 3.0 };
-        report["facts"]["time.offset_ms"] = serde_json::json!(offset);
-        std::fs::write(
-            reports.join(format!("{id}.json")),
-            serde_json::to_vec_pretty(&report).unwrap(),
-        )
-        .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{id}: {}",
+            stderr(&out)
+        );
     }
     reports
 }
