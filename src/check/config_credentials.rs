@@ -120,18 +120,7 @@ impl CheckKind for Kind {
     async fn run(_spec: &Spec, ctx: &Context) -> Evaluation {
         let src = Arc::clone(&ctx.config);
         let env = |name: &str| std::env::var(name).ok();
-        match tokio::task::spawn_blocking(move || judge(&src, &env)).await {
-            Ok(e) => e,
-            Err(e) => {
-                let mut eval = Evaluation::single(Finding::fail(
-                    "doctor.internal",
-                    format!("the credentials check crashed: {e}"),
-                    "report the bug",
-                ));
-                eval.cause = Some(Cause::Internal);
-                eval
-            }
-        }
+        super::on_blocking_pool("the credentials check", move || judge(&src, &env)).await
     }
 }
 

@@ -72,18 +72,7 @@ impl CheckKind for Kind {
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
         let src = Arc::clone(&ctx.config);
         let linter = Arc::clone(&spec.linter);
-        match tokio::task::spawn_blocking(move || judge(&linter, &src)).await {
-            Ok(e) => e,
-            Err(e) => {
-                let mut eval = Evaluation::single(Finding::fail(
-                    "doctor.internal",
-                    format!("the linter crashed: {e}"),
-                    "report the bug with the config attached (remove secrets first)",
-                ));
-                eval.cause = Some(Cause::Internal);
-                eval
-            }
-        }
+        super::on_blocking_pool("the linter", move || judge(&linter, &src)).await
     }
 }
 

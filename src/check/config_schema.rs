@@ -69,18 +69,7 @@ impl CheckKind for Kind {
 
     async fn run(_spec: &Spec, ctx: &Context) -> Evaluation {
         let src = Arc::clone(&ctx.config);
-        match tokio::task::spawn_blocking(move || judge(&src)).await {
-            Ok(e) => e,
-            Err(e) => {
-                let mut eval = Evaluation::single(Finding::fail(
-                    "doctor.internal",
-                    format!("schema validation crashed: {e}"),
-                    "report the bug with the config attached (remove secrets first)",
-                ));
-                eval.cause = Some(Cause::Internal);
-                eval
-            }
-        }
+        super::on_blocking_pool("schema validation", move || judge(&src)).await
     }
 }
 

@@ -221,6 +221,26 @@ impl<'de> serde::Deserialize<'de> for Text {
     }
 }
 
+/// Run CPU-bound or filesystem work on the blocking pool; a panic there becomes a failure
+/// with cause `internal` instead of a dead run.
+pub async fn on_blocking_pool<F>(what: &str, f: F) -> Evaluation
+where
+    F: FnOnce() -> Evaluation + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(eval) => eval,
+        Err(e) => {
+            let mut eval = Evaluation::single(crate::report::Finding::fail(
+                "doctor.internal",
+                format!("{what} crashed: {e}"),
+                "report the bug with the config attached (remove secrets first)",
+            ));
+            eval.cause = Some(crate::report::Cause::Internal);
+            eval
+        }
+    }
+}
+
 /// Look up a kind by name.
 pub fn kind_info(name: &str) -> Option<&'static KindInfo> {
     KINDS.iter().copied().find(|k| k.name == name)
