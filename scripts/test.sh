@@ -14,8 +14,8 @@ JUNITPARSER_VERSION=5.0.3
 if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('junitparser') != '$JUNITPARSER_VERSION')" 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "junitparser==$JUNITPARSER_VERSION"
 fi
-# Validators for the fleet recipes in docs/fleet/.
-for pkg in kubernetes-validate==1.37.0 ansible-core==2.17.7; do
+# Validators for the fleet recipes in docs/fleet/; PyJWT, an independent JWT encoder.
+for pkg in kubernetes-validate==1.37.0 ansible-core==2.17.7 pyjwt==2.10.1 cryptography==48.0.0; do
   name="${pkg%%==*}"; version="${pkg##*==}"
   if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('$name') != '$version')" 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$pkg"

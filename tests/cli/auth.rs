@@ -215,3 +215,113 @@ fn no_auth_secret_appears_in_any_format() {
         }
     }
 }
+
+/// Master/compute config pairs (fixtures/auth): each compute config differs from the
+/// master in exactly one parameter, compared offline with `--master-config`.
+#[test]
+fn each_fixture_pair_shows_exactly_its_one_mismatching_row() {
+    let dir = root().join("fixtures/auth");
+    let mut pairs = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if !name.starts_with("compute-") {
+            continue;
+        }
+        let first = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .to_string();
+        let code = first
+            .strip_prefix("# expect: ")
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string();
+        let out = doctor(&root())
+            .args([
+                "check",
+                "--offline",
+                "--only",
+                "auth.params",
+                "--format",
+                "json",
+                "--master-config",
+            ])
+            .arg(dir.join("master.yaml"))
+            .arg("--config")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        let report = json_report(&out);
+        let r = result(&report, "auth.params");
+        assert_eq!(codes(r), [code.clone()], "{name}: {r:#}");
+        assert_eq!(
+            report["root_causes"],
+            serde_json::json!(["auth.params"]),
+            "{name}"
+        );
+        let rows = r["evidence"]["comparison"].as_array().unwrap();
+        let mismatching: Vec<&serde_json::Value> =
+            rows.iter().filter(|row| row["match"] == false).collect();
+        assert_eq!(mismatching.len(), 1, "{name}: {rows:#?}");
+        pairs += 1;
+    }
+    assert!(pairs >= 6);
+}
+
+/// Tokens from an independent encoder (PyJWT) decode and verify like our own.
+#[test]
+fn tokens_signed_by_pyjwt_are_judged_like_ours() {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import jwt, cryptography"])
+        .output()
+        .unwrap();
+    if !probe.status.success() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "PyJWT is required in CI (scripts/test.sh installs it)"
+        );
+        eprintln!("skipped: PyJWT is not installed (pip install 'pyjwt[crypto]')");
+        return;
+    }
+    let demo = scenario::start(Scenario::Healthy).unwrap();
+    let key = demo.dir.path().join("signing-key.pem");
+    std::fs::write(&key, &demo.sim.signing_key.private_pem).unwrap();
+    let sign = |kid: &str, lifetime: i64| {
+        let script = "import jwt, sys, time\nkey = open(sys.argv[1]).read()\nnow = int(time.time())\nprint(jwt.encode({'iss': 'https://master.autoglm.test', 'aud': 'open-autoglm', 'sub': 'demo-compute-01', 'iat': now - 60, 'exp': now - 60 + int(sys.argv[3])}, key, algorithm='ES256', headers={'kid': sys.argv[2]}))";
+        let out = std::process::Command::new("python3")
+            .args(["-c", script])
+            .arg(&key)
+            .arg(kid)
+            .arg(lifetime.to_string())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        std::fs::write(demo.dir.path().join("node.token"), stdout(&out).trim()).unwrap();
+    };
+    sign(&demo.sim.signing_key.kid, 3600);
+    let (_, report) = check(&demo, &[]);
+    assert_eq!(
+        result(&report, "auth.token")["status"],
+        "pass",
+        "{:#}",
+        result(&report, "auth.token")
+    );
+    sign("master-2026-10", 3600);
+    let (_, report) = check(&demo, &[]);
+    assert_eq!(result(&report, "auth.token")["code"], "auth.kid-unknown");
+    sign(&demo.sim.signing_key.kid, 30);
+    let (_, report) = check(&demo, &[]);
+    assert!(
+        codes(result(&report, "auth.token"))
+            .iter()
+            .any(|c| c.contains("expired")),
+        "{:#}",
+        result(&report, "auth.token")
+    );
+}
