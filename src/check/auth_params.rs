@@ -249,7 +249,15 @@ impl CheckKind for Kind {
         let mut jwks = None;
         if let Some(url) = spec.url.as_ref().filter(|_| !ctx.offline) {
             match Box::pin(fetch(spec, url, ctx)).await {
-                Ok((served, keys, from)) => {
+                Ok((mut served, keys, from)) => {
+                    // The CA the master presented in its TLS chain (published by the tls check).
+                    if served.ca_sha256.is_none() {
+                        served.ca_sha256 = ctx
+                            .facts
+                            .get("tls.master_ca.sha256")
+                            .and_then(|v| v.as_str())
+                            .map(str::to_string);
+                    }
                     master = master.or(served);
                     jwks = keys;
                     sources.push(from);

@@ -388,6 +388,11 @@ pub fn judge(
             facts.insert("tls.leaf.sha256".into(), l.sha256.clone().into());
             facts.insert("tls.leaf.not_after".into(), date(l.not_after).into());
             facts.insert("tls.leaf.issuer".into(), l.issuer.clone().into());
+            // The CA the master presents with its certificate (the last, self-signed one).
+            if let Some(root) = obs.chain.iter().skip(1).rev().find(|c| c.self_signed) {
+                facts.insert("tls.master_ca.sha256".into(), root.sha256.clone().into());
+                facts.insert("tls.master_ca.subject".into(), root.subject.clone().into());
+            }
         }
         let issuer = leaf.map_or_else(
             || "an unknown issuer".to_string(),

@@ -325,3 +325,25 @@ fn tokens_signed_by_pyjwt_are_judged_like_ours() {
         result(&report, "auth.token")
     );
 }
+
+/// Online, the master's CA fingerprint comes from the chain the TLS check saw.
+#[test]
+fn ca_fingerprint_is_compared_with_the_chain_the_master_presents() {
+    let demo = scenario::start(Scenario::Healthy).unwrap();
+    let (_, report) = check(&demo, &[]);
+    let rows = result(&report, "auth.params")["evidence"]["comparison"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let ca = rows
+        .iter()
+        .find(|r| r["parameter"] == "CA certificate fingerprint")
+        .unwrap();
+    assert_eq!(ca["match"], true, "{ca}");
+    let presented = report["facts"]["tls.master_ca.sha256"].as_str().unwrap();
+    assert!(
+        ca["master"].as_str().unwrap().starts_with("sha256:")
+            && presented.starts_with(&ca["master"].as_str().unwrap()[7..]),
+        "{ca} vs {presented}"
+    );
+}
