@@ -82,7 +82,7 @@ pub mod keys {
     /// The largest offset the time checks accepted, in milliseconds (number); readers fall
     /// back to the profile's tolerance when it is absent.
     pub const TIME_TOLERANCE_MS: &str = "time.tolerance_ms";
-    /// What the offset was measured against, e.g. `ntp 10.0.0.1:123` (string).
+    /// What the offset was measured against, e.g. `ntp 192.0.2.1:123` (string).
     pub const TIME_REFERENCE: &str = "time.reference";
 }
 

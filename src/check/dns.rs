@@ -485,7 +485,7 @@ mod tests {
             ),
             (
                 Some(ok.clone()),
-                vec![Outcome::Addresses(vec![ip("10.9.9.9")])],
+                vec![Outcome::Addresses(vec![ip("192.0.2.9")])],
                 Status::Warn,
                 Some("dns.inconsistent"),
             ),

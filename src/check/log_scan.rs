@@ -708,7 +708,7 @@ fn has_status(lower: &str, code: &str) -> bool {
         })
 }
 
-/// The first `host:port` a line names (`dial tcp 10.0.0.5:9090`, `https://master:8443/x`),
+/// The first `host:port` a line names (`dial tcp 192.0.2.5:9090`, `https://master:8443/x`),
 /// never a time of day.
 pub fn target(line: &str) -> Option<String> {
     line.split(|c: char| c.is_whitespace() || "\"'()<>,;=".contains(c))
@@ -1149,7 +1149,7 @@ mod tests {
     #[test]
     fn classifies_each_signature() {
         let cases: &[(&str, Option<&str>)] = &[
-            ("dial tcp 10.0.0.5:9090: i/o timeout", Some("timeout")),
+            ("dial tcp 192.0.2.5:9090: i/o timeout", Some("timeout")),
             (
                 "rpc error: code = DeadlineExceeded desc = context deadline exceeded",
                 Some("timeout"),
@@ -1159,7 +1159,7 @@ mod tests {
                 Some("refused"),
             ),
             (
-                "dial tcp 10.0.0.5:9090: connect: no route to host",
+                "dial tcp 192.0.2.5:9090: connect: no route to host",
                 Some("unreachable"),
             ),
             (
@@ -1213,8 +1213,8 @@ mod tests {
     #[test]
     fn targets_are_host_ports_not_times() {
         assert_eq!(
-            target("2026-11-22T07:59:12Z dial tcp 10.0.0.5:9090: i/o timeout").as_deref(),
-            Some("10.0.0.5:9090")
+            target("2026-11-22T07:59:12Z dial tcp 192.0.2.5:9090: i/o timeout").as_deref(),
+            Some("192.0.2.5:9090")
         );
         assert_eq!(
             target("Post \"https://svc:pw@master.autoglm.test:8443/v1/sync\": EOF").as_deref(),

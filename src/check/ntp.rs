@@ -567,7 +567,7 @@ mod tests {
                     leap,
                     root_delay: 0.001,
                     root_dispersion: 0.001,
-                    reference_id: "10.0.0.1".into(),
+                    reference_id: "192.0.2.1".into(),
                 },
                 answered: 4,
                 sent: 4,
@@ -711,12 +711,12 @@ mod tests {
         assert_eq!(split_server("127.0.0.1:4123"), ("127.0.0.1".into(), 4123));
         assert_eq!(split_server("[::1]:4123"), ("::1".into(), 4123));
         assert_eq!(split_server("::1"), ("::1".into(), 123));
-        let conf = "# chrony\npool 2.debian.pool.ntp.org iburst\nserver 10.0.0.1 iburst # core\n[Time]\nNTP=a.example b.example\n#NTP=c.example\ndriftfile /var/lib/chrony/drift\n";
+        let conf = "# chrony\npool 2.debian.pool.ntp.org iburst\nserver 192.0.2.1 iburst # core\n[Time]\nNTP=a.example b.example\n#NTP=c.example\ndriftfile /var/lib/chrony/drift\n";
         assert_eq!(
             servers_in_conf(conf),
             [
                 "2.debian.pool.ntp.org",
-                "10.0.0.1",
+                "192.0.2.1",
                 "a.example",
                 "b.example"
             ]

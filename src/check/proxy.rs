@@ -288,8 +288,8 @@ mod tests {
         assert!(excluded("autoglm.test", "master.autoglm.test").is_some());
         assert!(excluded("autoglm.test:8443", "master.autoglm.test").is_some());
         assert!(excluded("toglm.test", "master.autoglm.test").is_none());
-        assert!(excluded("10.0.0.0/8", "10.1.2.3").is_some());
-        assert!(excluded("10.0.0.0/8", "11.1.2.3").is_none());
+        assert!(excluded("198.51.100.0/24", "198.51.100.7").is_some());
+        assert!(excluded("198.51.100.0/24", "203.0.113.7").is_none());
         assert!(excluded("::1", "[::1]").is_some());
     }
 

@@ -448,20 +448,20 @@ mod tests {
         let f = facts(&[
             ("time.offset_ms", json!(4200)),
             ("time.synchronised", json!(true)),
-            ("time.reference", json!("ntp 10.0.0.1:123")),
+            ("time.reference", json!("ntp 192.0.2.1:123")),
         ]);
         let e = judge(&config(LWW), &Clock::from_facts(&f), SECOND);
         let w = e.worst().unwrap();
         assert_eq!(w.code.as_deref(), Some("recovery.lww-clock-skew"));
         assert_eq!(
             w.message,
-            "`sync.conflict_strategy` is last-write-wins while this node's clock is 4200 ms ahead of ntp 10.0.0.1:123 (time.offset_ms = 4200, tolerance 1000 ms): its writes win over later writes from other nodes, silently"
+            "`sync.conflict_strategy` is last-write-wins while this node's clock is 4200 ms ahead of ntp 192.0.2.1:123 (time.offset_ms = 4200, tolerance 1000 ms): its writes win over later writes from other nodes, silently"
         );
         assert!(
             w.remediation
                 .as_ref()
                 .unwrap()
-                .contains("within 1000 ms of ntp 10.0.0.1:123")
+                .contains("within 1000 ms of ntp 192.0.2.1:123")
         );
         assert!(
             w.remediation
