@@ -290,3 +290,159 @@ fn ansible_playbook_runs_against_localhost_and_compares() {
     assert_eq!(report["schema_version"], 1);
     assert!(stdout(&out).contains("fleet of 1 node"), "{}", stdout(&out));
 }
+
+/// A node in a network namespace of its own: its loopback is its own, and so is the SNTP
+/// server on it (a small independent Python server with a given clock offset).
+struct Netns {
+    name: String,
+    server: Option<std::process::Child>,
+}
+
+impl Netns {
+    fn create(name: &str) -> Result<Self, String> {
+        let out = std::process::Command::new("ip")
+            .args(["netns", "add", name])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+        }
+        let ns = Self {
+            name: name.to_string(),
+            server: None,
+        };
+        let up = std::process::Command::new("ip")
+            .args(["-n", name, "link", "set", "lo", "up"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !up.status.success() {
+            return Err(String::from_utf8_lossy(&up.stderr).trim().to_string());
+        }
+        Ok(ns)
+    }
+
+    /// Serve SNTP on 127.0.0.1:12300 inside the namespace, `offset` seconds off, for at most a minute.
+    fn serve_sntp(&mut self, offset: f64) {
+        let script = "import socket, struct, sys, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('127.0.0.1', 12300)); s.settimeout(60)\nend = time.time() + 60\nwhile time.time() < end:\n    try:\n        data, peer = s.recvfrom(512)\n    except socket.timeout:\n        break\n    if len(data) < 48: continue\n    t = time.time() + float(sys.argv[1]) + 2208988800\n    ts = struct.pack('!Q', int(t * 2**32))\n    s.sendto(bytes([0x24, 2, 6, 0xec]) + b'\\x00' * 8 + b'LOCL' + ts + data[40:48] + ts + ts, peer)\n";
+        let child = std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.name,
+                "python3",
+                "-c",
+                script,
+                &offset.to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        self.server = Some(child);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.server.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+    }
+}
+
+/// Four nodes, each in a network namespace of its own with its own NTP server, each running
+/// the real binary; node 2 keeps TTL 1800 and node 3's clock is 4 s ahead of its server.
+#[test]
+fn nodes_in_separate_network_namespaces_compare_to_exactly_the_injected_drifts() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = write_suite(dir.path(), "fleet-suite.yaml", FLEET_SUITE);
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let mut namespaces = Vec::new();
+    for i in 0..4 {
+        let name = format!("autoglm-doctor-t{}-{i}", std::process::id());
+        let mut ns = match Netns::create(&name) {
+            Ok(ns) => ns,
+            Err(why) => {
+                assert!(
+                    std::env::var_os("CI").is_none() || !rustix::process::geteuid().is_root(),
+                    "cannot create a network namespace as root in CI: {why}"
+                );
+                eprintln!(
+                    "skipped: network namespaces are unavailable here ({why}); the same comparison runs over separate config sets in ten_reports_show_exactly_the_injected_drifts"
+                );
+                return;
+            }
+        };
+        // The server is 4 s behind node 3, so node 3 measures itself 4 s ahead.
+        ns.serve_sntp(if i == 3 { -4.0 } else { 0.0 });
+        let (id, role) = if i == 0 {
+            ("master".to_string(), "master")
+        } else {
+            (format!("node{i}"), "compute")
+        };
+        let ntp: std::net::SocketAddr = "127.0.0.1:12300".parse().unwrap();
+        let cfg = node_config_with_ntp(
+            dir.path(),
+            &id,
+            role,
+            if i == 2 { 1800 } else { 3600 },
+            "k-ns-shared-0001",
+            Some(ntp),
+        );
+        let out = std::process::Command::new("ip")
+            .args(["netns", "exec", &name])
+            .arg(assert_cmd::cargo::cargo_bin("autoglm-doctor"))
+            .args(["check", "--format", "json", "--output"])
+            .arg(reports.join(format!("{id}.json")))
+            .arg("--suite")
+            .arg(&suite)
+            .arg("--config")
+            .arg(&cfg)
+            .env("AUTOGLM_DOCTOR_LOOPBACK_ONLY", "1")
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{id}: {}",
+            stderr(&out)
+        );
+        namespaces.push(ns);
+    }
+    let out = doctor(dir.path())
+        .args(["compare", "--format", "json"])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let c: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let drifting: Vec<(String, Vec<String>)> = c["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["drift"].as_array().unwrap().is_empty())
+        .map(|r| {
+            (
+                r["fact"].as_str().unwrap().to_string(),
+                r["drift"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| d.as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        drifting,
+        vec![
+            ("auth.token_ttl".to_string(), vec!["node2".to_string()]),
+            ("time.offset_ms".to_string(), vec!["node3".to_string()])
+        ]
+    );
+}
