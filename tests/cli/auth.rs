@@ -347,3 +347,72 @@ fn ca_fingerprint_is_compared_with_the_chain_the_master_presents() {
         "{ca} vs {presented}"
     );
 }
+
+/// Every algorithm the token check supports, against tokens from PyJWT: a good signature
+/// verifies, a tampered one does not.
+#[test]
+fn every_supported_algorithm_verifies_pyjwt_tokens() {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import jwt, cryptography"])
+        .output()
+        .unwrap();
+    if !probe.status.success() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "PyJWT is required in CI (scripts/test.sh installs it)"
+        );
+        eprintln!("skipped: PyJWT is not installed (pip install 'pyjwt[crypto]')");
+        return;
+    }
+    let script = r"
+import json, jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa, ec, ed25519
+def pub(k):
+    return k.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+keys = {'ES256': ec.generate_private_key(ec.SECP256R1()), 'ES384': ec.generate_private_key(ec.SECP384R1()), 'EdDSA': ed25519.Ed25519PrivateKey.generate()}
+claims = {'sub': 'n1', 'iat': 1, 'exp': 2}
+for alg in ['HS256', 'HS384', 'HS512']:
+    print(json.dumps({'alg': alg, 'token': jwt.encode(claims, 's3cret-for-' + alg, algorithm=alg), 'secret': 's3cret-for-' + alg}))
+for alg in ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']:
+    print(json.dumps({'alg': alg, 'token': jwt.encode(claims, rsa_key, algorithm=alg), 'pem': pub(rsa_key)}))
+for alg, k in keys.items():
+    print(json.dumps({'alg': alg, 'token': jwt.encode(claims, k, algorithm=alg), 'pem': pub(k)}))
+";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut seen = Vec::new();
+    for line in stdout(&out).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let alg = v["alg"].as_str().unwrap();
+        let raw = v["token"].as_str().unwrap();
+        let token = autoglm_doctor::jwt::parse(raw).unwrap();
+        let public;
+        let key = if let Some(s) = v["secret"].as_str() {
+            autoglm_doctor::jwt::Key::Secret(s.as_bytes())
+        } else {
+            public =
+                autoglm_doctor::jwt::PublicKey::from_pem(v["pem"].as_str().unwrap().as_bytes())
+                    .unwrap();
+            autoglm_doctor::jwt::Key::Public(&public)
+        };
+        assert!(
+            autoglm_doctor::jwt::verify(&token, alg, &key).is_ok(),
+            "{alg}: a PyJWT token does not verify"
+        );
+        // Change the first character of the signature segment.
+        let (head, sig) = raw.rsplit_once('.').unwrap();
+        let first = if sig.starts_with('A') { 'B' } else { 'A' };
+        let tampered = autoglm_doctor::jwt::parse(&format!("{head}.{first}{}", &sig[1..])).unwrap();
+        assert!(
+            autoglm_doctor::jwt::verify(&tampered, alg, &key).is_err(),
+            "{alg}: a tampered signature verifies"
+        );
+        seen.push(alg.to_string());
+    }
+    assert_eq!(seen.len(), 12, "{seen:?}");
+}
