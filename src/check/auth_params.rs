@@ -214,14 +214,10 @@ impl CheckKind for Kind {
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
         let Some(node_src) = ctx.config.tree().map(|_| &*ctx.config) else {
-            let mut e = Evaluation::single(Finding::new(
-                Status::Skip,
-                "doctor.blocked",
+            return super::blocked(
                 "not run: the node config is not readable YAML",
                 "fix the config.file and config.syntax checks first",
-            ));
-            e.cause = Some(Cause::Dependency);
-            return e;
+            );
         };
         let env = |n: &str| std::env::var(n).ok();
         let node = side_from_config(node_src, &env);

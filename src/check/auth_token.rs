@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
 use crate::config::setting::{str_at, u64_at};
 use crate::jwt::{self, Key, PublicKey, Token};
-use crate::report::{Cause, Evaluation, Finding, Status, keys};
+use crate::report::{Evaluation, Finding, Status, keys};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,14 +101,10 @@ impl CheckKind for Kind {
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
         let Some(tree) = ctx.config.tree() else {
-            let mut e = Evaluation::single(Finding::new(
-                Status::Skip,
-                "doctor.blocked",
+            return super::blocked(
                 "not run: the node config is not readable YAML",
                 "fix the config.file and config.syntax checks first",
-            ));
-            e.cause = Some(Cause::Dependency);
-            return e;
+            );
         };
         let src = &*ctx.config;
         let path = |p: &str| {

@@ -267,14 +267,10 @@ pub struct Settings<'a> {
 }
 
 fn blocked(message: String) -> Evaluation {
-    let mut e = Evaluation::single(Finding::new(
-        Status::Skip,
-        "doctor.blocked",
+    super::blocked(
         message,
         "fix the config checks first (config.syntax, config.schema, config.credentials)",
-    ));
-    e.cause = Some(Cause::Dependency);
-    e
+    )
 }
 
 fn invalid(src: &ConfigSource, pointer: &str, node: &Node, expected: &str) -> Evaluation {

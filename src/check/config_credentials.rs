@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{CheckKind, CodeInfo, Context, KindInfo};
 use crate::config::ConfigSource;
-use crate::report::{Cause, Evaluation, Finding, Status};
+use crate::report::{Evaluation, Finding, Status};
 use crate::secret::fingerprint;
 use crate::suite::refs::env_ref;
 use crate::yaml::{Node, Value};
@@ -140,14 +140,10 @@ fn dotted(pointer: &str) -> String {
 /// Judge credentials; `env` looks up environment variables (injected for tests).
 pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evaluation {
     let Some(tree) = src.tree() else {
-        let mut e = Evaluation::single(Finding::new(
-            Status::Skip,
-            "doctor.blocked",
+        return super::blocked(
             "not run: the config is not readable YAML",
             "fix the config.file and config.syntax checks first",
-        ));
-        e.cause = Some(Cause::Dependency);
-        return e;
+        );
     };
     let path = src.display_path();
     let base = src

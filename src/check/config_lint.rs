@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{CheckKind, CodeInfo, Context, KindInfo};
 use crate::config::ConfigSource;
 use crate::lint::{Level, Linter, Problem};
-use crate::report::{Cause, Evaluation, Finding, Status};
+use crate::report::{Evaluation, Finding, Status};
 use crate::yaml::Pos;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -79,14 +79,10 @@ impl CheckKind for Kind {
 /// Lint the config and turn each problem into a finding.
 pub fn judge(linter: &Linter, src: &ConfigSource) -> Evaluation {
     let Some(text) = src.text() else {
-        let mut e = Evaluation::single(Finding::new(
-            Status::Skip,
-            "doctor.blocked",
+        return super::blocked(
             "not run: the config file was not read",
             "fix the config.file check first",
-        ));
-        e.cause = Some(Cause::Dependency);
-        return e;
+        );
     };
     let path = src.display_path();
     let problems = linter.lint(text, &PathBuf::from(&path));

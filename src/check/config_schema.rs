@@ -89,14 +89,10 @@ fn validator() -> Result<&'static jsonschema::Validator, String> {
 /// Validate the parsed config.
 pub fn judge(src: &ConfigSource) -> Evaluation {
     let Some(tree) = src.tree() else {
-        let mut e = Evaluation::single(Finding::new(
-            Status::Skip,
-            "doctor.blocked",
+        return super::blocked(
             "not run: the config is not readable YAML",
             "fix the config.file and config.syntax checks first",
-        ));
-        e.cause = Some(Cause::Dependency);
-        return e;
+        );
     };
     let validator = match validator() {
         Ok(v) => v,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{CheckKind, CodeInfo, Context, KindInfo};
 use crate::config::ConfigSource;
-use crate::report::{Cause, Evaluation, Finding, Status};
+use crate::report::{Evaluation, Finding, Status};
 use crate::yaml::{LoadError, MAX_DEPTH, MAX_NODES, Value};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,14 +73,10 @@ impl CheckKind for Kind {
 pub fn judge(src: &ConfigSource) -> Evaluation {
     let path = src.display_path();
     let Some(doc) = src.document() else {
-        let mut e = Evaluation::single(Finding::new(
-            Status::Skip,
-            "doctor.blocked",
+        return super::blocked(
             "not run: the config file was not read",
             "fix the config.file check first",
-        ));
-        e.cause = Some(Cause::Dependency);
-        return e;
+        );
     };
     let finding = match doc {
         Ok(node) => match &node.value {

@@ -221,6 +221,19 @@ impl<'de> serde::Deserialize<'de> for Text {
     }
 }
 
+/// A check that cannot run because what it depends on (usually the config checks) did not
+/// pass: a skip with code `doctor.blocked` and cause `dependency`.
+pub fn blocked(message: impl Into<String>, fix: impl Into<String>) -> Evaluation {
+    let mut eval = Evaluation::single(crate::report::Finding::new(
+        Status::Skip,
+        "doctor.blocked",
+        message,
+        fix,
+    ));
+    eval.cause = Some(crate::report::Cause::Dependency);
+    eval
+}
+
 /// Run CPU-bound or filesystem work on the blocking pool; a panic there becomes a failure
 /// with cause `internal` instead of a dead run.
 pub async fn on_blocking_pool<F>(what: &str, f: F) -> Evaluation

@@ -13,7 +13,7 @@ use super::{CheckKind, CodeInfo, Context, KindInfo};
 use crate::config::ConfigSource;
 use crate::config::setting::{self, Setting, dotted};
 use crate::human;
-use crate::report::{Cause, Evaluation, Finding, Status};
+use crate::report::{Evaluation, Finding, Status};
 use crate::suite::refs::split_url;
 use crate::yaml::Node;
 
@@ -120,14 +120,10 @@ impl CheckKind for Kind {
 }
 
 fn blocked(message: String) -> Evaluation {
-    let mut e = Evaluation::single(Finding::new(
-        Status::Skip,
-        "doctor.blocked",
+    super::blocked(
         message,
         "fix the config checks first (config.syntax, config.schema)",
-    ));
-    e.cause = Some(Cause::Dependency);
-    e
+    )
 }
 
 /// `scheme://host:port`, without credentials or path, for messages and comparison.

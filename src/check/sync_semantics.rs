@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{CheckKind, CodeInfo, Context, KindInfo};
 use crate::config::ConfigSource;
 use crate::config::setting::{self, Setting};
-use crate::report::{Cause, Evaluation, Facts, Finding, Status, keys};
+use crate::report::{Evaluation, Facts, Finding, Status, keys};
 use crate::yaml::Node;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,14 +110,10 @@ impl Clock {
 }
 
 fn blocked(message: String) -> Evaluation {
-    let mut e = Evaluation::single(Finding::new(
-        Status::Skip,
-        "doctor.blocked",
+    super::blocked(
         message,
         "fix the config checks first (config.syntax, config.schema)",
-    ));
-    e.cause = Some(Cause::Dependency);
-    e
+    )
 }
 
 fn ms(v: f64) -> String {
