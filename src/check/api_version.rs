@@ -647,7 +647,7 @@ fn failure_finding(p: &Probe, f: &Failure) -> Finding {
         ),
         Failure::Connect(o) => Finding::fail(
             "api.unreachable",
-            format!("{url}: TCP connection failed ({o:?})"),
+            format!("{url}: TCP connection failed: {o}"),
             format!("fix the TCP connection to {url} first (see the tcp check)"),
         ),
         Failure::Tls(e) => Finding::fail(

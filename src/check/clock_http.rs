@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::ntp::{millis, opt_duration, show_secs};
 use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
-use crate::probe::http::{self, Failure, Target};
+use crate::probe::http::{self, Target};
 use crate::probe::{addresses_for, inner_timeout};
 use crate::report::{Cause, Evaluation, Finding, Status, keys};
 
@@ -130,12 +130,7 @@ impl CheckKind for Kind {
         let ntp = ntp_offset(&ctx.facts);
         match result {
             Err(f) => {
-                let why = match f {
-                    Failure::Connect(o) => format!("connection failed ({o:?})"),
-                    Failure::Tls(e) => format!("TLS failed: {e}"),
-                    Failure::NoResponse => "no complete response in time".into(),
-                    Failure::NotHttp(e) => format!("not an HTTP answer: {e}"),
-                };
+                let why = f.to_string();
                 no_response(
                     format!("{}: {why}", target.url()),
                     format!("fix the connection to {addr} first (tcp, tls and http checks)"),

@@ -237,7 +237,7 @@ pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failur
                 ),
                 Failure::Connect(o) => Finding::fail(
                     "http.connect-failed",
-                    format!("{url}{at}: TCP connection failed ({o:?})"),
+                    format!("{url}{at}: TCP connection failed: {o}"),
                     format!("fix the TCP connection to {addr} first (see the tcp check)"),
                 ),
                 Failure::Tls(e) => Finding::fail(

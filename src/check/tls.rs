@@ -524,7 +524,7 @@ pub fn judge(
                 ),
                 other => Finding::fail(
                     "tls.connect-failed",
-                    format!("{target}: TCP connection failed ({other:?})"),
+                    format!("{target}: TCP connection failed: {other}"),
                     format!("fix the TCP connection to {target} first (see the tcp check)"),
                 ),
             },

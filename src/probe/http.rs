@@ -94,6 +94,17 @@ pub enum Failure {
     NotHttp(String),
 }
 
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Connect(o) => write!(f, "TCP connection failed: {o}"),
+            Self::Tls(e) => write!(f, "TLS failed: {e}"),
+            Self::NoResponse => f.write_str("connected, but no complete response in time"),
+            Self::NotHttp(e) => write!(f, "not an HTTP answer: {e}"),
+        }
+    }
+}
+
 /// Send `GET` (or `method`) to `target` at `addr`, trusting `roots` for https.
 pub async fn request(
     method: &str,

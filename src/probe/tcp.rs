@@ -20,6 +20,19 @@ pub enum Outcome {
     NotProbed(String),
 }
 
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Open => f.write_str("open"),
+            Self::Refused => f.write_str("refused (nothing listening, or a REJECT rule)"),
+            Self::Filtered => f.write_str("no answer (packets silently dropped)"),
+            Self::Unreachable(e) => write!(f, "unreachable: {e}"),
+            Self::Error(e) => f.write_str(e),
+            Self::NotProbed(e) => write!(f, "not probed: {e}"),
+        }
+    }
+}
+
 /// Connect to `addr` within `timeout`; returns the outcome and the time it took.
 pub async fn connect(addr: SocketAddr, timeout: Duration) -> (Outcome, Duration) {
     if let Err(e) = super::guard(addr.ip()) {
