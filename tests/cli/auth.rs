@@ -277,16 +277,7 @@ fn each_fixture_pair_shows_exactly_its_one_mismatching_row() {
 /// Tokens from an independent encoder (PyJWT) decode and verify like our own.
 #[test]
 fn tokens_signed_by_pyjwt_are_judged_like_ours() {
-    let probe = std::process::Command::new("python3")
-        .args(["-c", "import jwt, cryptography"])
-        .output()
-        .unwrap();
-    if !probe.status.success() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "PyJWT is required in CI (scripts/test.sh installs it)"
-        );
-        eprintln!("skipped: PyJWT is not installed (pip install 'pyjwt[crypto]')");
+    if !require_python("jwt, cryptography", "PyJWT (pyjwt[crypto])") {
         return;
     }
     let demo = scenario::start(Scenario::Healthy).unwrap();
@@ -352,16 +343,7 @@ fn ca_fingerprint_is_compared_with_the_chain_the_master_presents() {
 /// verifies, a tampered one does not.
 #[test]
 fn every_supported_algorithm_verifies_pyjwt_tokens() {
-    let probe = std::process::Command::new("python3")
-        .args(["-c", "import jwt, cryptography"])
-        .output()
-        .unwrap();
-    if !probe.status.success() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "PyJWT is required in CI (scripts/test.sh installs it)"
-        );
-        eprintln!("skipped: PyJWT is not installed (pip install 'pyjwt[crypto]')");
+    if !require_python("jwt, cryptography", "PyJWT (pyjwt[crypto])") {
         return;
     }
     let script = r"

@@ -20,6 +20,7 @@ mod engine;
 mod fixtures;
 mod fleet;
 mod freshness;
+mod hygiene;
 mod interface;
 mod network;
 mod peers;
@@ -68,6 +69,91 @@ pub const NOT_A_NODE: [&str; 2] = [
 
 /// The API key the healthy fixture reads from the environment; must never be printed.
 pub const FIXTURE_API_KEY: &str = "sk-fixture-7f3a9c1e5b2d4680-secret";
+
+/// The environment variable naming the file where skipped tests are recorded
+/// (`scripts/test.sh` sets it and prints the file as the skip summary at the end).
+pub const SKIP_LOG_ENV: &str = "AUTOGLM_TEST_SKIP_LOG";
+
+/// Record that the running test skips itself, and why: printed on stderr and appended to the
+/// skip log, one line per skip (`test-name: reason`), so the run ends with a summary. Under
+/// `CI=true` nothing may be skipped for a missing tool: CI installs them all, so this fails.
+pub fn skip(reason: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} cannot run in CI: {reason}",
+        test_name()
+    );
+    note_skip(reason);
+}
+
+fn test_name() -> String {
+    // libtest runs each test on a thread named after it (cargo test and nextest alike).
+    std::thread::current()
+        .name()
+        .unwrap_or("unnamed test")
+        .to_string()
+}
+
+/// Record a skip that is legitimate even in CI (e.g. a privilege the run does not have),
+/// without failing.
+pub fn note_skip(reason: &str) {
+    let name = test_name();
+    eprintln!("skipped: {reason}");
+    if let Some(log) = std::env::var_os(SKIP_LOG_ENV) {
+        use std::io::Write;
+        let line = format!("{name}: {reason}\n");
+        // One write of one short line with O_APPEND: concurrent tests do not interleave.
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
+}
+
+/// Whether `program` is on PATH (or is an existing path); when it is not, the test is
+/// recorded as skipped with the Debian package that provides it.
+pub fn require(program: &str, package: &str) -> bool {
+    require_tool(
+        program,
+        &format!("Debian package {package}; scripts/test.sh installs it when run as root"),
+    )
+}
+
+/// Whether `program` is on PATH (or is an existing path); when it is not, the test is
+/// recorded as skipped, saying where the program comes from.
+pub fn require_tool(program: &str, source: &str) -> bool {
+    let found = if program.contains('/') {
+        Path::new(program).exists()
+    } else {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {program}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !found {
+        skip(&format!("{program} is not installed ({source})"));
+    }
+    found
+}
+
+/// Whether `python3` can import `modules` (a comma-separated list); when it cannot, the test
+/// is recorded as skipped. scripts/test.sh puts a virtual environment with the pinned tools
+/// first on PATH.
+pub fn require_python(modules: &str, what: &str) -> bool {
+    let found = std::process::Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        skip(&format!(
+            "{what} is not installed for python3 (scripts/test.sh installs the pinned Python tools in target/venv)"
+        ));
+    }
+    found
+}
 
 /// Run and parse the JSON report from stdout.
 pub fn json_report(output: &Output) -> serde_json::Value {

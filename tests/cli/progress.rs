@@ -42,6 +42,9 @@ fn on_a_terminal_progress_goes_to_stderr_and_the_report_stays_clean() {
         s.display(),
         report.display()
     );
+    if !require("script", "bsdutils") {
+        return;
+    }
     let out = assert_cmd::Command::new("script")
         .current_dir(dir.path())
         .env_remove("AUTOGLM_CONFIG")

@@ -147,6 +147,10 @@ fn other_shells_accept_their_completion_when_installed() {
             .output()
             .is_err()
         {
+            // Optional: neither shell is needed to build, test or run the doctor.
+            note_skip(&format!(
+                "{program} is not installed; its completion script is not parsed"
+            ));
             continue;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -166,12 +170,15 @@ fn other_shells_accept_their_completion_when_installed() {
 }
 
 /// Render a man page to plain text with groff, failing on any groff warning.
-fn groff(page: &Path) -> String {
+fn groff(page: &Path) -> Option<String> {
+    if !require("groff", "groff-base") {
+        return None;
+    }
     let out = std::process::Command::new("groff")
         .args(["-man", "-Tascii", "-ww", "-P-c", "-P-b", "-P-u"])
         .arg(page)
         .output()
-        .expect("groff is installed (Debian package groff-base, as .ci/run does)");
+        .expect("groff runs");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         out.stderr.is_empty(),
@@ -179,7 +186,7 @@ fn groff(page: &Path) -> String {
         page.display(),
         stderr(&out)
     );
-    stdout(&out)
+    Some(stdout(&out))
 }
 
 #[test]
@@ -194,7 +201,7 @@ fn the_man_page_renders_and_documents_every_flag_of_check() {
     );
     let page = dir.path().join("autoglm-doctor.1");
     std::fs::write(&page, &roff).unwrap();
-    let text = groff(&page);
+    let Some(text) = groff(&page) else { return };
     let (names, flags) = interface();
     for name in &names {
         assert!(
@@ -223,11 +230,14 @@ fn man_dir_writes_one_page_per_command_each_with_its_flags() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
     let (names, flags) = interface();
-    assert!(groff(&pages.join("autoglm-doctor.1")).contains("--retry-timeout"));
+    let Some(main_page) = groff(&pages.join("autoglm-doctor.1")) else {
+        return;
+    };
+    assert!(main_page.contains("--retry-timeout"));
     for (sub, longs) in flags.iter().skip(1) {
         let page = pages.join(format!("autoglm-doctor-{sub}.1"));
         assert!(page.exists(), "no page for {sub}");
-        let text = groff(&page);
+        let Some(text) = groff(&page) else { return };
         for long in longs {
             assert!(
                 text.contains(&format!("--{long}")),
