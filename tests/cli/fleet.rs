@@ -371,15 +371,14 @@ fn nodes_in_separate_network_namespaces_compare_to_exactly_the_injected_drifts()
                     std::env::var_os("CI").is_none() || !rustix::process::geteuid().is_root(),
                     "cannot create a network namespace as root in CI: {why}"
                 );
-                if !rustix::process::geteuid().is_root() {
-                    // Not root: no namespaces, and nothing CI would have to install.
-                    note_skip(&format!(
-                        "network namespaces need root ({why}); the same comparison runs over separate config sets in ten_reports_show_exactly_the_injected_drifts"
-                    ));
+                let reason = format!(
+                    "network namespaces are unavailable here ({why}); the same comparison runs over separate config sets in ten_reports_show_exactly_the_injected_drifts"
+                );
+                if rustix::process::geteuid().is_root() {
+                    skip(&reason);
                 } else {
-                    skip(&format!(
-                        "network namespaces are unavailable here ({why}); the same comparison runs over separate config sets in ten_reports_show_exactly_the_injected_drifts"
-                    ));
+                    // Not root: no namespaces, and nothing CI would have to install.
+                    note_skip(&reason);
                 }
                 return;
             }
