@@ -109,7 +109,7 @@ fn reference(preset: &str, file: &Path) -> BTreeSet<Problem> {
         .args(["-f", "parsable", "-d", preset])
         .arg(file)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run yamllint ({e}); install it with `pip install yamllint==1.37.1` (scripts/test.sh does)"));
+        .unwrap_or_else(|e| panic!("cannot run yamllint ({e}); scripts/test.sh installs the pinned version in target/venv"));
     let text = String::from_utf8_lossy(&out.stdout);
     text.lines()
         .filter_map(|l| {

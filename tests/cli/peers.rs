@@ -5,7 +5,8 @@
 //! Each starts on free loopback ports with a generated config in a temporary directory,
 //! is waited for until it answers, and is stopped by PID when dropped (and by `timeout`
 //! after a bounded lifetime in any case). A missing program skips its tests with a printed
-//! reason outside CI and fails them in CI, where `.ci/run` installs them.
+//! reason (listed in the skip summary of scripts/test.sh) outside CI and fails them in CI,
+//! where scripts/test.sh installs them.
 
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::process::{Child, Command, Stdio};
