@@ -41,6 +41,8 @@ pub struct NodeConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replication: Option<Replication>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<Recovery>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<Network>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logging: Option<Logging>,
@@ -266,6 +268,65 @@ pub struct Replication {
     /// where replication sends data and where failover goes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replicas: Vec<ReplicaUrl>,
+}
+
+/// How the node recovers from a failed task: the strategy, when to give up on a backend,
+/// and where state is restored from. Its keys are camelCase, as Open-AutoGLM writes them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Recovery {
+    /// `adaptive` picks a backend by the observed failure rate; `checkpoint` always
+    /// restores from the newest checkpoint; `replica` always fails over to a replica.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<RecoveryStrategy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<RecoveryThresholds>,
+    /// Where state is restored from, in order of preference.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backends: Vec<RecoveryBackend>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecoveryStrategy {
+    Adaptive,
+    Checkpoint,
+    Replica,
+}
+
+/// When recovery switches backend.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RecoveryThresholds {
+    /// Share of failed attempts (0 to 1) above which the next backend is tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub failure_rate: Option<f64>,
+    /// Wait between recovery attempts, e.g. `5s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_delay: Option<DurationText>,
+}
+
+/// One place state is restored from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryBackend {
+    #[serde(rename = "type")]
+    pub kind: RecoveryBackendKind,
+    /// Where checkpoints are read from: a path or an object-store URL (`s3://bucket/prefix`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub target: Option<String>,
+    /// Replica locations (cluster or region names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub location: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecoveryBackendKind {
+    Checkpoint,
+    Replica,
 }
 
 /// A replica endpoint URL (same form as `endpoint`).

@@ -177,3 +177,59 @@ fn table_shows_the_offending_line_with_a_caret() {
         "{text}"
     );
 }
+
+/// Every valid fixture passes the config checks; the recovery policy block (strategy,
+/// camelCase thresholds, checkpoint and replica backends) is part of the schema.
+#[test]
+fn every_valid_fixture_passes_the_config_checks() {
+    let mut n = 0;
+    for entry in std::fs::read_dir(root().join("fixtures/config/valid")).unwrap() {
+        let path = entry.unwrap().path();
+        let out = doctor(&root())
+            .args(["check", "--suite", "ci-preflight", "--format", "json", "--config"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            path.display(),
+            stdout(&out)
+        );
+        assert_eq!(json_report(&out)["summary"]["fail"], 0);
+        n += 1;
+    }
+    assert!(n >= 2);
+}
+
+/// Hyphenated replication keys are not read by the node: each is named with the
+/// snake_case key to rename it to.
+#[test]
+fn hyphenated_replication_keys_get_the_rename_hint() {
+    let out = doctor(&root())
+        .args(["check", "--suite", "ci-preflight", "--format", "json", "--config"])
+        .arg("fixtures/config/invalid/hyphenated-replication-keys.yaml")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_report(&out);
+    let fixes: Vec<String> = result(&report, "config.schema")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["remediation"].as_str().unwrap().to_string())
+        .collect();
+    for (hyphen, snake) in [
+        ("sync-interval", "sync_interval"),
+        ("timeout-threshold", "timeout_threshold"),
+        ("enable-failover", "enable_failover"),
+    ] {
+        assert!(
+            fixes
+                .iter()
+                .any(|f| f.contains(&format!("rename `{hyphen}` to `{snake}`"))),
+            "{fixes:#?}"
+        );
+    }
+}
