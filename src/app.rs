@@ -140,7 +140,10 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
         .as_deref()
         .map(|m| Arc::new(ConfigSource::discover(Some(m), None, &cwd)));
     if let Some(m) = &args.master_config
-        && !suite.entries.iter().any(|e| e.kind == "auth-params")
+        && !suite
+            .entries
+            .iter()
+            .any(|e| check::kind_info(&e.kind).is_some_and(|k| k.uses_master_config))
     {
         eprintln!(
             "warning: --master-config {} given, but no check in suite {} compares against the master's config",
@@ -315,18 +318,8 @@ fn facts(config: &ConfigSource) -> std::collections::BTreeMap<String, serde_json
     }
     if let Some(tree) = config.tree() {
         let json = tree.to_json();
-        for (fact, pointer) in [
-            ("node.id", "/node/id"),
-            ("node.role", "/node/role"),
-            ("api.version", "/api/version"),
-            ("auth.token_ttl", "/auth/token_ttl"),
-            (
-                "auth.ca_certificate.version",
-                "/auth/ca_certificate/version",
-            ),
-            ("auth.jwt.algorithm", "/auth/jwt/algorithm"),
-            ("time.timezone", "/time/timezone"),
-        ] {
+        // Each kind names the config values it publishes for the fleet view.
+        for &(fact, pointer) in KINDS.iter().flat_map(|k| k.config_facts) {
             if let Some(v) = json
                 .pointer(pointer)
                 .filter(|v| v.is_string() || v.is_number())
@@ -478,7 +471,7 @@ pub fn list(args: &ListArgs) -> Result<Exit> {
                 "category": c.kind.category,
                 "needs": c.needs.iter().map(|&j| plan.checks[j].id.clone()).collect::<Vec<_>>(),
                 "timeout_ms": u64::try_from(c.timeout.as_millis()).unwrap_or(u64::MAX),
-                "network": match &c.action { plan::Action::Run(p) => p.network(), plan::Action::Skip(_) => c.kind.network },
+                "network": match &c.action { plan::Action::Run(p) => p.network(), plan::Action::Skip(..) => c.kind.network },
                 "summary": c.kind.summary,
             })
         })
@@ -521,25 +514,58 @@ pub fn list(args: &ListArgs) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// `explain`: a code, a kind, or a check id of the default suite.
+/// `explain`: a code (or a name it had before), a kind, or a check id of a shipped suite.
 pub fn explain(args: &ExplainArgs) -> Result<Exit> {
     let what = args.what.trim();
-    let codes = check::all_codes();
-    if let Some(c) = codes.iter().find(|c| c.code == what) {
-        let mut text = format!(
-            "{} ({} when reported)\n\n{}\n\nHow to fix: {}\n",
-            c.code,
-            c.status.as_str(),
-            c.summary,
-            c.remediation
-        );
-        if let Some(kind) = c.kind.and_then(check::kind_info) {
-            let _ = write!(
-                text,
-                "\nReported by the `{}` check kind:\n\n{}\n",
-                kind.name, kind.explain
-            );
-        }
+    let json = args.format == ListFormat::Json;
+    if let Some(resolved) = check::resolve_code(what) {
+        let text = match resolved {
+            check::Resolved::Code { doc, renamed_from } => {
+                if json {
+                    explain_json(doc.code.name, &doc.aliases, doc.code)?
+                } else {
+                    let mut text = String::new();
+                    if let Some(old) = renamed_from {
+                        let _ = writeln!(text, "`{old}` was renamed to `{}`.\n", doc.code.name);
+                    }
+                    let _ = write!(
+                        text,
+                        "{} ({} when reported)\n\n{}\n\nHow to fix: {}\n",
+                        doc.code.name,
+                        doc.code.status.as_str(),
+                        doc.code.summary,
+                        doc.code.remediation
+                    );
+                    if !doc.aliases.is_empty() {
+                        let _ = writeln!(text, "\nEarlier names: {}", doc.aliases.join(", "));
+                    }
+                    let _ = write!(
+                        text,
+                        "\nReported by the `{}` check kind:\n\n{}\n",
+                        doc.kind.name, doc.kind.explain
+                    );
+                    text
+                }
+            }
+            check::Resolved::Generated {
+                old,
+                condition,
+                example,
+            } => {
+                let name = format!("<kind>.{condition}");
+                if json {
+                    explain_json(&name, &[old.to_string()], example.code)?
+                } else {
+                    format!(
+                        "`{old}` was renamed: every kind now reports it under its own name, `{name}` (e.g. `{}`).\n\n{name} ({} when reported)\n\n{}\n\nHow to fix: {}\n",
+                        example.code.name,
+                        example.code.status.as_str(),
+                        example.code.summary,
+                        example.code.remediation
+                    )
+                }
+            }
+        };
         print_stdout(&text)?;
         return Ok(Exit::Ok);
     }
@@ -552,12 +578,18 @@ pub fn explain(args: &ExplainArgs) -> Result<Exit> {
             .and_then(|e| check::kind_info(&e.kind))
     });
     if let Some(k) = kind {
+        if json {
+            return Err(UsageError(format!(
+                "`{what}` is a check kind or check id, not a code; --format json explains codes"
+            ))
+            .into());
+        }
         let mut text = format!("{} — {}\n\n{}\n\nCodes:\n", k.name, k.summary, k.explain);
-        for c in codes.iter().filter(|c| c.kind == Some(k.name)) {
+        for c in k.all_codes() {
             let _ = writeln!(
                 text,
                 "  {:<36} {:<5} {}",
-                c.code,
+                c.name,
                 c.status.as_str(),
                 c.summary
             );
@@ -565,9 +597,10 @@ pub fn explain(args: &ExplainArgs) -> Result<Exit> {
         print_stdout(&text)?;
         return Ok(Exit::Ok);
     }
+    let codes = check::all_codes();
     let mut known: Vec<&str> = codes
         .iter()
-        .map(|c| c.code.as_str())
+        .map(|c| c.code.name)
         .chain(KINDS.iter().map(|k| k.name))
         .collect();
     known.sort_by_key(|k| strsim(k, what));
@@ -576,6 +609,19 @@ pub fn explain(args: &ExplainArgs) -> Result<Exit> {
         known.iter().take(3).copied().collect::<Vec<_>>().join(", ")
     ))
     .into())
+}
+
+fn explain_json(name: &str, aliases: &[String], code: &crate::report::Code) -> Result<String> {
+    Ok(format!(
+        "{}\n",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "code": name,
+            "aliases": aliases,
+            "status": code.status.as_str(),
+            "summary": code.summary,
+            "remediation": code.remediation,
+        }))?
+    ))
 }
 
 /// A cheap distance for suggestions: shared-prefix length counts most.

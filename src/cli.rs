@@ -151,9 +151,13 @@ pub struct ListArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
-    /// A code (config.schema.out-of-range), a kind (config.schema) or a check id.
+    /// A code (config-schema.out-of-range, or a name it had before), a kind (config-schema)
+    /// or a check id.
     #[arg(value_name = "CODE|CHECK-ID")]
     pub what: String,
+    /// `json` prints a code as {"code", "aliases", "status", "summary", "remediation"}.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -62,7 +62,11 @@ mod tests {
                 .map(|(i, s)| {
                     let f = match s {
                         Status::Pass => Finding::pass("ok"),
-                        other => Finding::new(*other, "x.y", "m", "r"),
+                        other => {
+                            const XY: crate::report::Code =
+                                crate::report::Code::new("x.y", Status::Fail, "m", "r");
+                            Finding::at_status(*other, &XY, "m", "r")
+                        }
                     };
                     CheckResult::from_evaluation(
                         &i.to_string(),

@@ -30,6 +30,74 @@ impl Status {
     }
 }
 
+/// A stable machine code, declared once as a constant in the module of the kind that
+/// reports it (`crate::check::tcp::REFUSED`), with the status it is reported with and its
+/// documentation. Findings are made from these constants only, so a code that is not
+/// declared does not compile. Names follow `<kind>.<condition>` (docs/codes.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Code {
+    pub name: &'static str,
+    pub status: Status,
+    pub summary: &'static str,
+    pub remediation: &'static str,
+    /// Names this code had before (still accepted by `explain`).
+    pub aliases: &'static [&'static str],
+}
+
+impl Code {
+    pub const fn new(
+        name: &'static str,
+        status: Status,
+        summary: &'static str,
+        remediation: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            status,
+            summary,
+            remediation,
+            aliases: &[],
+        }
+    }
+
+    /// The same code with the names it had before.
+    #[must_use]
+    pub const fn was(mut self, aliases: &'static [&'static str]) -> Self {
+        self.aliases = aliases;
+        self
+    }
+
+    /// The kind part of the name (before the first dot).
+    pub fn kind(&self) -> &'static str {
+        self.name.split_once('.').map_or(self.name, |(k, _)| k)
+    }
+
+    /// The condition part of the name (after the first dot).
+    pub fn condition(&self) -> &'static str {
+        self.name.split_once('.').map_or("", |(_, c)| c)
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// Why a check was not run (decided by the planner or the scheduler, never by comparing
+/// codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// A check it needs failed or was skipped.
+    Blocked,
+    /// `--offline` and the check needs the network.
+    Offline,
+    /// A `${config.…}` or `${env.…}` reference in its parameters does not resolve.
+    Unresolved { env: bool },
+    /// The run was interrupted or reached its deadline before the check could finish.
+    Interrupted,
+}
+
 /// Why a check could not evaluate what it was asked to (not a fifth status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,8 +158,8 @@ pub mod keys {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub status: Status,
-    /// Stable machine code, e.g. `config.syntax`; `None` only for passes.
-    pub code: Option<String>,
+    /// Stable machine code, e.g. `config-syntax.invalid`; `None` only for passes.
+    pub code: Option<&'static Code>,
     pub message: String,
     pub remediation: Option<String>,
     pub location: Option<Location>,
@@ -110,15 +178,15 @@ impl Finding {
         }
     }
 
+    /// A finding with `code`, reported with the code's status.
     pub fn new(
-        status: Status,
-        code: &str,
+        code: &'static Code,
         message: impl Into<String>,
         remediation: impl Into<String>,
     ) -> Self {
         Self {
-            status,
-            code: Some(code.to_string()),
+            status: code.status,
+            code: Some(code),
             message: message.into(),
             remediation: Some(remediation.into()),
             location: None,
@@ -126,12 +194,24 @@ impl Finding {
         }
     }
 
-    pub fn fail(code: &str, message: impl Into<String>, remediation: impl Into<String>) -> Self {
-        Self::new(Status::Fail, code, message, remediation)
+    /// A finding with `code` at another status than the code's usual one, for a judge
+    /// that weighs it (a problem with one of several servers is a warning while another
+    /// serves).
+    pub fn at_status(
+        status: Status,
+        code: &'static Code,
+        message: impl Into<String>,
+        remediation: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            ..Self::new(code, message, remediation)
+        }
     }
 
-    pub fn warn(code: &str, message: impl Into<String>, remediation: impl Into<String>) -> Self {
-        Self::new(Status::Warn, code, message, remediation)
+    /// The code's name, if any.
+    pub fn code_name(&self) -> Option<&'static str> {
+        self.code.map(|c| c.name)
     }
 
     #[must_use]
@@ -155,6 +235,8 @@ pub struct Evaluation {
     pub evidence: Evidence,
     pub facts: BTreeMap<String, serde_json::Value>,
     pub cause: Option<Cause>,
+    /// Why the check was not run, when it was not.
+    pub skipped: Option<SkipReason>,
     /// A summary replacing the worst finding's message at the result level.
     pub message: Option<String>,
 }
@@ -194,7 +276,7 @@ pub struct CheckResult {
     pub kind: String,
     pub category: String,
     pub status: Status,
-    pub code: Option<String>,
+    pub code: Option<&'static Code>,
     pub message: String,
     pub remediation: Option<String>,
     pub findings: Vec<Finding>,
@@ -202,6 +284,9 @@ pub struct CheckResult {
     pub needs: Vec<String>,
     pub blocked_by: Vec<String>,
     pub cause: Option<Cause>,
+    /// Why the check was not run, when it was not (not part of the JSON report: the code
+    /// and `cause` say it there).
+    pub skipped: Option<SkipReason>,
     pub duration: Duration,
     /// How many times the check was run: 1 normally, more when `--retry-timeout` ran it
     /// again, 0 when it never ran (blocked, offline, interrupted before it started).
@@ -211,6 +296,11 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
+    /// The code's name, if any.
+    pub fn code_name(&self) -> Option<&'static str> {
+        self.code.map(|c| c.name)
+    }
+
     /// Roll an evaluation up into a result.
     pub fn from_evaluation(
         id: &str,
@@ -250,6 +340,7 @@ impl CheckResult {
             needs,
             blocked_by: Vec::new(),
             cause: eval.cause,
+            skipped: eval.skipped,
             duration,
             attempts: 1,
             facts: eval.facts,
@@ -344,6 +435,7 @@ mod tests {
             needs: needs.iter().map(|s| (*s).to_string()).collect(),
             blocked_by: vec![],
             cause: None,
+            skipped: None,
             duration: Duration::ZERO,
             attempts: 1,
             facts: Facts::new(),
@@ -359,16 +451,19 @@ mod tests {
 
     #[test]
     fn evaluation_rolls_up_worst_finding() {
+        const W: Code = Code::new("x.w", Status::Warn, "w", "fix w");
+        const F: Code = Code::new("x.f", Status::Fail, "f", "fix f");
+        const G: Code = Code::new("x.g", Status::Fail, "g", "fix g");
         let e = Evaluation::of(vec![
             Finding::pass("ok"),
-            Finding::warn("x.w", "w", "fix w"),
-            Finding::fail("x.f", "f1", "fix f1"),
-            Finding::fail("x.g", "f2", "fix f2"),
+            Finding::new(&W, "w", "fix w"),
+            Finding::new(&F, "f1", "fix f1"),
+            Finding::new(&G, "f2", "fix f2"),
         ]);
         assert_eq!(e.status(), Status::Fail);
         assert_eq!(e.worst().unwrap().message, "f1");
         let r = CheckResult::from_evaluation("a", "k", "c", vec![], e, Duration::ZERO);
-        assert_eq!(r.code.as_deref(), Some("x.f"));
+        assert_eq!(r.code_name(), Some("x.f"));
         assert_eq!(r.remediation.as_deref(), Some("fix f1"));
         assert_eq!(r.findings[2].status, Status::Fail);
     }

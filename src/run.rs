@@ -21,9 +21,9 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::check::{Context, timeout_code};
+use crate::check::{Context, KindInfo};
 use crate::config::ConfigSource;
-use crate::report::{Cause, CheckResult, Evaluation, Facts, Finding, Status};
+use crate::report::{Cause, CheckResult, Evaluation, Facts, Finding, SkipReason, Status};
 use crate::settings::Profile;
 use crate::suite::plan::{Action, Plan};
 
@@ -158,9 +158,9 @@ fn left_out_offline(plan: &Plan, results: &[Option<CheckResult>], r: &CheckResul
     if r.status != Status::Skip {
         return false;
     }
-    match r.code.as_deref() {
-        Some("doctor.offline") => true,
-        Some("doctor.blocked") => {
+    match r.skipped {
+        Some(SkipReason::Offline) => true,
+        Some(SkipReason::Blocked) => {
             !r.blocked_by.is_empty()
                 && r.blocked_by.iter().all(|id| {
                     plan.checks
@@ -268,8 +268,7 @@ async fn attempt<C: Future<Output = ()>>(
                         .collect();
                     let blocked_by = blocked.iter().map(|r| r.id.clone()).collect();
                     let mut eval = Evaluation::single(Finding::new(
-                        Status::Skip,
-                        "doctor.blocked",
+                        &check.kind.generated.blocked,
                         format!("blocked by {}", names.join(", ")),
                         format!(
                             "fix {} first",
@@ -277,6 +276,7 @@ async fn attempt<C: Future<Output = ()>>(
                         ),
                     ));
                     eval.cause = Some(Cause::Dependency);
+                    eval.skipped = Some(SkipReason::Blocked);
                     let mut r = result_of(plan, i, needs_ids, eval, Duration::ZERO);
                     r.blocked_by = blocked_by;
                     observer(Event::Finished(i, r.status));
@@ -284,9 +284,10 @@ async fn attempt<C: Future<Output = ()>>(
                     continue;
                 }
                 match &check.action {
-                    Action::Skip(finding) => {
+                    Action::Skip(reason, finding) => {
                         let mut eval = Evaluation::single(finding.clone());
-                        if finding.code.as_deref() == Some("doctor.unresolved") {
+                        eval.skipped = Some(*reason);
+                        if matches!(reason, SkipReason::Unresolved { .. }) {
                             eval.cause = Some(Cause::Dependency);
                         }
                         let r = result_of(plan, i, needs_ids, eval, Duration::ZERO);
@@ -318,10 +319,10 @@ async fn attempt<C: Future<Output = ()>>(
                                         .await
                                     {
                                         Ok(eval) => eval,
-                                        Err(_) => timed_out(check.kind.name, check.timeout, false),
+                                        Err(_) => timed_out(check.kind, check.timeout, false),
                                     }
                                 }
-                                Action::Skip(f) => Evaluation::single(f.clone()),
+                                Action::Skip(_, f) => Evaluation::single(f.clone()),
                             };
                             let r = result_of(&plan, i, needs_ids, eval, start.elapsed());
                             (i, r)
@@ -344,8 +345,8 @@ async fn attempt<C: Future<Output = ()>>(
                 Some(Err(e)) => {
                     if let Some(&(_, i)) = running_ids.iter().find(|(id, _)| *id == e.id()) {
                         let what = if e.is_panic() { "the check crashed (panic)" } else { "the check was cancelled" };
-                        let mut eval = Evaluation::single(Finding::fail(
-                            "doctor.internal",
+                        let mut eval = Evaluation::single(Finding::new(
+                            &plan.checks[i].kind.generated.internal,
                             format!("{what}; this is a bug in autoglm-doctor"),
                             "report the bug with this report attached; meanwhile skip the check with --skip",
                         ));
@@ -384,14 +385,14 @@ async fn attempt<C: Future<Output = ()>>(
                     .collect();
                 let was_running = started[i];
                 let eval = match (ending, was_running) {
-                    (Ending::DeadlineReached, true) => {
-                        timed_out(check.kind.name, limits.deadline, true)
-                    }
+                    (Ending::DeadlineReached, true) => timed_out(check.kind, limits.deadline, true),
                     (Ending::DeadlineReached, false) => interrupted(
+                        check.kind,
                         "not run: the run's --deadline was reached before this check could start",
                         "run again with a longer --deadline, or fix the slow checks first",
                     ),
                     _ => interrupted(
+                        check.kind,
                         "not finished: the run was interrupted",
                         "run the doctor again and let it finish",
                     ),
@@ -403,18 +404,14 @@ async fn attempt<C: Future<Output = ()>>(
     (finished, ending)
 }
 
-fn interrupted(message: &str, fix: &str) -> Evaluation {
-    let mut eval = Evaluation::single(Finding::new(
-        Status::Skip,
-        "doctor.interrupted",
-        message,
-        fix,
-    ));
+fn interrupted(kind: &'static KindInfo, message: &str, fix: &str) -> Evaluation {
+    let mut eval = Evaluation::single(Finding::new(&kind.generated.interrupted, message, fix));
     eval.cause = Some(Cause::Interrupted);
+    eval.skipped = Some(SkipReason::Interrupted);
     eval
 }
 
-fn timed_out(kind: &str, limit: Duration, deadline: bool) -> Evaluation {
+fn timed_out(kind: &'static KindInfo, limit: Duration, deadline: bool) -> Evaluation {
     let what = if deadline {
         format!(
             "still running when the run's --deadline of {} was reached",
@@ -427,8 +424,8 @@ fn timed_out(kind: &str, limit: Duration, deadline: bool) -> Evaluation {
         )
     };
     let mut eval = Evaluation::single(
-        Finding::fail(
-            &timeout_code(kind),
+        Finding::new(
+            &kind.generated.timeout,
             what,
             "find what the check is waiting on (a hung peer, a silent firewall, a slow disk); raise its `timeout:` in the suite, --timeout or --deadline only if the wait is expected",
         )

@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use super::{CheckKind, Context, KindInfo, Text};
 use crate::probe::http::{self, Failure, Response, Target};
 use crate::probe::{addresses_for, inner_timeout};
+use crate::report::Code;
 use crate::report::{Cause, Evaluation, Finding, Status};
 
 /// Most of a body read per response.
@@ -78,6 +79,170 @@ pub struct Spec {
     pub follow_redirects: FollowRedirects,
 }
 
+super::generated_codes!("api-version");
+
+/// 426 Upgrade Required: the master no longer accepts this node's (older) client API version.
+pub const UPGRADE_REQUIRED: Code = Code::new(
+"api-version.upgrade-required",
+Status::Fail,
+"426 Upgrade Required: the master no longer accepts this node's (older) client API version.",
+"Upgrade the node's client to at least the master's minimum version and set `api.version` to match.",
+)
+.was(&["api.upgrade-required"]);
+
+/// The master answered, but this node's version is outside the range it advertises.
+pub const UNSUPPORTED_VERSION: Code = Code::new(
+    "api-version.unsupported-version",
+    Status::Fail,
+    "The master answered, but this node's version is outside the range it advertises.",
+    "Install a client version within the master's supported range and set `api.version` to it.",
+)
+.was(&["api.unsupported-version"]);
+
+/// 410 Gone: the endpoint was retired.
+pub const GONE: Code = Code::new(
+    "api-version.gone",
+    Status::Fail,
+    "410 Gone: the endpoint was retired.",
+    "Move the node to the successor endpoint the master names in `Link` (upgrade the client).",
+)
+.was(&["api.gone"]);
+
+/// The master marks the endpoint deprecated (RFC 9745 `Deprecation`).
+pub const DEPRECATED: Code = Code::new(
+    "api-version.deprecated",
+    Status::Warn,
+    "The master marks the endpoint deprecated (RFC 9745 `Deprecation`).",
+    "Plan the client upgrade; the message gives the deprecation date.",
+)
+.was(&["api.deprecated"]);
+
+/// The master announces when the endpoint stops working (RFC 8594 `Sunset`).
+pub const SUNSET: Code = Code::new(
+    "api-version.sunset",
+    Status::Warn,
+    "The master announces when the endpoint stops working (RFC 8594 `Sunset`).",
+    "Upgrade the client before the sunset date in the message.",
+)
+.was(&["api.sunset"]);
+
+/// The endpoint's `Sunset` date has passed: it may stop answering at any time.
+pub const SUNSET_PASSED: Code = Code::new(
+    "api-version.sunset-passed",
+    Status::Fail,
+    "The endpoint's `Sunset` date has passed: it may stop answering at any time.",
+    "Upgrade the client now; the endpoint is past its announced end of life.",
+)
+.was(&["api.sunset-passed"]);
+
+/// 400: the master rejected the request (e.g. a missing or unparseable version header).
+pub const BAD_REQUEST: Code = Code::new(
+    "api-version.bad-request",
+    Status::Fail,
+    "400: the master rejected the request (e.g. a missing or unparseable version header).",
+    "Send a valid version header: set `api.version` like \"3.1\" and check the header name.",
+)
+.was(&["api.bad-request"]);
+
+/// 401/403 on the version endpoint: the version could not be negotiated without credentials.
+pub const UNAUTHORIZED: Code = Code::new(
+    "api-version.unauthorized",
+    Status::Warn,
+    "401/403 on the version endpoint: the version could not be negotiated without credentials.",
+    "Let the version endpoint answer without credentials, or fix them (see the auth checks).",
+)
+.was(&["api.unauthorized"]);
+
+/// 404: the master does not serve that endpoint (wrong path or API prefix).
+pub const NOT_FOUND: Code = Code::new(
+    "api-version.not-found",
+    Status::Fail,
+    "404: the master does not serve that endpoint (wrong path or API prefix).",
+    "Correct the path in the suite or the node's endpoint.",
+)
+.was(&["api.not-found"]);
+
+/// 5xx: the master (or a gateway) failed; this is not a version problem.
+pub const SERVER_ERROR: Code = Code::new(
+    "api-version.server-error",
+    Status::Fail,
+    "5xx: the master (or a gateway) failed; this is not a version problem.",
+    "Look at the master's (or gateway's) logs and health; versions are not the cause.",
+)
+.was(&["api.server-error"]);
+
+/// Another 4xx from the version endpoint.
+pub const CLIENT_ERROR: Code = Code::new(
+    "api-version.client-error",
+    Status::Warn,
+    "Another 4xx from the version endpoint.",
+    "Follow the status and body in the message.",
+)
+.was(&["api.client-error"]);
+
+/// A redirect that was not followed (to another host, or too many hops).
+pub const REDIRECT: Code = Code::new(
+    "api-version.redirect",
+    Status::Fail,
+    "A redirect that was not followed (to another host, or too many hops).",
+    "Set `endpoint` to the redirect target, or set `follow_redirects: any` in the suite.",
+)
+.was(&["api.redirect"]);
+
+/// No connection or TLS session to the master (the tcp and tls checks say why).
+pub const CONNECTION_FAILED: Code = Code::new(
+    "api-version.connection-failed",
+    Status::Fail,
+    "No connection or TLS session to the master (the tcp and tls checks say why).",
+    "Fix the TCP connection and TLS first.",
+)
+.was(&["api.unreachable"]);
+
+/// Connected, but no complete response within the timeout.
+pub const NO_RESPONSE: Code = Code::new(
+    "api-version.no-response",
+    Status::Fail,
+    "Connected, but no complete response within the timeout.",
+    "Check the master's load and whatever sits in front of it.",
+)
+.was(&["api.no-response"]);
+
+/// The peer answered something that is not HTTP.
+pub const NOT_HTTP: Code = Code::new(
+    "api-version.not-http",
+    Status::Fail,
+    "The peer answered something that is not HTTP.",
+    "Point `endpoint` at the master's HTTP(S) port.",
+)
+.was(&["api.not-http"]);
+
+/// The configured client version is not a version (like 3.1 or v3.1.0).
+pub const BAD_VERSION: Code = Code::new(
+    "api-version.bad-version",
+    Status::Fail,
+    "The configured client version is not a version (like 3.1 or v3.1.0).",
+    "Set `api.version` in the node config to the client's API version, e.g. \"3.1\".",
+)
+.was(&["api.bad-version"]);
+
+/// The URL is not an http(s) URL.
+pub const BAD_URL: Code = Code::new(
+    "api-version.bad-url",
+    Status::Fail,
+    "The URL is not an http(s) URL.",
+    "Write `endpoint` like https://master.example:8443.",
+)
+.was(&["api.bad-url"]);
+
+/// The configured CA bundle cannot be read or holds no certificate.
+pub const CA_UNREADABLE: Code = Code::new(
+    "api-version.ca-unreadable",
+    Status::Fail,
+    "The configured CA bundle cannot be read or holds no certificate.",
+    "Point `auth.ca_certificate.path` at a readable PEM bundle.",
+)
+.was(&["api.ca-unreadable"]);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
@@ -91,123 +256,39 @@ impl CheckKind for Kind {
         network: true,
         reads_config: false,
         codes: &[
-            CodeInfo {
-                code: "api.upgrade-required",
-                status: Status::Fail,
-                summary: "426 Upgrade Required: the master no longer accepts this node's (older) client API version.",
-                remediation: "Upgrade the node's client to at least the master's minimum version and set `api.version` to match.",
-            },
-            CodeInfo {
-                code: "api.unsupported-version",
-                status: Status::Fail,
-                summary: "The master answered, but this node's version is outside the range it advertises.",
-                remediation: "Install a client version within the master's supported range and set `api.version` to it.",
-            },
-            CodeInfo {
-                code: "api.gone",
-                status: Status::Fail,
-                summary: "410 Gone: the endpoint was retired.",
-                remediation: "Move the node to the successor endpoint the master names in `Link` (upgrade the client).",
-            },
-            CodeInfo {
-                code: "api.deprecated",
-                status: Status::Warn,
-                summary: "The master marks the endpoint deprecated (RFC 9745 `Deprecation`).",
-                remediation: "Plan the client upgrade; the message gives the deprecation date.",
-            },
-            CodeInfo {
-                code: "api.sunset",
-                status: Status::Warn,
-                summary: "The master announces when the endpoint stops working (RFC 8594 `Sunset`).",
-                remediation: "Upgrade the client before the sunset date in the message.",
-            },
-            CodeInfo {
-                code: "api.sunset-passed",
-                status: Status::Fail,
-                summary: "The endpoint's `Sunset` date has passed: it may stop answering at any time.",
-                remediation: "Upgrade the client now; the endpoint is past its announced end of life.",
-            },
-            CodeInfo {
-                code: "api.bad-request",
-                status: Status::Fail,
-                summary: "400: the master rejected the request (e.g. a missing or unparseable version header).",
-                remediation: "Send a valid version header: set `api.version` like \"3.1\" and check the header name.",
-            },
-            CodeInfo {
-                code: "api.unauthorized",
-                status: Status::Warn,
-                summary: "401/403 on the version endpoint: the version could not be negotiated without credentials.",
-                remediation: "Let the version endpoint answer without credentials, or fix them (see the auth checks).",
-            },
-            CodeInfo {
-                code: "api.not-found",
-                status: Status::Fail,
-                summary: "404: the master does not serve that endpoint (wrong path or API prefix).",
-                remediation: "Correct the path in the suite or the node's endpoint.",
-            },
-            CodeInfo {
-                code: "api.server-error",
-                status: Status::Fail,
-                summary: "5xx: the master (or a gateway) failed; this is not a version problem.",
-                remediation: "Look at the master's (or gateway's) logs and health; versions are not the cause.",
-            },
-            CodeInfo {
-                code: "api.client-error",
-                status: Status::Warn,
-                summary: "Another 4xx from the version endpoint.",
-                remediation: "Follow the status and body in the message.",
-            },
-            CodeInfo {
-                code: "api.redirect",
-                status: Status::Fail,
-                summary: "A redirect that was not followed (to another host, or too many hops).",
-                remediation: "Set `endpoint` to the redirect target, or set `follow_redirects: any` in the suite.",
-            },
-            CodeInfo {
-                code: "api.unreachable",
-                status: Status::Fail,
-                summary: "No connection or TLS session to the master (the tcp and tls checks say why).",
-                remediation: "Fix the TCP connection and TLS first.",
-            },
-            CodeInfo {
-                code: "api.no-response",
-                status: Status::Fail,
-                summary: "Connected, but no complete response within the timeout.",
-                remediation: "Check the master's load and whatever sits in front of it.",
-            },
-            CodeInfo {
-                code: "api.not-http",
-                status: Status::Fail,
-                summary: "The peer answered something that is not HTTP.",
-                remediation: "Point `endpoint` at the master's HTTP(S) port.",
-            },
-            CodeInfo {
-                code: "api.bad-version",
-                status: Status::Fail,
-                summary: "The configured client version is not a version (like 3.1 or v3.1.0).",
-                remediation: "Set `api.version` in the node config to the client's API version, e.g. \"3.1\".",
-            },
-            CodeInfo {
-                code: "api.bad-url",
-                status: Status::Fail,
-                summary: "The URL is not an http(s) URL.",
-                remediation: "Write `endpoint` like https://master.example:8443.",
-            },
-            CodeInfo {
-                code: "api.ca-unreadable",
-                status: Status::Fail,
-                summary: "The configured CA bundle cannot be read or holds no certificate.",
-                remediation: "Point `auth.ca_certificate.path` at a readable PEM bundle.",
-            },
+            UPGRADE_REQUIRED,
+            UNSUPPORTED_VERSION,
+            GONE,
+            DEPRECATED,
+            SUNSET,
+            SUNSET_PASSED,
+            BAD_REQUEST,
+            UNAUTHORIZED,
+            NOT_FOUND,
+            SERVER_ERROR,
+            CLIENT_ERROR,
+            REDIRECT,
+            CONNECTION_FAILED,
+            NO_RESPONSE,
+            NOT_HTTP,
+            BAD_VERSION,
+            BAD_URL,
+            CA_UNREADABLE,
         ],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[("api.version", "/api/version")],
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
         let deadline = Instant::now() + inner_timeout(ctx.timeout);
         let client = spec.version.0.trim().to_string();
         if Version::parse(&client).is_none() {
-            return Evaluation::single(Finding::fail(
-                "api.bad-version",
+            return Evaluation::single(Finding::new(
+                &BAD_VERSION,
                 format!("the client API version {client:?} is not a version"),
                 "set `api.version` in the node config to the client's API version, e.g. \"3.1\"",
             ));
@@ -216,7 +297,7 @@ impl CheckKind for Kind {
             Ok(t) => t,
             Err(e) => {
                 return super::tls::probe_error(
-                    "api.bad-url",
+                    &BAD_URL,
                     e,
                     "write `endpoint` like https://master.example:8443",
                 );
@@ -233,7 +314,7 @@ impl CheckKind for Kind {
                 Ok(ip) => Some(ip),
                 Err(_) => {
                     return super::tls::probe_error(
-                        "api.unreachable",
+                        &CONNECTION_FAILED,
                         format!("`{}` is not an IP address", a.0),
                         "give `address` as an IP address",
                     );
@@ -242,7 +323,7 @@ impl CheckKind for Kind {
             None => None,
         };
         let roots = if base.tls || spec.follow_redirects == FollowRedirects::Any {
-            match super::tls::load_roots(ctx, spec.ca_file.as_ref(), "api") {
+            match super::tls::load_roots(ctx, spec.ca_file.as_ref(), &CA_UNREADABLE) {
                 Ok((_, roots, _)) => Some(roots),
                 Err(e) if base.tls => return e,
                 Err(_) => None,
@@ -312,10 +393,10 @@ impl Fetch<'_> {
             Ok((a, _)) => a
                 .first()
                 .map(|ip| SocketAddr::new(*ip, t.port))
-                .ok_or(Failure::Connect(crate::probe::tcp::Outcome::NotProbed(
+                .ok_or(Failure::Connect(crate::probe::tcp::Outcome::Error(
                     format!("{} has no address", t.host),
                 ))),
-            Err(why) => Err(Failure::Connect(crate::probe::tcp::Outcome::NotProbed(
+            Err(why) => Err(Failure::Connect(crate::probe::tcp::Outcome::Error(
                 format!("{} does not resolve: {why}", t.host),
             ))),
         }
@@ -640,28 +721,28 @@ pub fn judge(input: &Input<'_>, probes: &[Probe], now: i64) -> Evaluation {
 fn failure_finding(p: &Probe, f: &Failure) -> Finding {
     let url = &p.url;
     match f {
-        Failure::Connect(crate::probe::tcp::Outcome::NotProbed(why)) => Finding::fail(
-            "api.unreachable",
-            format!("{url}: not probed: {why}"),
-            "fix name resolution or the address first (see the dns and tcp checks)",
+        Failure::Connect(crate::probe::tcp::Outcome::NotProbed(why)) => Finding::new(
+            &NOT_PROBED,
+            format!("{url}: {why}"),
+            "unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe this target",
         ),
-        Failure::Connect(o) => Finding::fail(
-            "api.unreachable",
+        Failure::Connect(o) => Finding::new(
+            &CONNECTION_FAILED,
             format!("{url}: TCP connection failed: {o}"),
             format!("fix the TCP connection to {url} first (see the tcp check)"),
         ),
-        Failure::Tls(e) => Finding::fail(
-            "api.unreachable",
+        Failure::Tls(e) => Finding::new(
+            &CONNECTION_FAILED,
             format!("{url}: TLS failed: {e}"),
             "fix TLS first: the tls check names the certificate or handshake problem",
         ),
-        Failure::NoResponse => Finding::fail(
-            "api.no-response",
+        Failure::NoResponse => Finding::new(
+            &NO_RESPONSE,
             format!("{url}: connected, but no complete response in time"),
             format!("check the master's load and whatever sits in front of {url}"),
         ),
-        Failure::NotHttp(e) => Finding::fail(
-            "api.not-http",
+        Failure::NotHttp(e) => Finding::new(
+            &NOT_HTTP,
             format!("{url}: not an HTTP answer: {e}"),
             "point `endpoint` at the master's HTTP(S) port",
         ),
@@ -685,8 +766,8 @@ fn lifecycle(p: &Probe, r: &Response, now: i64) -> Vec<Finding> {
             ),
             None => (format!("(Deprecation: {})", d.trim()), None),
         };
-        let mut f = Finding::warn(
-            "api.deprecated",
+        let mut f = Finding::new(
+            &DEPRECATED,
             format!(
                 "{}: the master marks {} deprecated {when}{see}",
                 p.url, p.path
@@ -704,8 +785,8 @@ fn lifecycle(p: &Probe, r: &Response, now: i64) -> Vec<Finding> {
     if let Some(s) = r.header("Sunset") {
         match parse_date(s) {
             Some(at) if at <= now => out.push(
-                Finding::fail(
-                    "api.sunset-passed",
+                Finding::new(
+                    &SUNSET_PASSED,
                     format!(
                         "{}: {} was due to stop working on {} ({}){see}",
                         p.url,
@@ -722,8 +803,8 @@ fn lifecycle(p: &Probe, r: &Response, now: i64) -> Vec<Finding> {
                 .with("sunset", show_date(at)),
             ),
             Some(at) => out.push(
-                Finding::warn(
-                    "api.sunset",
+                Finding::new(
+                    &SUNSET,
                     format!(
                         "{}: {} stops working on {} ({}){see}",
                         p.url,
@@ -740,8 +821,8 @@ fn lifecycle(p: &Probe, r: &Response, now: i64) -> Vec<Finding> {
                 )
                 .with("sunset", show_date(at)),
             ),
-            None => out.push(Finding::warn(
-                "api.sunset",
+            None => out.push(Finding::new(
+                &SUNSET,
                 format!(
                     "{}: {} announces a sunset ({}){see}",
                     p.url,
@@ -795,9 +876,7 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
             };
             match ours {
                 Some(v) if min.as_ref().is_some_and(|m| v < *m) => {
-                    findings.push(Finding::fail(
-                        "api.unsupported-version",
-                        format!(
+                    findings.push(Finding::new(&UNSUPPORTED_VERSION, format!(
                             "{line}, but this node's API version {client} is older than the oldest the master {server} supports ({range})"
                         ),
                         format!(
@@ -807,9 +886,7 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
                     ));
                 }
                 Some(v) if max.as_ref().is_some_and(|m| v > *m) => {
-                    findings.push(Finding::fail(
-                        "api.unsupported-version",
-                        format!(
+                    findings.push(Finding::new(&UNSUPPORTED_VERSION, format!(
                             "{line}, but this node's API version {client} is newer than the newest the master {server} supports ({range})"
                         ),
                         format!(
@@ -841,9 +918,7 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
                 "not followed: it leaves the configured scheme, host and port, or redirects are off"
                     .to_string()
             };
-            findings.push(Finding::fail(
-                "api.redirect",
-                format!("{line}: redirects to {to} ({why})"),
+            findings.push(Finding::new(&REDIRECT, format!("{line}: redirects to {to} ({why})"),
                 format!(
                     "set `endpoint` to the final URL ({to}), or set `follow_redirects: any` in the suite"
                 ),
@@ -866,9 +941,7 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
             } else {
                 format!(" ({})", sent.join(", "))
             };
-            findings.push(Finding::fail(
-                "api.upgrade-required",
-                format!(
+            findings.push(Finding::new(&UPGRADE_REQUIRED, format!(
                     "{url} answered 426 Upgrade Required: the master (API {server}) requires client API {min} or newer; this node sends {}: {client}{sent}",
                     input.header
                 ),
@@ -887,9 +960,7 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
                 .into_iter()
                 .flatten()
                 .collect();
-            findings.push(Finding::fail(
-                "api.gone",
-                format!(
+            findings.push(Finding::new(&GONE, format!(
                     "{url} answered 410 Gone: the master retired {}{}",
                     p.path,
                     if details.is_empty() {
@@ -911,17 +982,13 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
             ));
             return (findings, adv);
         }
-        400 => findings.push(Finding::fail(
-            "api.bad-request",
-            with_body(format!("{line}: the master rejected the version request")),
+        400 => findings.push(Finding::new(&BAD_REQUEST, with_body(format!("{line}: the master rejected the version request")),
             format!(
                 "send a valid `{}` header: set `api.version` in the node config like \"3.1\" (now {client:?}) and check the suite's `header`",
                 input.header
             ),
         )),
-        401 | 403 => findings.push(Finding::warn(
-            "api.unauthorized",
-            with_body(format!(
+        401 | 403 => findings.push(Finding::new(&UNAUTHORIZED, with_body(format!(
                 "{line}: the version endpoint wants credentials; the API version was not negotiated"
             )),
             format!(
@@ -929,9 +996,7 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
                 p.path
             ),
         )),
-        404 => findings.push(Finding::fail(
-            "api.not-found",
-            format!("{line}: the master does not serve {}", p.path),
+        404 => findings.push(Finding::new(&NOT_FOUND, format!("{line}: the master does not serve {}", p.path),
             format!(
                 "correct the path {} in the suite, or the API prefix of `endpoint`",
                 p.path
@@ -946,9 +1011,7 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
                 .header("Retry-After")
                 .map(|v| format!(", Retry-After {}", v.trim()))
                 .unwrap_or_default();
-            findings.push(Finding::fail(
-                "api.server-error",
-                with_body(format!(
+            findings.push(Finding::new(&SERVER_ERROR, with_body(format!(
                     "{line}{via}{retry}: a server failure, not a version problem"
                 )),
                 format!(
@@ -957,9 +1020,7 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
                 ),
             ));
         }
-        _ => findings.push(Finding::warn(
-            "api.client-error",
-            with_body(line.clone()),
+        _ => findings.push(Finding::new(&CLIENT_ERROR, with_body(line.clone()),
             format!("follow the status {status} for {}", p.path),
         )),
     }
@@ -1001,7 +1062,7 @@ mod tests {
     fn codes(e: &Evaluation) -> Vec<(Status, Option<&str>)> {
         e.findings
             .iter()
-            .map(|f| (f.status, f.code.as_deref()))
+            .map(|f| (f.status, f.code_name()))
             .collect()
     }
 
@@ -1048,13 +1109,13 @@ mod tests {
                 "4.0",
                 true,
                 Ok(resp(200, &[], OK)),
-                vec![(Status::Fail, Some("api.unsupported-version"))],
+                vec![(Status::Fail, Some("api-version.unsupported-version"))],
             ),
             (
                 "2.9.9",
                 true,
                 Ok(resp(200, &[], OK)),
-                vec![(Status::Fail, Some("api.unsupported-version"))],
+                vec![(Status::Fail, Some("api-version.unsupported-version"))],
             ),
             (
                 "3.1",
@@ -1074,7 +1135,7 @@ mod tests {
                     ],
                     "",
                 )),
-                vec![(Status::Fail, Some("api.upgrade-required"))],
+                vec![(Status::Fail, Some("api-version.upgrade-required"))],
             ),
             (
                 "3.1",
@@ -1087,13 +1148,16 @@ mod tests {
                     ],
                     "",
                 )),
-                vec![(Status::Fail, Some("api.gone"))],
+                vec![(Status::Fail, Some("api-version.gone"))],
             ),
             (
                 "3.1",
                 true,
                 Ok(resp(200, &[("Sunset", &in10)], OK)),
-                vec![(Status::Pass, None), (Status::Warn, Some("api.sunset"))],
+                vec![
+                    (Status::Pass, None),
+                    (Status::Warn, Some("api-version.sunset")),
+                ],
             ),
             (
                 "3.1",
@@ -1101,20 +1165,26 @@ mod tests {
                 Ok(resp(200, &[("Sunset", &ago3)], OK)),
                 vec![
                     (Status::Pass, None),
-                    (Status::Fail, Some("api.sunset-passed")),
+                    (Status::Fail, Some("api-version.sunset-passed")),
                 ],
             ),
             (
                 "3.1",
                 true,
                 Ok(resp(200, &[("Deprecation", &dep)], OK)),
-                vec![(Status::Pass, None), (Status::Warn, Some("api.deprecated"))],
+                vec![
+                    (Status::Pass, None),
+                    (Status::Warn, Some("api-version.deprecated")),
+                ],
             ),
             (
                 "3.1",
                 true,
                 Ok(resp(200, &[("Deprecation", &in10)], OK)),
-                vec![(Status::Pass, None), (Status::Warn, Some("api.deprecated"))],
+                vec![
+                    (Status::Pass, None),
+                    (Status::Warn, Some("api-version.deprecated")),
+                ],
             ),
             (
                 "3.1",
@@ -1124,13 +1194,13 @@ mod tests {
                     &[],
                     "{\"error\":\"missing X-API-Version header\"}",
                 )),
-                vec![(Status::Fail, Some("api.bad-request"))],
+                vec![(Status::Fail, Some("api-version.bad-request"))],
             ),
             (
                 "3.1",
                 true,
                 Ok(resp(401, &[], "")),
-                vec![(Status::Warn, Some("api.unauthorized"))],
+                vec![(Status::Warn, Some("api-version.unauthorized"))],
             ),
             (
                 "3.1",
@@ -1148,49 +1218,49 @@ mod tests {
                 "3.1",
                 true,
                 Ok(resp(404, &[], "")),
-                vec![(Status::Fail, Some("api.not-found"))],
+                vec![(Status::Fail, Some("api-version.not-found"))],
             ),
             (
                 "3.1",
                 true,
                 Ok(resp(503, &[("Retry-After", "30")], "")),
-                vec![(Status::Fail, Some("api.server-error"))],
+                vec![(Status::Fail, Some("api-version.server-error"))],
             ),
             (
                 "3.1",
                 false,
                 Ok(resp(502, &[("Via", "1.1 envoy")], "")),
-                vec![(Status::Fail, Some("api.server-error"))],
+                vec![(Status::Fail, Some("api-version.server-error"))],
             ),
             (
                 "3.1",
                 true,
                 Ok(resp(302, &[("Location", "https://elsewhere.test/")], "")),
-                vec![(Status::Fail, Some("api.redirect"))],
+                vec![(Status::Fail, Some("api-version.redirect"))],
             ),
             (
                 "3.1",
                 true,
                 Ok(resp(418, &[], "")),
-                vec![(Status::Warn, Some("api.client-error"))],
+                vec![(Status::Warn, Some("api-version.client-error"))],
             ),
             (
                 "3.1",
                 true,
                 Err(Failure::NoResponse),
-                vec![(Status::Fail, Some("api.no-response"))],
+                vec![(Status::Fail, Some("api-version.no-response"))],
             ),
             (
                 "3.1",
                 true,
                 Err(Failure::NotHttp("x".into())),
-                vec![(Status::Fail, Some("api.not-http"))],
+                vec![(Status::Fail, Some("api-version.not-http"))],
             ),
             (
                 "3.1",
                 true,
                 Err(Failure::Tls("bad".into())),
-                vec![(Status::Fail, Some("api.unreachable"))],
+                vec![(Status::Fail, Some("api-version.connection-failed"))],
             ),
         ];
         for (client, version, r, want) in cases {
@@ -1265,8 +1335,8 @@ mod tests {
             codes(&e),
             vec![
                 (Status::Pass, None),
-                (Status::Fail, Some("api.gone")),
-                (Status::Fail, Some("api.server-error"))
+                (Status::Fail, Some("api-version.gone")),
+                (Status::Fail, Some("api-version.server-error"))
             ]
         );
         assert!(e.findings[2].message.contains("not a version problem"));

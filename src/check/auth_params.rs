@@ -14,12 +14,13 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use super::{CheckKind, Context, KindInfo, Text};
 use crate::config::ConfigSource;
 use crate::config::setting::{str_at, u64_at};
 use crate::jwt::PublicKey;
 use crate::probe::http::{self, Target};
 use crate::probe::{addresses_for, inner_timeout};
+use crate::report::Code;
 use crate::report::{Cause, Evaluation, Finding, Status};
 use crate::secret::fingerprint;
 
@@ -107,6 +108,134 @@ impl Jwks {
     }
 }
 
+super::generated_codes!("auth-params");
+
+/// `auth.token_ttl` differs from the master's.
+pub const TTL_MISMATCH: Code = Code::new(
+    "auth-params.ttl-mismatch",
+    Status::Fail,
+    "`auth.token_ttl` differs from the master's.",
+    "Set `auth.token_ttl` to the master's value and restart the service.",
+)
+.was(&["auth.ttl-mismatch"]);
+
+/// `auth.ca_certificate.version` differs from the master's (a CA rotation this node missed).
+pub const CA_VERSION_MISMATCH: Code = Code::new(
+    "auth-params.ca-version-mismatch",
+    Status::Fail,
+    "`auth.ca_certificate.version` differs from the master's (a CA rotation this node missed).",
+    "Install the master's CA version and set `auth.ca_certificate.version` to it.",
+)
+.was(&["auth.ca-version-mismatch"]);
+
+/// The CA certificate in this node's bundle is not the one in the master's (fingerprints differ).
+pub const CA_MISMATCH: Code = Code::new(
+"auth-params.ca-mismatch",
+Status::Fail,
+"The CA certificate in this node's bundle is not the one in the master's (fingerprints differ).",
+"Copy the master's CA bundle to `auth.ca_certificate.path`.",
+)
+.was(&["auth.ca-mismatch"]);
+
+/// `auth.jwt.algorithm` differs from the master's.
+pub const ALG_MISMATCH: Code = Code::new(
+    "auth-params.alg-mismatch",
+    Status::Fail,
+    "`auth.jwt.algorithm` differs from the master's.",
+    "Set `auth.jwt.algorithm` to the master's algorithm.",
+)
+.was(&["auth.alg-mismatch"]);
+
+/// `auth.jwt.issuer` differs from the master's.
+pub const ISSUER_MISMATCH: Code = Code::new(
+    "auth-params.issuer-mismatch",
+    Status::Fail,
+    "`auth.jwt.issuer` differs from the master's.",
+    "Set `auth.jwt.issuer` to the master's issuer.",
+)
+.was(&["auth.issuer-mismatch"]);
+
+/// `auth.jwt.audience` differs from the master's.
+pub const AUDIENCE_MISMATCH: Code = Code::new(
+    "auth-params.audience-mismatch",
+    Status::Fail,
+    "`auth.jwt.audience` differs from the master's.",
+    "Set `auth.jwt.audience` to the master's audience.",
+)
+.was(&["auth.audience-mismatch"]);
+
+/// `auth.jwt.key_id` is not the master's signing key, and the master's JWKS does not list it (a key rotation not synchronised).
+pub const KEY_ID_MISMATCH: Code = Code::new(
+"auth-params.key-id-mismatch",
+Status::Fail,
+"`auth.jwt.key_id` is not the master's signing key, and the master's JWKS does not list it (a key rotation not synchronised).",
+"Install the master's current public key, set `auth.jwt.key_id` to its kid and fetch a new token.",
+)
+.was(&["auth.key-id-mismatch"]);
+
+/// `auth.jwt.key_id` is still in the master's JWKS, but the master now signs with another key: this node breaks when the old key is retired.
+pub const KEY_ID_RETIRING: Code = Code::new(
+"auth-params.key-id-retiring",
+Status::Warn,
+"`auth.jwt.key_id` is still in the master's JWKS, but the master now signs with another key: this node breaks when the old key is retired.",
+"Switch `auth.jwt.key_id` and the public key to the master's current key before the old one is retired.",
+)
+.was(&["auth.key-id-retiring"]);
+
+/// The public key this node verifies with is not the master's signing key (fingerprints differ).
+pub const KEY_MISMATCH: Code = Code::new(
+    "auth-params.key-mismatch",
+    Status::Fail,
+    "The public key this node verifies with is not the master's signing key (fingerprints differ).",
+    "Replace `auth.jwt.public_key_file` with the master's current public key.",
+)
+.was(&["auth.key-mismatch"]);
+
+/// The shared HS secret differs from the master's (fingerprints differ).
+pub const SECRET_MISMATCH: Code = Code::new(
+    "auth-params.secret-mismatch",
+    Status::Fail,
+    "The shared HS secret differs from the master's (fingerprints differ).",
+    "Copy the master's current secret into `auth.jwt.secret_file`.",
+)
+.was(&["auth.secret-mismatch"]);
+
+/// Nothing to compare with: no `--master-config` was given and the master was not asked (offline, or no `url`).
+pub const NO_MASTER_VALUES: Code = Code::new(
+"auth-params.no-master-values",
+Status::Skip,
+"Nothing to compare with: no `--master-config` was given and the master was not asked (offline, or no `url`).",
+"Run with --master-config PATH (a copy of the master's config), or online with the check's `url` set.",
+)
+.was(&["auth.no-master-values"]);
+
+/// The master's auth parameters and JWKS could not be fetched.
+pub const MASTER_UNAVAILABLE: Code = Code::new(
+    "auth-params.master-unavailable",
+    Status::Fail,
+    "The master's auth parameters and JWKS could not be fetched.",
+    "Fix the connection to the master (see the tls and http checks), or give --master-config PATH.",
+)
+.was(&["auth.master-unavailable"]);
+
+/// The file given with --master-config cannot be read or is not valid YAML.
+pub const MASTER_CONFIG_UNREADABLE: Code = Code::new(
+    "auth-params.master-config-unreadable",
+    Status::Fail,
+    "The file given with --master-config cannot be read or is not valid YAML.",
+    "Give --master-config the path of a readable copy of the master's config.",
+)
+.was(&["auth.master-config-unreadable"]);
+
+/// The CA bundle used to reach the master cannot be read or holds no certificate.
+pub const CA_UNREADABLE: Code = Code::new(
+    "auth-params.ca-unreadable",
+    Status::Fail,
+    "The CA bundle used to reach the master cannot be read or holds no certificate.",
+    "Point `auth.ca_certificate.path` at a readable PEM bundle.",
+)
+.was(&["auth.ca-unreadable"]);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
@@ -120,90 +249,33 @@ impl CheckKind for Kind {
         network: false,
         reads_config: true,
         codes: &[
-            CodeInfo {
-                code: "auth.ttl-mismatch",
-                status: Status::Fail,
-                summary: "`auth.token_ttl` differs from the master's.",
-                remediation: "Set `auth.token_ttl` to the master's value and restart the service.",
-            },
-            CodeInfo {
-                code: "auth.ca-version-mismatch",
-                status: Status::Fail,
-                summary: "`auth.ca_certificate.version` differs from the master's (a CA rotation this node missed).",
-                remediation: "Install the master's CA version and set `auth.ca_certificate.version` to it.",
-            },
-            CodeInfo {
-                code: "auth.ca-mismatch",
-                status: Status::Fail,
-                summary: "The CA certificate in this node's bundle is not the one in the master's (fingerprints differ).",
-                remediation: "Copy the master's CA bundle to `auth.ca_certificate.path`.",
-            },
-            CodeInfo {
-                code: "auth.alg-mismatch",
-                status: Status::Fail,
-                summary: "`auth.jwt.algorithm` differs from the master's.",
-                remediation: "Set `auth.jwt.algorithm` to the master's algorithm.",
-            },
-            CodeInfo {
-                code: "auth.issuer-mismatch",
-                status: Status::Fail,
-                summary: "`auth.jwt.issuer` differs from the master's.",
-                remediation: "Set `auth.jwt.issuer` to the master's issuer.",
-            },
-            CodeInfo {
-                code: "auth.audience-mismatch",
-                status: Status::Fail,
-                summary: "`auth.jwt.audience` differs from the master's.",
-                remediation: "Set `auth.jwt.audience` to the master's audience.",
-            },
-            CodeInfo {
-                code: "auth.key-id-mismatch",
-                status: Status::Fail,
-                summary: "`auth.jwt.key_id` is not the master's signing key, and the master's JWKS does not list it (a key rotation not synchronised).",
-                remediation: "Install the master's current public key, set `auth.jwt.key_id` to its kid and fetch a new token.",
-            },
-            CodeInfo {
-                code: "auth.key-id-retiring",
-                status: Status::Warn,
-                summary: "`auth.jwt.key_id` is still in the master's JWKS, but the master now signs with another key: this node breaks when the old key is retired.",
-                remediation: "Switch `auth.jwt.key_id` and the public key to the master's current key before the old one is retired.",
-            },
-            CodeInfo {
-                code: "auth.key-mismatch",
-                status: Status::Fail,
-                summary: "The public key this node verifies with is not the master's signing key (fingerprints differ).",
-                remediation: "Replace `auth.jwt.public_key_file` with the master's current public key.",
-            },
-            CodeInfo {
-                code: "auth.secret-mismatch",
-                status: Status::Fail,
-                summary: "The shared HS secret differs from the master's (fingerprints differ).",
-                remediation: "Copy the master's current secret into `auth.jwt.secret_file`.",
-            },
-            CodeInfo {
-                code: "auth.no-master-values",
-                status: Status::Skip,
-                summary: "Nothing to compare with: no `--master-config` was given and the master was not asked (offline, or no `url`).",
-                remediation: "Run with --master-config PATH (a copy of the master's config), or online with the check's `url` set.",
-            },
-            CodeInfo {
-                code: "auth.master-unavailable",
-                status: Status::Fail,
-                summary: "The master's auth parameters and JWKS could not be fetched.",
-                remediation: "Fix the connection to the master (see the tls and http checks), or give --master-config PATH.",
-            },
-            CodeInfo {
-                code: "auth.master-config-unreadable",
-                status: Status::Fail,
-                summary: "The file given with --master-config cannot be read or is not valid YAML.",
-                remediation: "Give --master-config the path of a readable copy of the master's config.",
-            },
-            CodeInfo {
-                code: "auth.ca-unreadable",
-                status: Status::Fail,
-                summary: "The CA bundle used to reach the master cannot be read or holds no certificate.",
-                remediation: "Point `auth.ca_certificate.path` at a readable PEM bundle.",
-            },
+            TTL_MISMATCH,
+            CA_VERSION_MISMATCH,
+            CA_MISMATCH,
+            ALG_MISMATCH,
+            ISSUER_MISMATCH,
+            AUDIENCE_MISMATCH,
+            KEY_ID_MISMATCH,
+            KEY_ID_RETIRING,
+            KEY_MISMATCH,
+            SECRET_MISMATCH,
+            NO_MASTER_VALUES,
+            MASTER_UNAVAILABLE,
+            MASTER_CONFIG_UNREADABLE,
+            CA_UNREADABLE,
+        ],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: true,
+        config_facts: &[
+            ("auth.token_ttl", "/auth/token_ttl"),
+            (
+                "auth.ca_certificate.version",
+                "/auth/ca_certificate/version",
+            ),
+            ("auth.jwt.algorithm", "/auth/jwt/algorithm"),
         ],
     };
 
@@ -215,6 +287,7 @@ impl CheckKind for Kind {
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
         let Some(node_src) = ctx.config.tree().map(|_| &*ctx.config) else {
             return super::blocked(
+                &BLOCKED,
                 "not run: the node config is not readable YAML",
                 "fix the config.file and config.syntax checks first",
             );
@@ -229,9 +302,7 @@ impl CheckKind for Kind {
                 master = side_from_config(m, &env);
                 sources.push(format!("--master-config {}", m.display_path()));
             } else {
-                problems.push(Finding::fail(
-                    "auth.master-config-unreadable",
-                    format!(
+                problems.push(Finding::new(&MASTER_CONFIG_UNREADABLE, format!(
                         "--master-config {} cannot be read as YAML",
                         m.display_path()
                     ),
@@ -380,8 +451,8 @@ async fn fetch(
 ) -> Result<(Side, Option<Jwks>, String), Finding> {
     let budget = inner_timeout(ctx.timeout) / 2;
     let unavailable = |why: String| {
-        Finding::fail(
-            "auth.master-unavailable",
+        Finding::new(
+            &MASTER_UNAVAILABLE,
             format!("cannot read the master's auth parameters: {why}"),
             format!(
                 "fix the connection to {} (see the tls and http checks), or run with --master-config PATH (a copy of the master's config)",
@@ -391,7 +462,7 @@ async fn fetch(
     };
     let base = Target::parse(&url.0, None).map_err(&unavailable)?;
     let roots = if base.tls {
-        match super::tls::load_roots(ctx, spec.ca_file.as_ref(), "auth") {
+        match super::tls::load_roots(ctx, spec.ca_file.as_ref(), &CA_UNREADABLE) {
             Ok((_, roots, _)) => Some(roots),
             Err(e) => {
                 return Err(e
@@ -473,7 +544,7 @@ fn short_sha(hex: &str) -> String {
 type Row = (
     &'static str,
     &'static str,
-    &'static str,
+    &'static Code,
     Option<String>,
     Option<String>,
     bool,
@@ -484,8 +555,7 @@ type Row = (
 pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> Evaluation {
     if master.is_empty() {
         let mut e = Evaluation::single(Finding::new(
-            Status::Skip,
-            "auth.no-master-values",
+            &NO_MASTER_VALUES,
             "nothing to compare with: no --master-config given and the master was not asked",
             "run with --master-config /path/to/master-config.yaml (a copy of the master's config), or online with `url: ${config.endpoint}` in the check",
         ));
@@ -503,7 +573,7 @@ pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> E
         (
             "token_ttl",
             "auth.token_ttl",
-            "auth.ttl-mismatch",
+            &TTL_MISMATCH,
             ttl(master),
             ttl(node),
             true,
@@ -511,7 +581,7 @@ pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> E
         (
             "ca_certificate.version",
             "auth.ca_certificate.version",
-            "auth.ca-version-mismatch",
+            &CA_VERSION_MISMATCH,
             master.ca_version.clone(),
             node.ca_version.clone(),
             true,
@@ -519,7 +589,7 @@ pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> E
         (
             "CA certificate fingerprint",
             "auth.ca_certificate.path",
-            "auth.ca-mismatch",
+            &CA_MISMATCH,
             ca(master),
             ca(node),
             false,
@@ -527,7 +597,7 @@ pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> E
         (
             "jwt.algorithm",
             "auth.jwt.algorithm",
-            "auth.alg-mismatch",
+            &ALG_MISMATCH,
             master.algorithm.clone(),
             node.algorithm.clone(),
             true,
@@ -535,7 +605,7 @@ pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> E
         (
             "jwt.issuer",
             "auth.jwt.issuer",
-            "auth.issuer-mismatch",
+            &ISSUER_MISMATCH,
             master.issuer.clone(),
             node.issuer.clone(),
             true,
@@ -543,7 +613,7 @@ pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> E
         (
             "jwt.audience",
             "auth.jwt.audience",
-            "auth.audience-mismatch",
+            &AUDIENCE_MISMATCH,
             master.audience.clone(),
             node.audience.clone(),
             true,
@@ -551,7 +621,7 @@ pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> E
         (
             "jwt.key_id",
             "auth.jwt.key_id",
-            "auth.key-id-mismatch",
+            &KEY_ID_MISMATCH,
             master.key_id.clone(),
             node.key_id.clone(),
             true,
@@ -559,7 +629,7 @@ pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> E
         (
             "signing key fingerprint",
             "auth.jwt.public_key_file",
-            "auth.key-mismatch",
+            &KEY_MISMATCH,
             master.key_fingerprint.clone(),
             node.key_fingerprint.clone(),
             false,
@@ -567,7 +637,7 @@ pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> E
         (
             "HS secret fingerprint",
             "auth.jwt.secret_file",
-            "auth.secret-mismatch",
+            &SECRET_MISMATCH,
             master.secret_fingerprint.clone(),
             node.secret_fingerprint.clone(),
             false,
@@ -594,13 +664,13 @@ pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> E
         }
         let master_v = m.clone().unwrap_or_default();
         let node_v = n.clone().unwrap_or_else(|| "not set".into());
-        let finding = if code == "auth.key-id-mismatch" {
+        let finding = if code == &KEY_ID_MISMATCH {
             let listed = kids
                 .as_ref()
                 .is_some_and(|k| n.as_ref().is_some_and(|n| k.contains(n)));
             if listed {
-                Finding::warn(
-                    "auth.key-id-retiring",
+                Finding::new(
+                    &KEY_ID_RETIRING,
                     format!(
                         "{parameter}: this node uses key {node_v}, the master now signs with {master_v} (the master's JWKS still lists {node_v})"
                     ),
@@ -616,7 +686,7 @@ pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> E
                 } else {
                     String::new()
                 };
-                Finding::fail(
+                Finding::new(
                     code,
                     format!("{parameter}: master {master_v}, this node {node_v}{why}"),
                     format!(
@@ -624,11 +694,8 @@ pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> E
                     ),
                 )
             }
-        } else if code == "auth.ca-mismatch"
-            || code == "auth.key-mismatch"
-            || code == "auth.secret-mismatch"
-        {
-            Finding::fail(
+        } else if code == &CA_MISMATCH || code == &KEY_MISMATCH || code == &SECRET_MISMATCH {
+            Finding::new(
                 code,
                 format!("{parameter}: master {master_v}, this node {node_v}"),
                 format!(
@@ -636,7 +703,7 @@ pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> E
                 ),
             )
         } else {
-            Finding::fail(
+            Finding::new(
                 code,
                 format!("{parameter}: master {master_v}, this node {node_v}"),
                 format!(
@@ -731,10 +798,7 @@ mod tests {
     }
 
     fn codes(e: &Evaluation) -> Vec<&str> {
-        e.findings
-            .iter()
-            .filter_map(|f| f.code.as_deref())
-            .collect()
+        e.findings.iter().filter_map(|f| f.code_name()).collect()
     }
 
     #[test]
@@ -744,55 +808,55 @@ mod tests {
         };
         let cases: Vec<(Side, Vec<&str>)> = vec![
             (seed_side(3600), vec![]),
-            (seed_side(1800), vec!["auth.ttl-mismatch"]),
+            (seed_side(1800), vec!["auth-params.ttl-mismatch"]),
             (
                 Side {
                     ca_version: Some("v2.0".into()),
                     ..seed_side(3600)
                 },
-                vec!["auth.ca-version-mismatch"],
+                vec!["auth-params.ca-version-mismatch"],
             ),
             (
                 Side {
                     algorithm: Some("RS256".into()),
                     ..seed_side(3600)
                 },
-                vec!["auth.alg-mismatch"],
+                vec!["auth-params.alg-mismatch"],
             ),
             (
                 Side {
                     issuer: Some("https://old".into()),
                     ..seed_side(3600)
                 },
-                vec!["auth.issuer-mismatch"],
+                vec!["auth-params.issuer-mismatch"],
             ),
             (
                 Side {
                     audience: None,
                     ..seed_side(3600)
                 },
-                vec!["auth.audience-mismatch"],
+                vec!["auth-params.audience-mismatch"],
             ),
             (
                 Side {
                     key_id: Some("k0".into()),
                     ..seed_side(3600)
                 },
-                vec!["auth.key-id-mismatch"],
+                vec!["auth-params.key-id-mismatch"],
             ),
             (
                 Side {
                     key_id: Some("k1".into()),
                     ..seed_side(3600)
                 },
-                vec!["auth.key-id-retiring"],
+                vec!["auth-params.key-id-retiring"],
             ),
             (
                 Side {
                     key_id: Some("k0".into()),
                     ..seed_side(1800)
                 },
-                vec!["auth.ttl-mismatch", "auth.key-id-mismatch"],
+                vec!["auth-params.ttl-mismatch", "auth-params.key-id-mismatch"],
             ),
         ];
         for (node, want) in cases {
@@ -832,7 +896,7 @@ mod tests {
         };
         assert_eq!(
             codes(&judge(&node, &master, None, "t")),
-            ["auth.key-mismatch"]
+            ["auth-params.key-mismatch"]
         );
     }
 
@@ -840,7 +904,7 @@ mod tests {
     fn nothing_to_compare_is_a_skip() {
         let e = judge(&seed_side(3600), &Side::default(), None, "");
         assert_eq!(e.status(), Status::Skip);
-        assert_eq!(codes(&e), ["auth.no-master-values"]);
+        assert_eq!(codes(&e), ["auth-params.no-master-values"]);
     }
 
     #[test]

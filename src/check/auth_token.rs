@@ -10,9 +10,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use super::{CheckKind, Context, KindInfo, Text};
 use crate::config::setting::{str_at, u64_at};
 use crate::jwt::{self, Key, PublicKey, Token};
+use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status, keys};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -22,6 +23,106 @@ pub struct Spec {
     #[serde(default)]
     pub token_env: Option<Text>,
 }
+
+super::generated_codes!("auth-token");
+
+/// No token: the token file or variable is unset, unreadable or empty.
+/// No token is configured, so there is nothing to judge.
+pub const NOT_CONFIGURED: Code = Code::new(
+    "auth-token.not-configured",
+    Status::Skip,
+    "No token is configured: neither `auth.jwt.token_file` nor the check's `token_env` is set.",
+    "Set `auth.jwt.token_file` in the node config to the file the service reads its token from.",
+);
+
+pub const MISSING: Code = Code::new(
+    "auth-token.missing",
+    Status::Fail,
+    "No token: the token file or variable is unset, unreadable or empty.",
+    "Fetch a token from the master into `auth.jwt.token_file`.",
+)
+.was(&["auth.token-missing"]);
+
+/// The token is not a well-formed signed JWT.
+pub const MALFORMED: Code = Code::new(
+    "auth-token.malformed",
+    Status::Fail,
+    "The token is not a well-formed signed JWT.",
+    "Fetch a new token from the master; do not edit the token file by hand.",
+)
+.was(&["auth.token-malformed"]);
+
+/// The token's `alg` is not the configured `auth.jwt.algorithm`.
+pub const ALG_MISMATCH: Code = Code::new(
+"auth-token.alg-mismatch",
+Status::Fail,
+"The token's `alg` is not the configured `auth.jwt.algorithm`.",
+"Fetch a new token signed with the configured algorithm, or align `auth.jwt.algorithm` with the master.",
+)
+.was(&["auth.token-alg-mismatch"]);
+
+/// The token has expired by the master's clock.
+pub const EXPIRED: Code = Code::new(
+    "auth-token.expired",
+    Status::Fail,
+    "The token has expired by the master's clock.",
+    "Fetch a new token from the master (and check the refresh job).",
+)
+.was(&["auth.token-expired"]);
+
+/// The token is not valid yet by the master's clock (`nbf`/`iat` in the future).
+pub const NOT_YET_VALID: Code = Code::new(
+    "auth-token.not-yet-valid",
+    Status::Fail,
+    "The token is not valid yet by the master's clock (`nbf`/`iat` in the future).",
+    "Fix clock synchronisation on the issuing side, then fetch a new token.",
+)
+.was(&["auth.token-not-yet-valid"]);
+
+/// The token is valid by the master's clock but not by this node's: the clocks differ.
+pub const CLOCK_SKEW: Code = Code::new(
+    "auth-token.clock-skew",
+    Status::Warn,
+    "The token is valid by the master's clock but not by this node's: the clocks differ.",
+    "Synchronise this node's clock (see the time checks).",
+)
+.was(&["auth.token-clock-skew"]);
+
+/// The token's signature does not verify with the configured key or secret.
+pub const BAD_SIGNATURE: Code = Code::new(
+    "auth-token.bad-signature",
+    Status::Fail,
+    "The token's signature does not verify with the configured key or secret.",
+    "Install the master's current public key or secret, then fetch a new token.",
+)
+.was(&["auth.token-bad-signature"]);
+
+/// The token's `kid` is not in the master's JWKS: it was signed with a key the master retired (rotation not synchronised).
+pub const KID_UNKNOWN: Code = Code::new(
+"auth-token.kid-unknown",
+Status::Fail,
+"The token's `kid` is not in the master's JWKS: it was signed with a key the master retired (rotation not synchronised).",
+"Fetch a new token signed with the master's current key.",
+)
+.was(&["auth.kid-unknown"]);
+
+/// The token's lifetime (`exp - iat`) differs from the master's `token_ttl`.
+pub const TTL_MISMATCH: Code = Code::new(
+    "auth-token.ttl-mismatch",
+    Status::Warn,
+    "The token's lifetime (`exp - iat`) differs from the master's `token_ttl`.",
+    "Set `auth.token_ttl` to the master's value and fetch a new token.",
+)
+.was(&["auth.token-ttl-mismatch"]);
+
+/// The configured public key or secret file cannot be read or parsed.
+pub const KEY_UNREADABLE: Code = Code::new(
+    "auth-token.key-unreadable",
+    Status::Fail,
+    "The configured public key or secret file cannot be read or parsed.",
+    "Put a PEM public key at `auth.jwt.public_key_file` (or the secret at `auth.jwt.secret_file`).",
+)
+.was(&["auth.token-key-unreadable"]);
 
 pub struct Kind;
 
@@ -36,72 +137,30 @@ impl CheckKind for Kind {
         network: false,
         reads_config: true,
         codes: &[
-            CodeInfo {
-                code: "auth.token-missing",
-                status: Status::Fail,
-                summary: "No token: the token file or variable is unset, unreadable or empty.",
-                remediation: "Fetch a token from the master into `auth.jwt.token_file`.",
-            },
-            CodeInfo {
-                code: "auth.token-malformed",
-                status: Status::Fail,
-                summary: "The token is not a well-formed signed JWT.",
-                remediation: "Fetch a new token from the master; do not edit the token file by hand.",
-            },
-            CodeInfo {
-                code: "auth.token-alg-mismatch",
-                status: Status::Fail,
-                summary: "The token's `alg` is not the configured `auth.jwt.algorithm`.",
-                remediation: "Fetch a new token signed with the configured algorithm, or align `auth.jwt.algorithm` with the master.",
-            },
-            CodeInfo {
-                code: "auth.token-expired",
-                status: Status::Fail,
-                summary: "The token has expired by the master's clock.",
-                remediation: "Fetch a new token from the master (and check the refresh job).",
-            },
-            CodeInfo {
-                code: "auth.token-not-yet-valid",
-                status: Status::Fail,
-                summary: "The token is not valid yet by the master's clock (`nbf`/`iat` in the future).",
-                remediation: "Fix clock synchronisation on the issuing side, then fetch a new token.",
-            },
-            CodeInfo {
-                code: "auth.token-clock-skew",
-                status: Status::Warn,
-                summary: "The token is valid by the master's clock but not by this node's: the clocks differ.",
-                remediation: "Synchronise this node's clock (see the time checks).",
-            },
-            CodeInfo {
-                code: "auth.token-bad-signature",
-                status: Status::Fail,
-                summary: "The token's signature does not verify with the configured key or secret.",
-                remediation: "Install the master's current public key or secret, then fetch a new token.",
-            },
-            CodeInfo {
-                code: "auth.kid-unknown",
-                status: Status::Fail,
-                summary: "The token's `kid` is not in the master's JWKS: it was signed with a key the master retired (rotation not synchronised).",
-                remediation: "Fetch a new token signed with the master's current key.",
-            },
-            CodeInfo {
-                code: "auth.token-ttl-mismatch",
-                status: Status::Warn,
-                summary: "The token's lifetime (`exp - iat`) differs from the master's `token_ttl`.",
-                remediation: "Set `auth.token_ttl` to the master's value and fetch a new token.",
-            },
-            CodeInfo {
-                code: "auth.token-key-unreadable",
-                status: Status::Fail,
-                summary: "The configured public key or secret file cannot be read or parsed.",
-                remediation: "Put a PEM public key at `auth.jwt.public_key_file` (or the secret at `auth.jwt.secret_file`).",
-            },
+            NOT_CONFIGURED,
+            MISSING,
+            MALFORMED,
+            ALG_MISMATCH,
+            EXPIRED,
+            NOT_YET_VALID,
+            CLOCK_SKEW,
+            BAD_SIGNATURE,
+            KID_UNKNOWN,
+            TTL_MISMATCH,
+            KEY_UNREADABLE,
         ],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
         let Some(tree) = ctx.config.tree() else {
             return super::blocked(
+                &BLOCKED,
                 "not run: the node config is not readable YAML",
                 "fix the config.file and config.syntax checks first",
             );
@@ -129,8 +188,7 @@ impl CheckKind for Kind {
             })
         } else {
             return Evaluation::single(Finding::new(
-                Status::Skip,
-                "auth.token-missing",
+                &NOT_CONFIGURED,
                 "no token to judge: neither `auth.jwt.token_file` nor the check's `token_env` is set",
                 "set `auth.jwt.token_file` in the node config to the file the service reads its token from",
             ));
@@ -225,25 +283,21 @@ pub fn judge(input: &Input) -> Evaluation {
     let raw = match &input.raw {
         Ok(r) if !r.trim().is_empty() => r,
         Ok(_) => {
-            return Evaluation::single(Finding::fail(
-                "auth.token-missing",
+            return Evaluation::single(Finding::new(
+                &MISSING,
                 "the token is empty",
                 "fetch a token from the master into `auth.jwt.token_file`",
             ));
         }
         Err((msg, fix)) => {
-            return Evaluation::single(Finding::fail(
-                "auth.token-missing",
-                msg.clone(),
-                fix.clone(),
-            ));
+            return Evaluation::single(Finding::new(&MISSING, msg.clone(), fix.clone()));
         }
     };
     let token = match jwt::parse(raw) {
         Ok(t) => t,
         Err(why) => {
-            return Evaluation::single(Finding::fail(
-                "auth.token-malformed",
+            return Evaluation::single(Finding::new(
+                &MALFORMED,
                 format!("the node's token is not a signed JWT: {why}"),
                 "fetch a new token from the master into `auth.jwt.token_file`; do not edit it by hand",
             ));
@@ -257,9 +311,7 @@ pub fn judge(input: &Input) -> Evaluation {
     if let Some(want) = &input.algorithm
         && *want != alg
     {
-        findings.push(Finding::fail(
-            "auth.token-alg-mismatch",
-            format!("the token is signed with {alg}, the config says {want}"),
+        findings.push(Finding::new(&ALG_MISMATCH, format!("the token is signed with {alg}, the config says {want}"),
             format!("fetch a new {want} token from the master, or set `auth.jwt.algorithm` to the master's algorithm"),
         ));
     }
@@ -291,17 +343,13 @@ pub fn judge(input: &Input) -> Evaluation {
                 }
                 _ => String::new(),
             };
-            findings.push(Finding::fail(
-                "auth.token-expired",
-                format!("the token expired {} ({} ago) by the master's clock{also}{unknown}", utc(exp), ago(master_now - exp)),
+            findings.push(Finding::new(&EXPIRED, format!("the token expired {} ({} ago) by the master's clock{also}{unknown}", utc(exp), ago(master_now - exp)),
                 format!("fetch a new token from the master (it expired {}), and check the job that refreshes it", utc(exp)),
             ));
         } else if exp <= input.now
             && let Some(s) = offset_s
         {
-            findings.push(Finding::warn(
-                "auth.token-clock-skew",
-                format!("the token is valid by the master's clock, expired by this node's clock ({}); it expires {}", skew(s), utc(exp)),
+            findings.push(Finding::new(&CLOCK_SKEW, format!("the token is valid by the master's clock, expired by this node's clock ({}); it expires {}", skew(s), utc(exp)),
                 format!("synchronise this node's clock (it is off by {s} s) — see the time checks"),
             ));
         }
@@ -315,17 +363,13 @@ pub fn judge(input: &Input) -> Evaluation {
                 }
                 _ => String::new(),
             };
-            findings.push(Finding::fail(
-                "auth.token-not-yet-valid",
-                format!("the token is not valid until {} (in {}) by the master's clock{also}{unknown}", utc(nbf), ago(nbf - master_now)),
+            findings.push(Finding::new(&NOT_YET_VALID, format!("the token is not valid until {} (in {}) by the master's clock{also}{unknown}", utc(nbf), ago(nbf - master_now)),
                 format!("check the clock of the host that issued the token; then fetch a new token valid from now (not {})", utc(nbf)),
             ));
         } else if nbf > input.now
             && let Some(s) = offset_s
         {
-            findings.push(Finding::warn(
-                "auth.token-clock-skew",
-                format!("the token is valid by the master's clock, not yet valid by this node's clock ({})", skew(s)),
+            findings.push(Finding::new(&CLOCK_SKEW, format!("the token is valid by the master's clock, not yet valid by this node's clock ({})", skew(s)),
                 format!("synchronise this node's clock (it is off by {s} s) — see the time checks"),
             ));
         }
@@ -343,9 +387,7 @@ pub fn judge(input: &Input) -> Evaluation {
                     .iter()
                     .filter_map(|j| j.get("kid").and_then(Value::as_str))
                     .collect();
-                findings.push(Finding::fail(
-                    "auth.kid-unknown",
-                    format!("the token's kid {k} is not in the master's JWKS (it lists {}): it was signed with a key the master no longer uses", listed.join(", ")),
+                findings.push(Finding::new(&KID_UNKNOWN, format!("the token's kid {k} is not in the master's JWKS (it lists {}): it was signed with a key the master no longer uses", listed.join(", ")),
                     format!("fetch a new token signed with the master's current key ({}); install that key and set `auth.jwt.key_id` to it", listed.join(", ")),
                 ).with("kid", k.clone()).with("master_kids", listed));
             }
@@ -358,8 +400,8 @@ pub fn judge(input: &Input) -> Evaluation {
     let want_alg = input.algorithm.clone().unwrap_or_else(|| alg.clone());
     let checked = match &input.key {
         Some(Err((file, why))) => {
-            findings.push(Finding::fail(
-                "auth.token-key-unreadable",
+            findings.push(Finding::new(
+                &KEY_UNREADABLE,
                 format!("cannot use the configured key {file}: {why}"),
                 format!("put the master's PEM public key (or the shared secret) at {file}"),
             ));
@@ -384,9 +426,7 @@ pub fn judge(input: &Input) -> Evaluation {
             }),
     };
     match &checked {
-        Some((Err(why), with)) => findings.push(Finding::fail(
-            "auth.token-bad-signature",
-            format!("the token's signature does not verify with {with}: {why}"),
+        Some((Err(why), with)) => findings.push(Finding::new(&BAD_SIGNATURE, format!("the token's signature does not verify with {with}: {why}"),
             "install the master's current public key (or secret) on this node, then fetch a new token signed with it",
         )),
         Some((Ok(()), with)) => {
@@ -410,8 +450,8 @@ pub fn judge(input: &Input) -> Evaluation {
             } else {
                 "configured"
             };
-            findings.push(Finding::warn(
-                "auth.token-ttl-mismatch",
+            findings.push(Finding::new(
+                &TTL_MISMATCH,
                 format!("the token lives {life} s (exp - iat), the {whose} token_ttl is {ttl} s"),
                 format!("set `auth.token_ttl` to {ttl} on every node and fetch a new token"),
             ));
@@ -491,10 +531,7 @@ mod tests {
     }
 
     fn codes(e: &Evaluation) -> Vec<&str> {
-        e.findings
-            .iter()
-            .filter_map(|f| f.code.as_deref())
-            .collect()
+        e.findings.iter().filter_map(|f| f.code_name()).collect()
     }
 
     #[test]
@@ -509,34 +546,34 @@ mod tests {
                     raw: Ok("abc".into()),
                     ..input(good.clone(), &k)
                 },
-                vec!["auth.token-malformed"],
+                vec!["auth-token.malformed"],
             ),
             (
                 input(token("k1", NOW - 4000, NOW - 400, &k), &k),
-                vec!["auth.token-expired"],
+                vec!["auth-token.expired"],
             ),
             (
                 input(token("k1", NOW + 600, NOW + 4200, &k), &k),
-                vec!["auth.token-not-yet-valid"],
+                vec!["auth-token.not-yet-valid"],
             ),
             (
                 input(token("k0", NOW - 60, NOW + 3540, &other), &k),
-                vec!["auth.kid-unknown"],
+                vec!["auth-token.kid-unknown"],
             ),
             (
                 input(token("k1", NOW - 60, NOW + 3540, &other), &k),
-                vec!["auth.token-bad-signature"],
+                vec!["auth-token.bad-signature"],
             ),
             (
                 input(token("k1", NOW - 60, NOW + 1740, &k), &k),
-                vec!["auth.token-ttl-mismatch"],
+                vec!["auth-token.ttl-mismatch"],
             ),
             (
                 Input {
                     algorithm: Some("RS256".into()),
                     ..input(good.clone(), &k)
                 },
-                vec!["auth.token-alg-mismatch", "auth.token-bad-signature"],
+                vec!["auth-token.alg-mismatch", "auth-token.bad-signature"],
             ),
             // Node 95 s ahead: expired by its clock, valid by the master's.
             (
@@ -544,7 +581,7 @@ mod tests {
                     offset_ms: Some(95_000.0),
                     ..input(token("k1", NOW - 3650, NOW - 50, &k), &k)
                 },
-                vec!["auth.token-clock-skew"],
+                vec!["auth-token.clock-skew"],
             ),
             // Node 95 s behind: expired by the master's clock, valid by its own.
             (
@@ -552,7 +589,7 @@ mod tests {
                     offset_ms: Some(-95_000.0),
                     ..input(token("k1", NOW - 3550, NOW + 50, &k), &k)
                 },
-                vec!["auth.token-expired"],
+                vec!["auth-token.expired"],
             ),
         ];
         for (i, (inp, want)) in cases.into_iter().enumerate() {

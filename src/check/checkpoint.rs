@@ -14,12 +14,13 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use super::{CheckKind, Context, KindInfo, Text};
 use crate::config::ConfigSource;
 use crate::config::setting::{self, Setting, dotted};
 use crate::human;
 use crate::probe::account::{self, Account, Perm, Want};
 use crate::probe::disk::Space;
+use crate::report::Code;
 use crate::report::{Cause, Evaluation, Evidence, Finding, Status};
 use crate::yaml::Node;
 
@@ -84,6 +85,188 @@ fn verify_budget() -> u64 {
     256 * 1024 * 1024
 }
 
+super::generated_codes!("checkpoint");
+
+/// Checkpoints are disabled (or the `checkpoint` section is missing) while the suite requires them.
+pub const DISABLED: Code = Code::new(
+"checkpoint.disabled",
+Status::Fail,
+"Checkpoints are disabled (or the `checkpoint` section is missing) while the suite requires them.",
+"Set `checkpoint.enabled: true` with an interval, storage path and retention.",
+)
+.was(&["recovery.checkpoint-disabled"]);
+
+/// Checkpoints are enabled but `interval_seconds` or `retention_hours` is not set: the node uses a default the doctor cannot judge.
+pub const SETTING_MISSING: Code = Code::new(
+"checkpoint.setting-missing",
+Status::Warn,
+"Checkpoints are enabled but `interval_seconds` or `retention_hours` is not set: the node uses a default the doctor cannot judge.",
+"Set the missing setting explicitly, e.g. `interval_seconds: 300`, `retention_hours: 72`.",
+)
+.was(&["recovery.checkpoint-setting-missing"]);
+
+/// Checkpoints are enabled but `checkpoint.storage_path` is not set.
+pub const PATH_UNSET: Code = Code::new(
+    "checkpoint.path-unset",
+    Status::Fail,
+    "Checkpoints are enabled but `checkpoint.storage_path` is not set.",
+    "Set `checkpoint.storage_path` to a directory owned by the service account.",
+)
+.was(&["recovery.checkpoint-path-unset"]);
+
+/// The checkpoint interval is shorter than `min_interval_seconds`: checkpoints flood the storage.
+pub const INTERVAL_TOO_SHORT: Code = Code::new(
+"checkpoint.interval-too-short",
+Status::Warn,
+"The checkpoint interval is shorter than `min_interval_seconds`: checkpoints flood the storage.",
+"Raise `checkpoint.interval_seconds`, or lower the suite's `min_interval_seconds` if the storage is sized for it.",
+)
+.was(&["recovery.checkpoint-interval-too-short"]);
+
+/// The checkpoint interval is longer than `max_interval_seconds`: a crash loses up to one interval of work.
+pub const INTERVAL_TOO_LONG: Code = Code::new(
+"checkpoint.interval-too-long",
+Status::Warn,
+"The checkpoint interval is longer than `max_interval_seconds`: a crash loses up to one interval of work.",
+"Lower `checkpoint.interval_seconds`.",
+)
+.was(&["recovery.checkpoint-interval-too-long"]);
+
+/// The retention window holds fewer than `min_retention_intervals` checkpoints: a damaged newest checkpoint has nothing to fall back to.
+pub const RETENTION_TOO_SHORT: Code = Code::new(
+"checkpoint.retention-too-short",
+Status::Fail,
+"The retention window holds fewer than `min_retention_intervals` checkpoints: a damaged newest checkpoint has nothing to fall back to.",
+"Raise `checkpoint.retention_hours` to cover several intervals.",
+)
+.was(&["recovery.checkpoint-retention-too-short"]);
+
+/// The checkpoint storage path does not exist.
+pub const PATH_MISSING: Code = Code::new(
+    "checkpoint.path-missing",
+    Status::Fail,
+    "The checkpoint storage path does not exist.",
+    "Create the directory, owned by the service account, or correct `checkpoint.storage_path`.",
+)
+.was(&["recovery.checkpoint-path-missing"]);
+
+/// The checkpoint storage path is not a directory.
+pub const PATH_NOT_DIR: Code = Code::new(
+    "checkpoint.path-not-dir",
+    Status::Fail,
+    "The checkpoint storage path is not a directory.",
+    "Point `checkpoint.storage_path` at a directory.",
+)
+.was(&["recovery.checkpoint-path-not-dir"]);
+
+/// The service account cannot create checkpoints in the storage directory (modes, owners, a directory above it, or a read-only file system).
+pub const PATH_UNWRITABLE: Code = Code::new(
+"checkpoint.path-unwritable",
+Status::Fail,
+"The service account cannot create checkpoints in the storage directory (modes, owners, a directory above it, or a read-only file system).",
+"Give the service account write and search permission on the directory and search permission on every directory above it.",
+)
+.was(&["recovery.checkpoint-path-unwritable"]);
+
+/// The service account is not known (not in /etc/passwd, or not given while the doctor runs as root): access for the service is not verified.
+pub const SERVICE_USER_UNKNOWN: Code = Code::new(
+"checkpoint.service-user-unknown",
+Status::Warn,
+"The service account is not known (not in /etc/passwd, or not given while the doctor runs as root): access for the service is not verified.",
+"Set `service_user` in the suite to the account the service runs as (name or numeric uid).",
+)
+.was(&["recovery.service-user-unknown"]);
+
+/// The file system has no room (or no inodes) for the next checkpoint.
+pub const SPACE_EXHAUSTED: Code = Code::new(
+    "checkpoint.space-exhausted",
+    Status::Fail,
+    "The file system has no room (or no inodes) for the next checkpoint.",
+    "Free space on the file system, or move `checkpoint.storage_path` to a larger one.",
+)
+.was(&["recovery.checkpoint-space-exhausted"]);
+
+/// The file system has room for the next checkpoint but not for a full retention window at the current checkpoint size.
+pub const SPACE_LOW: Code = Code::new(
+"checkpoint.space-low",
+Status::Warn,
+"The file system has room for the next checkpoint but not for a full retention window at the current checkpoint size.",
+"Add space, shorten `retention_hours`, or lengthen `interval_seconds`.",
+)
+.was(&["recovery.checkpoint-space-low"]);
+
+/// The free space of the storage file system could not be measured.
+pub const SPACE_UNKNOWN: Code = Code::new(
+    "checkpoint.space-unknown",
+    Status::Warn,
+    "The free space of the storage file system could not be measured.",
+    "Run `df -h` on the storage path and check it by hand.",
+)
+.was(&["recovery.checkpoint-space-unknown"]);
+
+/// No checkpoint exists in the storage directory: recovery would start from nothing.
+pub const NONE: Code = Code::new(
+    "checkpoint.none",
+    Status::Fail,
+    "No checkpoint exists in the storage directory: recovery would start from nothing.",
+    "Check that the service runs and writes checkpoints (its log, `recovery.log-scan`).",
+)
+.was(&["recovery.checkpoint-none"]);
+
+/// The newest checkpoint is older than `max_age_intervals` intervals: recovery would roll back that far.
+pub const STALE: Code = Code::new(
+"checkpoint.stale",
+Status::Fail,
+"The newest checkpoint is older than `max_age_intervals` intervals: recovery would roll back that far.",
+"Find why checkpoints stopped (service stopped or hung, write errors, full disk) and restore checkpointing.",
+)
+.was(&["recovery.checkpoint-stale"]);
+
+/// The newest checkpoint's modification time is in the future: a clock was wrong when it was written, or now.
+pub const FUTURE: Code = Code::new(
+"checkpoint.future",
+Status::Warn,
+"The newest checkpoint's modification time is in the future: a clock was wrong when it was written, or now.",
+"Check the clock with the time checks; ages computed from such times are not reliable.",
+)
+.was(&["recovery.checkpoint-future"]);
+
+/// The newest checkpoint is empty (0 bytes).
+pub const EMPTY: Code = Code::new(
+"checkpoint.empty",
+Status::Fail,
+"The newest checkpoint is empty (0 bytes).",
+"Do not restore from it; move it aside so recovery uses the previous checkpoint, and find why the write was cut short.",
+)
+.was(&["recovery.checkpoint-empty"]);
+
+/// The storage directory or the newest checkpoint cannot be read by the doctor or by the service account.
+pub const UNREADABLE: Code = Code::new(
+"checkpoint.unreadable",
+Status::Fail,
+"The storage directory or the newest checkpoint cannot be read by the doctor or by the service account.",
+"Give the service account read permission on the checkpoint files (and read and search on their directories).",
+)
+.was(&["recovery.checkpoint-unreadable"]);
+
+/// The newest checkpoint does not match its MANIFEST.sha256 (a checksum differs or a listed file is missing).
+pub const CORRUPT: Code = Code::new(
+"checkpoint.corrupt",
+Status::Fail,
+"The newest checkpoint does not match its MANIFEST.sha256 (a checksum differs or a listed file is missing).",
+"Do not restore from it; move it aside so recovery uses the previous checkpoint, and find why it was damaged.",
+)
+.was(&["recovery.checkpoint-corrupt"]);
+
+/// The checkpoint's MANIFEST.sha256 has lines that are not `<64 hex digits>  <relative path>`, or names paths outside the checkpoint.
+pub const MANIFEST_INVALID: Code = Code::new(
+"checkpoint.manifest-invalid",
+Status::Warn,
+"The checkpoint's MANIFEST.sha256 has lines that are not `<64 hex digits>  <relative path>`, or names paths outside the checkpoint.",
+"Regenerate the manifest with `sha256sum` from inside the checkpoint directory.",
+)
+.was(&["recovery.checkpoint-manifest-invalid"]);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
@@ -97,127 +280,33 @@ impl CheckKind for Kind {
         network: false,
         reads_config: true,
         codes: &[
-            CodeInfo {
-                code: "recovery.checkpoint-disabled",
-                status: Status::Fail,
-                summary: "Checkpoints are disabled (or the `checkpoint` section is missing) while the suite requires them.",
-                remediation: "Set `checkpoint.enabled: true` with an interval, storage path and retention.",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-setting-missing",
-                status: Status::Warn,
-                summary: "Checkpoints are enabled but `interval_seconds` or `retention_hours` is not set: the node uses a default the doctor cannot judge.",
-                remediation: "Set the missing setting explicitly, e.g. `interval_seconds: 300`, `retention_hours: 72`.",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-path-unset",
-                status: Status::Fail,
-                summary: "Checkpoints are enabled but `checkpoint.storage_path` is not set.",
-                remediation: "Set `checkpoint.storage_path` to a directory owned by the service account.",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-interval-too-short",
-                status: Status::Warn,
-                summary: "The checkpoint interval is shorter than `min_interval_seconds`: checkpoints flood the storage.",
-                remediation: "Raise `checkpoint.interval_seconds`, or lower the suite's `min_interval_seconds` if the storage is sized for it.",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-interval-too-long",
-                status: Status::Warn,
-                summary: "The checkpoint interval is longer than `max_interval_seconds`: a crash loses up to one interval of work.",
-                remediation: "Lower `checkpoint.interval_seconds`.",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-retention-too-short",
-                status: Status::Fail,
-                summary: "The retention window holds fewer than `min_retention_intervals` checkpoints: a damaged newest checkpoint has nothing to fall back to.",
-                remediation: "Raise `checkpoint.retention_hours` to cover several intervals.",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-path-missing",
-                status: Status::Fail,
-                summary: "The checkpoint storage path does not exist.",
-                remediation: "Create the directory, owned by the service account, or correct `checkpoint.storage_path`.",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-path-not-dir",
-                status: Status::Fail,
-                summary: "The checkpoint storage path is not a directory.",
-                remediation: "Point `checkpoint.storage_path` at a directory.",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-path-unwritable",
-                status: Status::Fail,
-                summary: "The service account cannot create checkpoints in the storage directory (modes, owners, a directory above it, or a read-only file system).",
-                remediation: "Give the service account write and search permission on the directory and search permission on every directory above it.",
-            },
-            CodeInfo {
-                code: "recovery.service-user-unknown",
-                status: Status::Warn,
-                summary: "The service account is not known (not in /etc/passwd, or not given while the doctor runs as root): access for the service is not verified.",
-                remediation: "Set `service_user` in the suite to the account the service runs as (name or numeric uid).",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-space-exhausted",
-                status: Status::Fail,
-                summary: "The file system has no room (or no inodes) for the next checkpoint.",
-                remediation: "Free space on the file system, or move `checkpoint.storage_path` to a larger one.",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-space-low",
-                status: Status::Warn,
-                summary: "The file system has room for the next checkpoint but not for a full retention window at the current checkpoint size.",
-                remediation: "Add space, shorten `retention_hours`, or lengthen `interval_seconds`.",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-space-unknown",
-                status: Status::Warn,
-                summary: "The free space of the storage file system could not be measured.",
-                remediation: "Run `df -h` on the storage path and check it by hand.",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-none",
-                status: Status::Fail,
-                summary: "No checkpoint exists in the storage directory: recovery would start from nothing.",
-                remediation: "Check that the service runs and writes checkpoints (its log, `recovery.log-scan`).",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-stale",
-                status: Status::Fail,
-                summary: "The newest checkpoint is older than `max_age_intervals` intervals: recovery would roll back that far.",
-                remediation: "Find why checkpoints stopped (service stopped or hung, write errors, full disk) and restore checkpointing.",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-future",
-                status: Status::Warn,
-                summary: "The newest checkpoint's modification time is in the future: a clock was wrong when it was written, or now.",
-                remediation: "Check the clock with the time checks; ages computed from such times are not reliable.",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-empty",
-                status: Status::Fail,
-                summary: "The newest checkpoint is empty (0 bytes).",
-                remediation: "Do not restore from it; move it aside so recovery uses the previous checkpoint, and find why the write was cut short.",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-unreadable",
-                status: Status::Fail,
-                summary: "The storage directory or the newest checkpoint cannot be read by the doctor or by the service account.",
-                remediation: "Give the service account read permission on the checkpoint files (and read and search on their directories).",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-corrupt",
-                status: Status::Fail,
-                summary: "The newest checkpoint does not match its MANIFEST.sha256 (a checksum differs or a listed file is missing).",
-                remediation: "Do not restore from it; move it aside so recovery uses the previous checkpoint, and find why it was damaged.",
-            },
-            CodeInfo {
-                code: "recovery.checkpoint-manifest-invalid",
-                status: Status::Warn,
-                summary: "The checkpoint's MANIFEST.sha256 has lines that are not `<64 hex digits>  <relative path>`, or names paths outside the checkpoint.",
-                remediation: "Regenerate the manifest with `sha256sum` from inside the checkpoint directory.",
-            },
+            DISABLED,
+            SETTING_MISSING,
+            PATH_UNSET,
+            INTERVAL_TOO_SHORT,
+            INTERVAL_TOO_LONG,
+            RETENTION_TOO_SHORT,
+            PATH_MISSING,
+            PATH_NOT_DIR,
+            PATH_UNWRITABLE,
+            SERVICE_USER_UNKNOWN,
+            SPACE_EXHAUSTED,
+            SPACE_LOW,
+            SPACE_UNKNOWN,
+            NONE,
+            STALE,
+            FUTURE,
+            EMPTY,
+            UNREADABLE,
+            CORRUPT,
+            MANIFEST_INVALID,
         ],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
@@ -241,8 +330,8 @@ impl CheckKind for Kind {
         match observed {
             Ok(obs) => judge(spec, &src, &settings, Some(&obs)),
             Err(e) => {
-                let mut eval = Evaluation::single(Finding::fail(
-                    "doctor.internal",
+                let mut eval = Evaluation::single(Finding::new(
+                    &INTERNAL,
                     format!("the checkpoint check crashed: {e}"),
                     "report the bug with the JSON report attached",
                 ));
@@ -268,6 +357,7 @@ pub struct Settings<'a> {
 
 fn blocked(message: String) -> Evaluation {
     super::blocked(
+        &BLOCKED,
         message,
         "fix the config checks first (config.syntax, config.schema, config.credentials)",
     )
@@ -865,8 +955,8 @@ pub fn judge(
         let f = if !spec.required {
             Finding::pass("checkpoints are disabled (not required by this suite)")
         } else if s.section.is_none() {
-            Finding::fail(
-                "recovery.checkpoint-disabled",
+            Finding::new(
+                &DISABLED,
                 "no `checkpoint` section: the node writes no checkpoints, so a crash loses all progress",
                 format!(
                     "add to {path}: `checkpoint: {{enabled: true, interval_seconds: 300, storage_path: /var/lib/open-autoglm/checkpoints, retention_hours: 72}}`"
@@ -876,8 +966,8 @@ pub fn judge(
             at(
                 src,
                 s.enabled_node.or(s.section),
-                Finding::fail(
-                    "recovery.checkpoint-disabled",
+                Finding::new(
+                    &DISABLED,
                     "checkpoints are disabled (`checkpoint.enabled` is not true): a crash loses all progress",
                     format!(
                         "set `checkpoint.enabled: true` at {path}{}",
@@ -896,9 +986,7 @@ pub fn judge(
         None => findings.push(at(
             src,
             s.section,
-            Finding::warn(
-                "recovery.checkpoint-setting-missing",
-                "`checkpoint.interval_seconds` is not set: the checkpoint interval is the service's default, and staleness cannot be judged",
+            Finding::new(&SETTING_MISSING, "`checkpoint.interval_seconds` is not set: the checkpoint interval is the service's default, and staleness cannot be judged",
                 format!("set `checkpoint.interval_seconds` in {path} (e.g. 300 for one checkpoint every 5 minutes)"),
             ),
         )),
@@ -911,9 +999,7 @@ pub fn judge(
             findings.push(at(
                 src,
                 Some(n),
-                Finding::warn(
-                    "recovery.checkpoint-interval-too-short",
-                    format!("`checkpoint.interval_seconds` is {v}: {per_day} checkpoints a day{kept}, flooding the storage"),
+                Finding::new(&INTERVAL_TOO_SHORT, format!("`checkpoint.interval_seconds` is {v}: {per_day} checkpoints a day{kept}, flooding the storage"),
                     format!(
                         "raise `checkpoint.interval_seconds` at {path}:{} to at least {} (or lower `min_interval_seconds` in the suite if the storage is sized for it)",
                         n.pos.line, spec.min_interval_seconds
@@ -925,9 +1011,7 @@ pub fn judge(
         Some((v, n)) if v > spec.max_interval_seconds => findings.push(at(
             src,
             Some(n),
-            Finding::warn(
-                "recovery.checkpoint-interval-too-long",
-                format!("`checkpoint.interval_seconds` is {v}: a crash loses up to {} of work", secs(v)),
+            Finding::new(&INTERVAL_TOO_LONG, format!("`checkpoint.interval_seconds` is {v}: a crash loses up to {} of work", secs(v)),
                 format!(
                     "lower `checkpoint.interval_seconds` at {path}:{} to at most {}",
                     n.pos.line, spec.max_interval_seconds
@@ -941,9 +1025,7 @@ pub fn judge(
         (None, _) => findings.push(at(
             src,
             s.section,
-            Finding::warn(
-                "recovery.checkpoint-setting-missing",
-                "`checkpoint.retention_hours` is not set: how many checkpoints are kept is the service's default",
+            Finding::new(&SETTING_MISSING, "`checkpoint.retention_hours` is not set: how many checkpoints are kept is the service's default",
                 format!("set `checkpoint.retention_hours` in {path} (e.g. 72)"),
             ),
         )),
@@ -955,9 +1037,7 @@ pub fn judge(
                 findings.push(at(
                     src,
                     Some(n),
-                    Finding::fail(
-                        "recovery.checkpoint-retention-too-short",
-                        format!(
+                    Finding::new(&RETENTION_TOO_SHORT, format!(
                             "`checkpoint.retention_hours` {h} keeps {} checkpoint(s) at an interval of {}; at least {} are needed so a damaged newest checkpoint has one to fall back to",
                             window / iv,
                             secs(iv),
@@ -981,9 +1061,7 @@ pub fn judge(
         findings.push(at(
             src,
             s.section,
-            Finding::fail(
-                "recovery.checkpoint-path-unset",
-                "checkpoints are enabled but `checkpoint.storage_path` is not set",
+            Finding::new(&PATH_UNSET, "checkpoints are enabled but `checkpoint.storage_path` is not set",
                 format!("set `checkpoint.storage_path` in {path} to a directory owned by the service account, e.g. /var/lib/open-autoglm/checkpoints"),
             ),
         ));
@@ -999,18 +1077,14 @@ pub fn judge(
         Service::Account(a) => (Some(a), a.name.clone()),
         Service::Doctor(a) if !a.is_root() => (Some(a), a.name.clone()),
         Service::Doctor(_) => {
-            findings.push(Finding::warn(
-                "recovery.service-user-unknown",
-                "no `service_user` in the suite and the doctor runs as root, which may write anywhere: access for the service account is not verified",
+            findings.push(Finding::new(&SERVICE_USER_UNKNOWN, "no `service_user` in the suite and the doctor runs as root, which may write anywhere: access for the service account is not verified",
                 "set `service_user` for this check in the suite to the account the service runs as (e.g. `service_user: open-autoglm`; see `systemctl show -p User open-autoglm`)",
             ));
             (None, "the service account".to_string())
         }
         Service::Unknown { name, why } => {
             findings.push(
-                Finding::warn(
-                    "recovery.service-user-unknown",
-                    format!("service account `{name}` {why}: access for it is not verified"),
+                Finding::new(&SERVICE_USER_UNKNOWN, format!("service account `{name}` {why}: access for it is not verified"),
                     format!(
                         "set `service_user` in the suite to the account the service runs as, or its numeric uid (`getent passwd {name}` shows accounts from LDAP/SSSD)"
                     ),
@@ -1031,9 +1105,7 @@ pub fn judge(
             findings.push(at(
                 src,
                 Some(storage_node),
-                Finding::fail(
-                    "recovery.checkpoint-path-missing",
-                    format!("checkpoint storage {shown} does not exist: no checkpoint can be written"),
+                Finding::new(&PATH_MISSING, format!("checkpoint storage {shown} does not exist: no checkpoint can be written"),
                     format!(
                         "create it for the service: `mkdir -p {shown} && chown {user_label}: {shown} && chmod 0750 {shown}`, or correct `checkpoint.storage_path` at {path}:{}",
                         storage_node.pos.line
@@ -1046,9 +1118,7 @@ pub fn judge(
             findings.push(at(
                 src,
                 Some(storage_node),
-                Finding::fail(
-                    "recovery.checkpoint-path-not-dir",
-                    format!("checkpoint storage {shown} is {what}, not a directory"),
+                Finding::new(&PATH_NOT_DIR, format!("checkpoint storage {shown} is {what}, not a directory"),
                     format!(
                         "point `checkpoint.storage_path` at {path}:{} at a directory (and move {shown} out of the way)",
                         storage_node.pos.line
@@ -1061,9 +1131,7 @@ pub fn judge(
             findings.push(at(
                 src,
                 Some(storage_node),
-                Finding::fail(
-                    "recovery.checkpoint-unreadable",
-                    format!("checkpoint storage {shown} cannot be inspected: {e}"),
+                Finding::new(&UNREADABLE, format!("checkpoint storage {shown} cannot be inspected: {e}"),
                     format!("make {shown} and the directories above it accessible (run the doctor as root or as the service account)"),
                 ),
             ));
@@ -1075,9 +1143,7 @@ pub fn judge(
     // Access for the service account.
     let read_only = dir.space.as_ref().is_ok_and(|s| s.read_only);
     if read_only {
-        findings.push(Finding::fail(
-            "recovery.checkpoint-path-unwritable",
-            format!("checkpoint storage {shown} is on a read-only file system"),
+        findings.push(Finding::new(&PATH_UNWRITABLE, format!("checkpoint storage {shown} is on a read-only file system"),
             format!("remount the file system holding {shown} read-write (`findmnt -T {shown}` shows it), or move `checkpoint.storage_path` to a writable one"),
         ));
     } else if let Some(a) = account {
@@ -1087,9 +1153,7 @@ pub fn judge(
             .find(|(_, p)| !account::permits(a, *p, Want::SEARCH));
         if let Some((anc, p)) = blocked_at {
             findings.push(
-                Finding::fail(
-                    "recovery.checkpoint-path-unwritable",
-                    format!(
+                Finding::new(&PATH_UNWRITABLE, format!(
                         "{a} cannot reach {shown}: {} is {p} and its {} class has no search (x) permission",
                         anc.display(),
                         account::class(a, *p)
@@ -1107,9 +1171,7 @@ pub fn judge(
             );
         } else if !account::permits(a, dir.perm, Want::CREATE) {
             findings.push(
-                Finding::fail(
-                    "recovery.checkpoint-path-unwritable",
-                    format!(
+                Finding::new(&PATH_UNWRITABLE, format!(
                         "{a} cannot create checkpoints in {shown}: it is {} and the {} class lacks write and search (wx) permission",
                         dir.perm,
                         account::class(a, dir.perm)
@@ -1119,9 +1181,7 @@ pub fn judge(
                 .with("mode", format!("{:04o}", dir.perm.mode)),
             );
         } else if !account::permits(a, dir.perm, Want::LIST) {
-            findings.push(Finding::fail(
-                "recovery.checkpoint-unreadable",
-                format!(
+            findings.push(Finding::new(&UNREADABLE, format!(
                     "{a} may write to {shown} but not list it ({}): recovery cannot find its checkpoints",
                     dir.perm
                 ),
@@ -1138,9 +1198,7 @@ pub fn judge(
     let listing = match &dir.listing {
         Ok(l) => l,
         Err(e) => {
-            findings.push(Finding::fail(
-                "recovery.checkpoint-unreadable",
-                format!("checkpoint storage {shown}: {e}"),
+            findings.push(Finding::new(&UNREADABLE, format!("checkpoint storage {shown}: {e}"),
                 format!("make {shown} readable and searchable (r-x) by the doctor and the service account"),
             ));
             return finish(eval, findings, evidence);
@@ -1152,9 +1210,7 @@ pub fn judge(
     let interval_phrase =
         interval.map_or_else(String::new, |iv| format!(" (interval {})", secs(iv)));
     let Some(newest) = listing.checkpoints.first() else {
-        findings.push(Finding::fail(
-            "recovery.checkpoint-none",
-            format!("no checkpoint in {shown}{interval_phrase}: recovery would start from nothing"),
+        findings.push(Finding::new(&NONE, format!("no checkpoint in {shown}{interval_phrase}: recovery would start from nothing"),
             format!(
                 "if the service started less than {} ago, wait for its first checkpoint; otherwise check that it runs (`systemctl status open-autoglm`) and look for checkpoint write errors in its log (recovery.log-scan)",
                 interval.map_or_else(|| "one interval".to_string(), secs)
@@ -1192,9 +1248,7 @@ pub fn judge(
     if let Ok(ahead) = newest.mtime.duration_since(obs.now)
         && ahead > FUTURE_SLACK
     {
-        findings.push(Finding::warn(
-            "recovery.checkpoint-future",
-            format!("newest checkpoint {} is dated {} in the future", newest.name, human::duration(ahead)),
+        findings.push(Finding::new(&FUTURE, format!("newest checkpoint {} is dated {} in the future", newest.name, human::duration(ahead)),
             format!("check this node's clock with the time checks (and `timedatectl`): checkpoint ages in {shown} cannot be trusted until it is right"),
         ));
     } else if let Some(iv) = interval {
@@ -1203,9 +1257,7 @@ pub fn judge(
         let intervals = age.as_secs_f64() / iv as f64;
         if age > limit {
             findings.push(
-                Finding::fail(
-                    "recovery.checkpoint-stale",
-                    format!(
+                Finding::new(&STALE, format!(
                         "newest checkpoint {} is {} old: {intervals:.1} intervals of {} (interval_seconds {iv}; at most {} allowed); recovery would roll back {}",
                         newest.name,
                         human::duration(age),
@@ -1241,9 +1293,7 @@ pub fn judge(
 
     // Content of the newest checkpoint.
     if newest.bytes == 0 {
-        findings.push(Finding::fail(
-            "recovery.checkpoint-empty",
-            format!("newest checkpoint {} is empty (0 bytes)", newest.name),
+        findings.push(Finding::new(&EMPTY, format!("newest checkpoint {} is empty (0 bytes)", newest.name),
             format!(
                 "do not restore from {}: move it aside (`mv {shown}/{} {shown}/.empty-{}`) so that {fallback}; then find why the write was cut short (full disk, crash)",
                 newest.name, newest.name, newest.name
@@ -1280,9 +1330,7 @@ fn content_findings(
             String::new()
         };
         findings.push(
-            Finding::fail(
-                "recovery.checkpoint-unreadable",
-                format!("{shown}/{file} of the newest checkpoint cannot be read: {e}{more}"),
+            Finding::new(&UNREADABLE, format!("{shown}/{file} of the newest checkpoint cannot be read: {e}{more}"),
                 format!("check the disk holding {shown} (`dmesg` for I/O errors) and the file's permissions; until then {fallback}"),
             )
             .with("file", file.clone()),
@@ -1300,9 +1348,7 @@ fn content_findings(
             .map(|(f, p)| (f.clone(), *p, "read"));
         if let Some((what, p, verb)) = dir_blocked.or(file_blocked) {
             findings.push(
-                Finding::fail(
-                    "recovery.checkpoint-unreadable",
-                    format!(
+                Finding::new(&UNREADABLE, format!(
                         "{a} cannot {verb} {shown}/{what} of the newest checkpoint ({p}, {} class): recovery would fail to load it",
                         account::class(a, p)
                     ),
@@ -1344,9 +1390,7 @@ fn content_findings(
                     ));
                 }
                 findings.push(
-                    Finding::fail(
-                        "recovery.checkpoint-corrupt",
-                        format!(
+                    Finding::new(&CORRUPT, format!(
                             "newest checkpoint {} does not match {}: {}",
                             newest.name,
                             v.manifest,
@@ -1378,9 +1422,7 @@ fn content_findings(
                             .join(", ")
                     )
                 };
-                findings.push(Finding::warn(
-                    "recovery.checkpoint-manifest-invalid",
-                    format!("{shown}/{}: {what}", v.manifest),
+                findings.push(Finding::new(&MANIFEST_INVALID, format!("{shown}/{}: {what}", v.manifest),
                     format!(
                         "regenerate it from inside the checkpoint: `cd {shown}/{} && find . -type f ! -name {MANIFEST} -exec sha256sum {{}} + > {MANIFEST}`",
                         if newest.is_dir { newest.name.as_str() } else { "." }
@@ -1432,8 +1474,8 @@ fn space_findings(
     let space = match &dir.space {
         Ok(space) => space,
         Err(e) => {
-            findings.push(Finding::warn(
-                "recovery.checkpoint-space-unknown",
+            findings.push(Finding::new(
+                &SPACE_UNKNOWN,
                 format!("free space of {shown} could not be measured: {e}"),
                 format!("check it by hand: `df -h {shown}` and `df -i {shown}`"),
             ));
@@ -1449,9 +1491,7 @@ fn space_findings(
     };
     evidence.insert("free_bytes".into(), free.into());
     if space.total_inodes > 0 && space.avail_inodes == 0 {
-        findings.push(Finding::fail(
-            "recovery.checkpoint-space-exhausted",
-            format!("the file system holding {shown} has no free inodes: no new checkpoint file can be created"),
+        findings.push(Finding::new(&SPACE_EXHAUSTED, format!("the file system holding {shown} has no free inodes: no new checkpoint file can be created"),
             format!("delete unneeded files on that file system (`df -i {shown}` shows it)"),
         ));
         return;
@@ -1467,9 +1507,7 @@ fn space_findings(
     let current: u64 = listing.checkpoints.iter().map(|c| c.bytes).sum();
     if free < next {
         findings.push(
-            Finding::fail(
-                "recovery.checkpoint-space-exhausted",
-                format!(
+            Finding::new(&SPACE_EXHAUSTED, format!(
                     "{} free on {shown}, but the next checkpoint needs about {} (the size of the recent ones)",
                     human::bytes(free),
                     human::bytes(next)
@@ -1490,9 +1528,7 @@ fn space_findings(
         let more = window.saturating_sub(current);
         if free < more {
             findings.push(
-                Finding::warn(
-                    "recovery.checkpoint-space-low",
-                    format!(
+                Finding::new(&SPACE_LOW, format!(
                         "{} free on {shown}; a full retention window ({count} checkpoints of about {} over {h}h) needs {} more",
                         human::bytes(free),
                         human::bytes(next),
@@ -1667,7 +1703,10 @@ mod tests {
     }
 
     fn codes(e: &Evaluation) -> Vec<String> {
-        e.findings.iter().filter_map(|f| f.code.clone()).collect()
+        e.findings
+            .iter()
+            .filter_map(|f| f.code_name().map(String::from))
+            .collect()
     }
 
     #[test]
@@ -1685,7 +1724,7 @@ mod tests {
     #[test]
     fn ten_intervals_old_is_stale_and_names_age_and_interval() {
         let e = run(GOOD, Some(&obs(3000)));
-        assert_eq!(codes(&e), ["recovery.checkpoint-stale"]);
+        assert_eq!(codes(&e), ["checkpoint.stale"]);
         let f = e.worst().unwrap();
         assert!(
             f.message
@@ -1701,33 +1740,27 @@ mod tests {
     #[test]
     fn settings_cases() {
         let cases: &[(&str, &[&str])] = &[
-            (
-                "checkpoint:\n  enabled: false\n",
-                &["recovery.checkpoint-disabled"],
-            ),
-            ("node: {}\n", &["recovery.checkpoint-disabled"]),
+            ("checkpoint:\n  enabled: false\n", &["checkpoint.disabled"]),
+            ("node: {}\n", &["checkpoint.disabled"]),
             (
                 "checkpoint:\n  enabled: true\n  interval_seconds: 10\n  storage_path: /d\n  retention_hours: 72\n",
-                &["recovery.checkpoint-interval-too-short"],
+                &["checkpoint.interval-too-short"],
             ),
             (
                 "checkpoint:\n  enabled: true\n  interval_seconds: 7200\n  storage_path: /d\n  retention_hours: 72\n",
-                &["recovery.checkpoint-interval-too-long"],
+                &["checkpoint.interval-too-long"],
             ),
             (
                 "checkpoint:\n  enabled: true\n  interval_seconds: 3600\n  storage_path: /d\n  retention_hours: 2\n",
-                &["recovery.checkpoint-retention-too-short"],
+                &["checkpoint.retention-too-short"],
             ),
             (
                 "checkpoint:\n  enabled: true\n  storage_path: /d\n",
-                &[
-                    "recovery.checkpoint-setting-missing",
-                    "recovery.checkpoint-setting-missing",
-                ],
+                &["checkpoint.setting-missing", "checkpoint.setting-missing"],
             ),
             (
                 "checkpoint:\n  enabled: true\n  interval_seconds: 300\n  retention_hours: 72\n",
-                &["recovery.checkpoint-path-unset"],
+                &["checkpoint.path-unset"],
             ),
         ];
         for (cfg, want) in cases {
@@ -1788,12 +1821,12 @@ mod tests {
             (
                 "missing",
                 |o| o.storage = Storage::Missing,
-                &["recovery.checkpoint-path-missing"],
+                &["checkpoint.path-missing"],
             ),
             (
                 "a file",
                 |o| o.storage = Storage::NotDir("a regular file"),
-                &["recovery.checkpoint-path-not-dir"],
+                &["checkpoint.path-not-dir"],
             ),
             (
                 "owned by root 0755",
@@ -1804,7 +1837,7 @@ mod tests {
                         gid: 0,
                     };
                 },
-                &["recovery.checkpoint-path-unwritable"],
+                &["checkpoint.path-unwritable"],
             ),
             (
                 "group-writable for the service group",
@@ -1826,7 +1859,7 @@ mod tests {
                         gid: 0,
                     };
                 },
-                &["recovery.checkpoint-path-unwritable"],
+                &["checkpoint.path-unwritable"],
             ),
             (
                 "read-only fs",
@@ -1836,7 +1869,7 @@ mod tests {
                         ..space(1 << 40)
                     });
                 },
-                &["recovery.checkpoint-path-unwritable"],
+                &["checkpoint.path-unwritable"],
             ),
             (
                 "unknown user",
@@ -1846,7 +1879,7 @@ mod tests {
                         why: "not found in /etc/passwd".into(),
                     };
                 },
-                &["recovery.service-user-unknown"],
+                &["checkpoint.service-user-unknown"],
             ),
             (
                 "doctor as root",
@@ -1857,7 +1890,7 @@ mod tests {
                         gids: vec![0],
                     });
                 },
-                &["recovery.service-user-unknown"],
+                &["checkpoint.service-user-unknown"],
             ),
             (
                 "empty dir",
@@ -1866,22 +1899,22 @@ mod tests {
                     l.checkpoints.clear();
                     l.newest = None;
                 },
-                &["recovery.checkpoint-none"],
+                &["checkpoint.none"],
             ),
             (
                 "unlistable",
                 |o| dir_mut(o).listing = Err("cannot list it: Permission denied".into()),
-                &["recovery.checkpoint-unreadable"],
+                &["checkpoint.unreadable"],
             ),
             (
                 "future",
                 |o| listing_mut(o).checkpoints[0].mtime = o.now + Duration::from_secs(HOUR),
-                &["recovery.checkpoint-future"],
+                &["checkpoint.future"],
             ),
             (
                 "empty newest",
                 |o| listing_mut(o).checkpoints[0].bytes = 0,
-                &["recovery.checkpoint-empty"],
+                &["checkpoint.empty"],
             ),
             (
                 "corrupt",
@@ -1900,7 +1933,7 @@ mod tests {
                         "b".repeat(64),
                     ));
                 },
-                &["recovery.checkpoint-corrupt"],
+                &["checkpoint.corrupt"],
             ),
             (
                 "listed file missing",
@@ -1914,7 +1947,7 @@ mod tests {
                         .unwrap();
                     v.missing.push("step-000120/optimizer.bin".into());
                 },
-                &["recovery.checkpoint-corrupt"],
+                &["checkpoint.corrupt"],
             ),
             (
                 "malformed manifest",
@@ -1929,7 +1962,7 @@ mod tests {
                         .malformed
                         .push(3);
                 },
-                &["recovery.checkpoint-manifest-invalid"],
+                &["checkpoint.manifest-invalid"],
             ),
             (
                 "unreadable by the doctor",
@@ -1941,7 +1974,7 @@ mod tests {
                         .unreadable
                         .push(("step-000120/model.bin".into(), "Input/output error".into()));
                 },
-                &["recovery.checkpoint-unreadable"],
+                &["checkpoint.unreadable"],
             ),
             (
                 "unreadable by the service",
@@ -1952,17 +1985,17 @@ mod tests {
                         gid: 0,
                     };
                 },
-                &["recovery.checkpoint-unreadable"],
+                &["checkpoint.unreadable"],
             ),
             (
                 "no room for the next",
                 |o| dir_mut(o).space = Ok(space(1000)),
-                &["recovery.checkpoint-space-exhausted"],
+                &["checkpoint.space-exhausted"],
             ),
             (
                 "no room for the window",
                 |o| dir_mut(o).space = Ok(space(100 << 20)),
-                &["recovery.checkpoint-space-low"],
+                &["checkpoint.space-low"],
             ),
             (
                 "no inodes",
@@ -1972,12 +2005,12 @@ mod tests {
                         ..space(1 << 40)
                     });
                 },
-                &["recovery.checkpoint-space-exhausted"],
+                &["checkpoint.space-exhausted"],
             ),
             (
                 "statvfs failed",
                 |o| dir_mut(o).space = Err("Permission denied".into()),
-                &["recovery.checkpoint-space-unknown"],
+                &["checkpoint.space-unknown"],
             ),
         ];
         for (name, mutate, want) in cases {

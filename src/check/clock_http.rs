@@ -9,9 +9,10 @@ use std::time::{Duration, SystemTime};
 use serde::Deserialize;
 
 use super::ntp::{millis, opt_duration, show_secs};
-use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use super::{CheckKind, Context, KindInfo, Text};
 use crate::probe::http::{self, Target};
 use crate::probe::{addresses_for, inner_timeout};
+use crate::report::Code;
 use crate::report::{Cause, Evaluation, Finding, Status, keys};
 
 /// The smallest skew the Date header can establish, whatever the tolerance.
@@ -36,6 +37,56 @@ pub struct Spec {
     pub tolerance: Option<Duration>,
 }
 
+super::generated_codes!("clock-http");
+
+/// This node's clock differs from the master's Date header by more than the tolerance (at least 2 s), beyond the header's resolution.
+pub const SKEW: Code = Code::new(
+    "clock-http.skew",
+    Status::Fail,
+    "This node's clock differs from the master's Date header by more than the tolerance (at least 2 s), beyond the header's resolution.",
+    "Synchronise this node's clock (`chronyc makestep`, `timedatectl set-ntp true`) with the master's NTP servers.",
+);
+
+/// The master's Date header is off from the NTP-corrected time measured on this node: the master's clock is wrong.
+pub const MASTER_SKEW: Code = Code::new(
+    "clock-http.master-skew",
+    Status::Fail,
+    "The master's Date header is off from the NTP-corrected time measured on this node: the master's clock is wrong.",
+    "Synchronise the master's clock with the same NTP servers as the nodes.",
+);
+
+/// The difference is within what the Date header's one-second resolution and the round trip can hide: cannot tell.
+pub const UNCERTAIN: Code = Code::new(
+    "clock-http.uncertain",
+    Status::Warn,
+    "The difference is within what the Date header's one-second resolution and the round trip can hide: cannot tell.",
+    "Add an ntp check (NTP measures to milliseconds).",
+);
+
+/// The master's answer has no Date header, or one that is not an HTTP date.
+pub const NO_DATE: Code = Code::new(
+    "clock-http.no-date",
+    Status::Warn,
+    "The master's answer has no Date header, or one that is not an HTTP date.",
+    "Make the master (or the proxy in front of it) send a Date header, or rely on the ntp check.",
+);
+
+/// The configured CA bundle cannot be read or holds no certificate.
+pub const CA_UNREADABLE: Code = Code::new(
+    "clock-http.ca-unreadable",
+    Status::Fail,
+    "The configured CA bundle cannot be read or holds no certificate.",
+    "Point `auth.ca_certificate.path` at a readable PEM bundle.",
+);
+
+/// The request to the master failed (see the tcp, tls and http checks).
+pub const NO_RESPONSE: Code = Code::new(
+    "clock-http.no-response",
+    Status::Fail,
+    "The request to the master failed (see the tcp, tls and http checks).",
+    "Fix the connection to the master first.",
+);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
@@ -49,43 +100,19 @@ impl CheckKind for Kind {
         network: true,
         reads_config: false,
         codes: &[
-            CodeInfo {
-                code: "clock-http.skew",
-                status: Status::Fail,
-                summary: "This node's clock differs from the master's Date header by more than the tolerance (at least 2 s), beyond the header's resolution.",
-                remediation: "Synchronise this node's clock (`chronyc makestep`, `timedatectl set-ntp true`) with the master's NTP servers.",
-            },
-            CodeInfo {
-                code: "clock-http.master-skew",
-                status: Status::Fail,
-                summary: "The master's Date header is off from the NTP-corrected time measured on this node: the master's clock is wrong.",
-                remediation: "Synchronise the master's clock with the same NTP servers as the nodes.",
-            },
-            CodeInfo {
-                code: "clock-http.uncertain",
-                status: Status::Warn,
-                summary: "The difference is within what the Date header's one-second resolution and the round trip can hide: cannot tell.",
-                remediation: "Add an ntp check (NTP measures to milliseconds).",
-            },
-            CodeInfo {
-                code: "clock-http.no-date",
-                status: Status::Warn,
-                summary: "The master's answer has no Date header, or one that is not an HTTP date.",
-                remediation: "Make the master (or the proxy in front of it) send a Date header, or rely on the ntp check.",
-            },
-            CodeInfo {
-                code: "clock-http.ca-unreadable",
-                status: Status::Fail,
-                summary: "The configured CA bundle cannot be read or holds no certificate.",
-                remediation: "Point `auth.ca_certificate.path` at a readable PEM bundle.",
-            },
-            CodeInfo {
-                code: "clock-http.no-response",
-                status: Status::Fail,
-                summary: "The request to the master failed (see the tcp, tls and http checks).",
-                remediation: "Fix the connection to the master first.",
-            },
+            SKEW,
+            MASTER_SKEW,
+            UNCERTAIN,
+            NO_DATE,
+            CA_UNREADABLE,
+            NO_RESPONSE,
         ],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
@@ -95,7 +122,7 @@ impl CheckKind for Kind {
             Err(e) => return no_response(e, "write `endpoint` like https://master.example:8443"),
         };
         let roots = if target.tls {
-            match super::tls::load_roots(ctx, spec.ca_file.as_ref(), "clock-http") {
+            match super::tls::load_roots(ctx, spec.ca_file.as_ref(), &CA_UNREADABLE) {
                 Ok((_, roots, _)) => Some(roots),
                 Err(e) => return e,
             }
@@ -154,11 +181,7 @@ impl CheckKind for Kind {
 }
 
 fn no_response(message: impl Into<String>, remediation: impl Into<String>) -> Evaluation {
-    let mut e = Evaluation::single(Finding::fail(
-        "clock-http.no-response",
-        message,
-        remediation,
-    ));
+    let mut e = Evaluation::single(Finding::new(&NO_RESPONSE, message, remediation));
     e.cause = Some(Cause::ProbeError);
     e
 }
@@ -202,15 +225,15 @@ fn secs_since_epoch(t: SystemTime) -> f64 {
 /// Judge the Date header against this node's clock.
 pub fn judge(o: &Observed) -> Evaluation {
     let Some(date) = &o.date else {
-        return Evaluation::single(Finding::warn(
-            "clock-http.no-date",
+        return Evaluation::single(Finding::new(
+            &NO_DATE,
             format!("{} sent no Date header", o.url),
             "make the master (or the proxy in front of it) send a Date header, or rely on the ntp check",
         ));
     };
     let Ok(master) = chrono::DateTime::parse_from_rfc2822(date) else {
-        return Evaluation::single(Finding::warn(
-            "clock-http.no-date",
+        return Evaluation::single(Finding::new(
+            &NO_DATE,
             format!("{}: Date header `{date}` is not an HTTP date", o.url),
             "make the master send an RFC 9110 Date header (e.g. `Sun, 06 Nov 1994 08:49:37 GMT`), or rely on the ntp check",
         ));
@@ -258,16 +281,16 @@ pub fn judge(o: &Observed) -> Evaluation {
             show_secs(master_error.abs()).trim_start_matches('+'),
         );
         match super::ntp::verdict(master_error, err, t) {
-            super::ntp::Verdict::Over => Finding::fail(
-                "clock-http.master-skew",
+            super::ntp::Verdict::Over => Finding::new(
+                &MASTER_SKEW,
                 line,
                 format!(
                     "synchronise the master's clock ({} {m_side}) with the same NTP servers as the nodes ({reference})",
                     show_secs(master_error.abs()).trim_start_matches('+')
                 ),
             ),
-            super::ntp::Verdict::Uncertain => Finding::warn(
-                "clock-http.uncertain",
+            super::ntp::Verdict::Uncertain => Finding::new(
+                &UNCERTAIN,
                 line,
                 "compare the master's clock with NTP on the master itself (`chronyc tracking`): the Date header cannot settle it",
             ),
@@ -287,8 +310,8 @@ pub fn judge(o: &Observed) -> Evaluation {
             crate::duration::format(o.round_trip),
         );
         match super::ntp::verdict(offset, error, t) {
-            super::ntp::Verdict::Over => Finding::fail(
-                "clock-http.skew",
+            super::ntp::Verdict::Over => Finding::new(
+                &SKEW,
                 line,
                 format!(
                     "step this node's clock {} by about {} (`chronyc makestep`, `timedatectl set-ntp true`) and keep it synchronised with the master's NTP servers",
@@ -296,8 +319,8 @@ pub fn judge(o: &Observed) -> Evaluation {
                     show_secs(offset.abs()).trim_start_matches('+')
                 ),
             ),
-            super::ntp::Verdict::Uncertain => Finding::warn(
-                "clock-http.uncertain",
+            super::ntp::Verdict::Uncertain => Finding::new(
+                &UNCERTAIN,
                 line,
                 "add an ntp check against the site's NTP servers (NTP measures to milliseconds)",
             ),
@@ -332,7 +355,7 @@ mod tests {
     }
 
     fn code(e: &Evaluation) -> Option<&str> {
-        e.worst().and_then(|f| f.code.as_deref())
+        e.worst().and_then(|f| f.code_name())
     }
 
     #[test]

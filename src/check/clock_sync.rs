@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo};
+use super::{CheckKind, Context, KindInfo};
 use crate::probe::inner_timeout;
+use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status, keys};
 
 /// The kernel's "clock not synchronised" bit in the adjtimex status word.
@@ -22,6 +23,32 @@ pub const STA_UNSYNC: u64 = 0x0040;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {}
+
+super::generated_codes!("clock-sync");
+
+/// No time synchronisation daemon runs (no chronyd, ntpd, systemd-timesyncd or ptp4l) and the kernel does not report a synchronised clock.
+pub const NO_DAEMON: Code = Code::new(
+    "clock-sync.no-daemon",
+    Status::Warn,
+    "No time synchronisation daemon runs (no chronyd, ntpd, systemd-timesyncd or ptp4l) and the kernel does not report a synchronised clock.",
+    "Install and enable a time daemon (`apt install chrony && systemctl enable --now chrony`, or `timedatectl set-ntp true`).",
+);
+
+/// The kernel or the time daemon reports the clock as not synchronised.
+pub const UNSYNCHRONISED: Code = Code::new(
+    "clock-sync.unsynchronised",
+    Status::Fail,
+    "The kernel or the time daemon reports the clock as not synchronised.",
+    "Check the daemon's sources (`chronyc sources -v`), allow UDP 123 to them, and wait for it to converge.",
+);
+
+/// A time daemon runs, but none of chronyc, timedatectl and adjtimex could report whether the clock is synchronised.
+pub const UNKNOWN: Code = Code::new(
+    "clock-sync.unknown",
+    Status::Warn,
+    "A time daemon runs, but none of chronyc, timedatectl and adjtimex could report whether the clock is synchronised.",
+    "Install chronyc, timedatectl or adjtimex so the status can be read, or check the daemon's own status by hand.",
+);
 
 pub struct Kind;
 
@@ -45,26 +72,13 @@ impl CheckKind for Kind {
         default_timeout: Duration::from_secs(5),
         network: false,
         reads_config: false,
-        codes: &[
-            CodeInfo {
-                code: "clock-sync.no-daemon",
-                status: Status::Warn,
-                summary: "No time synchronisation daemon runs (no chronyd, ntpd, systemd-timesyncd or ptp4l) and the kernel does not report a synchronised clock.",
-                remediation: "Install and enable a time daemon (`apt install chrony && systemctl enable --now chrony`, or `timedatectl set-ntp true`).",
-            },
-            CodeInfo {
-                code: "clock-sync.unsynchronised",
-                status: Status::Fail,
-                summary: "The kernel or the time daemon reports the clock as not synchronised.",
-                remediation: "Check the daemon's sources (`chronyc sources -v`), allow UDP 123 to them, and wait for it to converge.",
-            },
-            CodeInfo {
-                code: "clock-sync.unknown",
-                status: Status::Warn,
-                summary: "A time daemon runs, but none of chronyc, timedatectl and adjtimex could report whether the clock is synchronised.",
-                remediation: "Install chronyc, timedatectl or adjtimex so the status can be read, or check the daemon's own status by hand.",
-            },
-        ],
+        codes: &[NO_DAEMON, UNSYNCHRONISED, UNKNOWN],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(_spec: &Spec, ctx: &Context) -> Evaluation {
@@ -233,8 +247,8 @@ pub fn judge(daemons: &[String], report: Option<&Report>) -> Evaluation {
             "{running}; {}: synchronised",
             r.detail
         ))),
-        Some(r) => Evaluation::single(Finding::fail(
-            "clock-sync.unsynchronised",
+        Some(r) => Evaluation::single(Finding::new(
+            &UNSYNCHRONISED,
             format!("{running}; {}: the clock is not synchronised", r.detail),
             if daemons.iter().any(|d| d == "chronyd") {
                 "run `chronyc sources -v` to see why chrony has no usable source, allow UDP 123 to its servers, and wait for `chronyc tracking` to show `Leap status : Normal`".to_string()
@@ -247,13 +261,13 @@ pub fn judge(daemons: &[String], report: Option<&Report>) -> Evaluation {
                 )
             },
         )),
-        None if daemons.is_empty() => Evaluation::single(Finding::warn(
-            "clock-sync.no-daemon",
+        None if daemons.is_empty() => Evaluation::single(Finding::new(
+            &NO_DAEMON,
             "no time daemon runs (no chronyd, ntpd, systemd-timesyncd or ptp4l) and no status tool reports the clock synchronised",
             "install and enable a time daemon (`apt install chrony && systemctl enable --now chrony`, or `timedatectl set-ntp true`)",
         )),
-        None => Evaluation::single(Finding::warn(
-            "clock-sync.unknown",
+        None => Evaluation::single(Finding::new(
+            &UNKNOWN,
             format!(
                 "{running}, but chronyc, timedatectl and adjtimex could not report whether the clock is synchronised"
             ),
@@ -342,7 +356,7 @@ mod tests {
         for (d, r, status, code, sync) in cases {
             let e = judge(d, r);
             assert_eq!(e.status(), status, "{d:?} {r:?}");
-            assert_eq!(e.worst().and_then(|f| f.code.as_deref()), code);
+            assert_eq!(e.worst().and_then(|f| f.code_name()), code);
             assert_eq!(
                 e.facts
                     .get(keys::TIME_SYNCHRONISED)

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo};
+use super::{CheckKind, Context, KindInfo};
 use crate::config::ConfigSource;
+use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status};
 use crate::secret::fingerprint;
 use crate::suite::refs::env_ref;
@@ -59,12 +60,77 @@ const PLACEHOLDERS: &[&str] = &[
 #[serde(deny_unknown_fields)]
 pub struct Spec {}
 
+super::generated_codes!("config-credentials");
+
+/// A credential is present but empty.
+pub const EMPTY: Code = Code::new(
+    "config-credentials.empty",
+    Status::Fail,
+    "A credential is present but empty.",
+    "Set the credential, preferably as a ${ENV} reference exported in the service environment.",
+)
+.was(&["config.credentials.empty"]);
+
+/// A credential still holds a placeholder such as `changeme` or `<api-key>`.
+pub const PLACEHOLDER: Code = Code::new(
+    "config-credentials.placeholder",
+    Status::Fail,
+    "A credential still holds a placeholder such as `changeme` or `<api-key>`.",
+    "Replace the placeholder with the real credential (or a ${ENV} reference to it).",
+)
+.was(&["config.credentials.placeholder"]);
+
+/// A `${NAME}` reference in the config names an environment variable that is not set.
+pub const UNSET_ENV: Code = Code::new(
+    "config-credentials.unset-env",
+    Status::Fail,
+    "A `${NAME}` reference in the config names an environment variable that is not set.",
+    "Export the variable in the service's environment (and the doctor's), or write the value.",
+)
+.was(&["config.credentials.unset-env"]);
+
+/// A file named by the config (CA bundle, key, secret, token) does not exist.
+pub const FILE_MISSING: Code = Code::new(
+    "config-credentials.file-missing",
+    Status::Fail,
+    "A file named by the config (CA bundle, key, secret, token) does not exist.",
+    "Put the file at the configured path or correct the path.",
+)
+.was(&["config.credentials.file-missing"]);
+
+/// A file named by the config exists but cannot be read, or is not a regular file.
+pub const FILE_UNREADABLE: Code = Code::new(
+    "config-credentials.file-unreadable",
+    Status::Fail,
+    "A file named by the config exists but cannot be read, or is not a regular file.",
+    "Make the file readable by the service user (chmod/chown), or point at the file itself.",
+)
+.was(&["config.credentials.file-unreadable"]);
+
+/// A file holding a secret (JWT secret, node token) is readable by every user.
+pub const WORLD_READABLE: Code = Code::new(
+    "config-credentials.world-readable",
+    Status::Warn,
+    "A file holding a secret (JWT secret, node token) is readable by every user.",
+    "Restrict the file to the service: `chmod 600 FILE` (or 640 with the service's group).",
+)
+.was(&["config.credentials.world-readable"]);
+
+/// A file named by the config is empty.
+pub const FILE_EMPTY: Code = Code::new(
+    "config-credentials.file-empty",
+    Status::Fail,
+    "A file named by the config is empty.",
+    "Write the certificate, key, secret or token into the file.",
+)
+.was(&["config.credentials.file-empty"]);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
     type Spec = Spec;
     const INFO: KindInfo = KindInfo {
-        name: "config.credentials",
+        name: "config-credentials",
         category: "config",
         summary: "Credentials are set and not placeholders; ${ENV} references resolve; referenced key, CA and token files exist and are readable",
         explain: "What it checks: `auth.api_key` is neither empty nor a placeholder (`changeme`, `<your key>`, `xxx`, ...); every `${NAME}` reference in the config names an environment variable that is set in the doctor's environment (run the doctor with the service's environment); the files the config names — `auth.ca_certificate.path`, `auth.jwt.public_key_file`, `auth.jwt.secret_file`, `auth.jwt.token_file` — exist, are regular files, readable and not empty (relative paths are taken from the config file's directory). Values are never printed: a set key is shown as a SHA-256 fingerprint.\n\nWhy it matters: an empty `api_key` passes start-up and is only refused by the master's gateway (401 Unauthorized, seed §2.3); a certificate path that is wrong after a rotation makes every TLS handshake fail.\n\nHow to fix: set the key (preferably `api_key: ${AUTOGLM_API_KEY}` with the variable exported in the service unit), export the variables the config references, and put the named files in place with permissions the service user can read.",
@@ -72,55 +138,29 @@ impl CheckKind for Kind {
         network: false,
         reads_config: true,
         codes: &[
-            CodeInfo {
-                code: "config.credentials.empty",
-                status: Status::Fail,
-                summary: "A credential is present but empty.",
-                remediation: "Set the credential, preferably as a ${ENV} reference exported in the service environment.",
-            },
-            CodeInfo {
-                code: "config.credentials.placeholder",
-                status: Status::Fail,
-                summary: "A credential still holds a placeholder such as `changeme` or `<api-key>`.",
-                remediation: "Replace the placeholder with the real credential (or a ${ENV} reference to it).",
-            },
-            CodeInfo {
-                code: "config.credentials.unset-env",
-                status: Status::Fail,
-                summary: "A `${NAME}` reference in the config names an environment variable that is not set.",
-                remediation: "Export the variable in the service's environment (and the doctor's), or write the value.",
-            },
-            CodeInfo {
-                code: "config.credentials.file-missing",
-                status: Status::Fail,
-                summary: "A file named by the config (CA bundle, key, secret, token) does not exist.",
-                remediation: "Put the file at the configured path or correct the path.",
-            },
-            CodeInfo {
-                code: "config.credentials.file-unreadable",
-                status: Status::Fail,
-                summary: "A file named by the config exists but cannot be read, or is not a regular file.",
-                remediation: "Make the file readable by the service user (chmod/chown), or point at the file itself.",
-            },
-            CodeInfo {
-                code: "config.credentials.world-readable",
-                status: Status::Warn,
-                summary: "A file holding a secret (JWT secret, node token) is readable by every user.",
-                remediation: "Restrict the file to the service: `chmod 600 FILE` (or 640 with the service's group).",
-            },
-            CodeInfo {
-                code: "config.credentials.file-empty",
-                status: Status::Fail,
-                summary: "A file named by the config is empty.",
-                remediation: "Write the certificate, key, secret or token into the file.",
-            },
+            EMPTY,
+            PLACEHOLDER,
+            UNSET_ENV,
+            FILE_MISSING,
+            FILE_UNREADABLE,
+            WORLD_READABLE,
+            FILE_EMPTY,
         ],
+        generated: GENERATED,
+        aliases: &["config.credentials"],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(_spec: &Spec, ctx: &Context) -> Evaluation {
         let src = Arc::clone(&ctx.config);
         let env = |name: &str| std::env::var(name).ok();
-        super::on_blocking_pool("the credentials check", move || judge(&src, &env)).await
+        super::on_blocking_pool(&INTERNAL, "the credentials check", move || {
+            judge(&src, &env)
+        })
+        .await
     }
 }
 
@@ -141,6 +181,7 @@ fn dotted(pointer: &str) -> String {
 pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evaluation {
     let Some(tree) = src.tree() else {
         return super::blocked(
+            &BLOCKED,
             "not run: the config is not readable YAML",
             "fix the config.file and config.syntax checks first",
         );
@@ -161,9 +202,7 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
     for (pointer, node, var) in &refs {
         if env(var).is_none() {
             findings.push(
-                Finding::fail(
-                    "config.credentials.unset-env",
-                    format!("`{}` refers to ${{{var}}}, which is not set", dotted(pointer)),
+                Finding::new(&UNSET_ENV, format!("`{}` refers to ${{{var}}}, which is not set", dotted(pointer)),
                     format!("export {var} in the service environment (and run the doctor with it), or write the value at {path}:{}", node.pos.line),
                 )
                 .at(src.location(node.pos))
@@ -192,9 +231,7 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
         let at = src.location(node.pos);
         if resolved.trim().is_empty() || raw == "~" || raw == "null" {
             findings.push(
-                Finding::fail(
-                    "config.credentials.empty",
-                    format!("`{field}` is empty"),
+                Finding::new(&EMPTY, format!("`{field}` is empty"),
                     format!("set `{field}` at {path}:{} (e.g. `{}: ${{AUTOGLM_API_KEY}}` with the variable exported for the service)", node.pos.line, pointer.rsplit('/').next().unwrap_or_default()),
                 )
                 .at(at)
@@ -202,9 +239,7 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
             );
         } else if is_placeholder(&resolved) {
             findings.push(
-                Finding::fail(
-                    "config.credentials.placeholder",
-                    format!("`{field}` holds a placeholder, not a credential"),
+                Finding::new(&PLACEHOLDER, format!("`{field}` holds a placeholder, not a credential"),
                     format!("replace the placeholder in `{field}` at {path}:{} with the real value from the master's administrator", node.pos.line),
                 )
                 .at(at)
@@ -246,21 +281,21 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
         let shown = file.display().to_string();
         let at = src.location(node.pos);
         let finding = match std::fs::metadata(&file) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Finding::fail(
-                "config.credentials.file-missing",
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Finding::new(
+                &FILE_MISSING,
                 format!("{what} `{field}` = {shown} does not exist"),
                 format!(
                     "put the {what} at {shown}, or correct `{field}` at {path}:{}",
                     node.pos.line
                 ),
             ),
-            Err(e) => Finding::fail(
-                "config.credentials.file-unreadable",
+            Err(e) => Finding::new(
+                &FILE_UNREADABLE,
                 format!("{what} {shown} cannot be inspected: {e}"),
                 format!("make {shown} and its directories accessible to the service user"),
             ),
-            Ok(m) if !m.is_file() => Finding::fail(
-                "config.credentials.file-unreadable",
+            Ok(m) if !m.is_file() => Finding::new(
+                &FILE_UNREADABLE,
                 format!("{what} {shown} is not a regular file"),
                 format!(
                     "point `{field}` at {path}:{} at the file itself",
@@ -268,13 +303,13 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
                 ),
             ),
             Ok(m) => match std::fs::File::open(&file) {
-                Err(e) => Finding::fail(
-                    "config.credentials.file-unreadable",
+                Err(e) => Finding::new(
+                    &FILE_UNREADABLE,
                     format!("{what} {shown} cannot be read: {e}"),
                     format!("make {shown} readable by the service user, e.g. chmod 640 {shown}"),
                 ),
-                Ok(_) if m.len() == 0 => Finding::fail(
-                    "config.credentials.file-empty",
+                Ok(_) if m.len() == 0 => Finding::new(
+                    &FILE_EMPTY,
                     format!("{what} {shown} is empty"),
                     format!("write the {what} into {shown}"),
                 ),
@@ -283,8 +318,8 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
                         && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o004
                             != 0 =>
                 {
-                    Finding::warn(
-                        "config.credentials.world-readable",
+                    Finding::new(
+                        &WORLD_READABLE,
                         format!(
                             "{what} {shown} is readable by every user on this node (mode {:o})",
                             std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777
@@ -376,7 +411,7 @@ mod tests {
         judge(&ConfigSource::from_text("/nonexistent/c.yaml", text), env)
             .findings
             .iter()
-            .filter_map(|f| f.code.clone())
+            .filter_map(|f| f.code_name().map(String::from))
             .collect()
     }
 
@@ -388,19 +423,19 @@ mod tests {
     fn empty_placeholder_unset() {
         assert_eq!(
             codes("auth:\n  api_key: \"\"\n", &no_env),
-            ["config.credentials.empty"]
+            ["config-credentials.empty"]
         );
         assert_eq!(
             codes("auth:\n  api_key: changeme\n", &no_env),
-            ["config.credentials.placeholder"]
+            ["config-credentials.placeholder"]
         );
         assert_eq!(
             codes("auth:\n  api_key: <your-key>\n", &no_env),
-            ["config.credentials.placeholder"]
+            ["config-credentials.placeholder"]
         );
         assert_eq!(
             codes("auth:\n  api_key: ${NOPE_X}\n", &no_env),
-            ["config.credentials.unset-env"]
+            ["config-credentials.unset-env"]
         );
         let env = |n: &str| (n == "K").then(|| "s3cr3t-value-1234".to_string());
         assert!(codes("auth:\n  api_key: ${K}\n", &env).is_empty());
@@ -416,13 +451,17 @@ mod tests {
         std::fs::write(&cfg, text).unwrap();
         let src = ConfigSource::discover(Some(&cfg), None, dir.path());
         let e = judge(&src, &no_env);
-        let codes: Vec<_> = e.findings.iter().map(|f| f.code.clone()).collect();
+        let codes: Vec<_> = e
+            .findings
+            .iter()
+            .map(|f| f.code_name().map(String::from))
+            .collect();
         assert_eq!(
             codes,
             [
                 None,
-                Some("config.credentials.file-empty".into()),
-                Some("config.credentials.file-missing".into())
+                Some("config-credentials.file-empty".into()),
+                Some("config-credentials.file-missing".into())
             ]
         );
         assert_eq!(e.findings[2].location.as_ref().unwrap().line, 7);
@@ -444,8 +483,8 @@ mod tests {
         let src = ConfigSource::discover(Some(&cfg), None, dir.path());
         let e = judge(&src, &no_env);
         assert_eq!(
-            e.worst().unwrap().code.as_deref(),
-            Some("config.credentials.world-readable")
+            e.worst().unwrap().code_name(),
+            Some("config-credentials.world-readable")
         );
         std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(judge(&src, &no_env).status(), Status::Pass);

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo};
+use super::{CheckKind, Context, KindInfo};
 use crate::config::ConfigSource;
 use crate::lint::{Level, Linter, Problem};
+use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status};
 use crate::yaml::Pos;
 
@@ -41,38 +42,51 @@ impl TryFrom<RawSpec> for Spec {
     }
 }
 
+super::generated_codes!("config-lint");
+
+/// A yamllint rule at level error is violated (rule and position given).
+pub const ERROR: Code = Code::new(
+    "config-lint.error",
+    Status::Fail,
+    "A yamllint rule at level error is violated (rule and position given).",
+    "Edit the reported line as the rule says, or relax the rule in the suite's `rules:`.",
+)
+.was(&["config.lint.error"]);
+
+/// A yamllint rule at level warning is violated.
+pub const WARNING: Code = Code::new(
+    "config-lint.warning",
+    Status::Warn,
+    "A yamllint rule at level warning is violated.",
+    "Edit the reported line as the rule says, or disable the rule in the suite's `rules:`.",
+)
+.was(&["config.lint.warning"]);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
     type Spec = Spec;
     const INFO: KindInfo = KindInfo {
-        name: "config.lint",
+        name: "config-lint",
         category: "config",
         summary: "yamllint rules over the node config (relaxed preset unless the suite sets rules)",
         explain: "What it checks: the node config against yamllint's rules — indentation, trailing spaces, line length, truthy values, empty values, key duplicates and the rest — with the `relaxed` preset unless the suite sets `preset: default` or its own `rules:` (yamllint syntax, e.g. `rules: {line-length: {max: 120}}`). Each problem is reported with line, column, rule and level; rule level `error` fails the check, `warning` warns.\n\nWhy it matters: the seed runbook starts with `yamllint -d relaxed config.yaml`; inconsistent indentation and stray characters are how most malformed configs start, and a `yes`/`on` that one parser reads as true and another as a string changes behaviour silently.\n\nHow to fix: edit the reported line as the rule says; if a rule does not fit your site, relax it in the suite's `rules:` rather than ignoring the whole check.",
         default_timeout: Duration::from_secs(10),
         network: false,
         reads_config: true,
-        codes: &[
-            CodeInfo {
-                code: "config.lint.error",
-                status: Status::Fail,
-                summary: "A yamllint rule at level error is violated (rule and position given).",
-                remediation: "Edit the reported line as the rule says, or relax the rule in the suite's `rules:`.",
-            },
-            CodeInfo {
-                code: "config.lint.warning",
-                status: Status::Warn,
-                summary: "A yamllint rule at level warning is violated.",
-                remediation: "Edit the reported line as the rule says, or disable the rule in the suite's `rules:`.",
-            },
-        ],
+        codes: &[ERROR, WARNING],
+        generated: GENERATED,
+        aliases: &["config.lint"],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
         let src = Arc::clone(&ctx.config);
         let linter = Arc::clone(&spec.linter);
-        super::on_blocking_pool("the linter", move || judge(&linter, &src)).await
+        super::on_blocking_pool(&INTERNAL, "the linter", move || judge(&linter, &src)).await
     }
 }
 
@@ -80,6 +94,7 @@ impl CheckKind for Kind {
 pub fn judge(linter: &Linter, src: &ConfigSource) -> Evaluation {
     let Some(text) = src.text() else {
         return super::blocked(
+            &BLOCKED,
             "not run: the config file was not read",
             "fix the config.file check first",
         );
@@ -133,11 +148,11 @@ fn finding(p: &Problem, path: &str, src: &ConfigSource) -> Finding {
             "fix line {line} of {path} as the `{other}` rule says, or relax `{other}` in the suite's lint rules"
         ),
     };
-    let (status, code) = match p.level {
-        Level::Error => (Status::Fail, "config.lint.error"),
-        Level::Warning => (Status::Warn, "config.lint.warning"),
+    let code = match p.level {
+        Level::Error => &ERROR,
+        Level::Warning => &WARNING,
     };
-    Finding::new(status, code, format!("[{rule}] {}", p.message), fix)
+    Finding::new(code, format!("[{rule}] {}", p.message), fix)
         .at(src.location(Pos {
             line: p.line,
             column: p.column,
@@ -164,7 +179,7 @@ mod tests {
         let e = judge(&linter, &src);
         assert_eq!(e.status(), Status::Fail);
         let f = e.worst().unwrap();
-        assert_eq!(f.code.as_deref(), Some("config.lint.error"));
+        assert_eq!(f.code_name(), Some("config-lint.error"));
         assert_eq!(
             f.location.as_ref().map(|l| (l.line, l.column)),
             Some((2, 5))

@@ -11,8 +11,9 @@ use jsonschema::error::ValidationErrorKind;
 use serde::Deserialize;
 use serde_json::Value as J;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo};
+use super::{CheckKind, Context, KindInfo};
 use crate::config::{ConfigSource, model};
+use crate::report::Code;
 use crate::report::{Cause, Evaluation, Finding, Status};
 use crate::secret::is_secret_key;
 use crate::yaml::Node;
@@ -21,12 +22,59 @@ use crate::yaml::Node;
 #[serde(deny_unknown_fields)]
 pub struct Spec {}
 
+super::generated_codes!("config-schema");
+
+/// A required setting is missing.
+pub const MISSING_FIELD: Code = Code::new(
+    "config-schema.missing-field",
+    Status::Fail,
+    "A required setting is missing.",
+    "Add the setting named in the message at the indicated level of the config.",
+)
+.was(&["config.schema.missing-field"]);
+
+/// A key the schema does not know (often a typo; the node ignores it and uses a default).
+pub const UNKNOWN_FIELD: Code = Code::new(
+    "config-schema.unknown-field",
+    Status::Fail,
+    "A key the schema does not know (often a typo; the node ignores it and uses a default).",
+    "Remove the key or correct its spelling (a close known key is suggested).",
+)
+.was(&["config.schema.unknown-field"]);
+
+/// A value has the wrong type (string vs number vs mapping ...).
+pub const WRONG_TYPE: Code = Code::new(
+    "config-schema.wrong-type",
+    Status::Fail,
+    "A value has the wrong type (string vs number vs mapping ...).",
+    "Write the value with the expected type; quote versions, do not quote numbers.",
+)
+.was(&["config.schema.wrong-type"]);
+
+/// A number or length is outside its allowed range (e.g. a negative TTL).
+pub const OUT_OF_RANGE: Code = Code::new(
+    "config-schema.out-of-range",
+    Status::Fail,
+    "A number or length is outside its allowed range (e.g. a negative TTL).",
+    "Set the value within the range given in the message.",
+)
+.was(&["config.schema.out-of-range"]);
+
+/// A value is not one of the allowed values or not of the expected form (URL, version, duration, zone).
+pub const INVALID_VALUE: Code = Code::new(
+"config-schema.invalid-value",
+Status::Fail,
+"A value is not one of the allowed values or not of the expected form (URL, version, duration, zone).",
+"Use one of the allowed values or the form described in the message.",
+)
+.was(&["config.schema.invalid-value"]);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
     type Spec = Spec;
     const INFO: KindInfo = KindInfo {
-        name: "config.schema",
+        name: "config-schema",
         category: "config",
         summary: "The node config matches the Open-AutoGLM config schema (types, ranges, required and unknown keys)",
         explain: "What it checks: the node config against the JSON Schema printed by `autoglm-doctor schema config` (documented in docs/config.md): required settings (`endpoint`, `model_repo`, `node`), the type of every value (a quoted \"3600\" is a string, not a number; an unquoted 2.5 is a number, not a version string), ranges (a token TTL of at least 1 second), allowed values (`node.role` is master or compute), the form of URLs, versions, durations and time zones, and keys the schema does not know (usually a typo: `tokn_ttl`). All violations are reported at once, each with its path and file:line:col.\n\nWhy it matters: a malformed `endpoint` or `model_repo` makes initialisation fail (seed: 若配置中`endpoint`或`model_repo`字段格式错误,将导致初始化失败); a misspelt key is silently ignored and its default used, which is how a node ends up with a different `token_ttl` than the master.\n\nHow to fix: correct each reported value at its line; run `autoglm-doctor schema config` to see every allowed key with its description.",
@@ -34,42 +82,23 @@ impl CheckKind for Kind {
         network: false,
         reads_config: true,
         codes: &[
-            CodeInfo {
-                code: "config.schema.missing-field",
-                status: Status::Fail,
-                summary: "A required setting is missing.",
-                remediation: "Add the setting named in the message at the indicated level of the config.",
-            },
-            CodeInfo {
-                code: "config.schema.unknown-field",
-                status: Status::Fail,
-                summary: "A key the schema does not know (often a typo; the node ignores it and uses a default).",
-                remediation: "Remove the key or correct its spelling (a close known key is suggested).",
-            },
-            CodeInfo {
-                code: "config.schema.wrong-type",
-                status: Status::Fail,
-                summary: "A value has the wrong type (string vs number vs mapping ...).",
-                remediation: "Write the value with the expected type; quote versions, do not quote numbers.",
-            },
-            CodeInfo {
-                code: "config.schema.out-of-range",
-                status: Status::Fail,
-                summary: "A number or length is outside its allowed range (e.g. a negative TTL).",
-                remediation: "Set the value within the range given in the message.",
-            },
-            CodeInfo {
-                code: "config.schema.invalid-value",
-                status: Status::Fail,
-                summary: "A value is not one of the allowed values or not of the expected form (URL, version, duration, zone).",
-                remediation: "Use one of the allowed values or the form described in the message.",
-            },
+            MISSING_FIELD,
+            UNKNOWN_FIELD,
+            WRONG_TYPE,
+            OUT_OF_RANGE,
+            INVALID_VALUE,
         ],
+        generated: GENERATED,
+        aliases: &["config.schema"],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(_spec: &Spec, ctx: &Context) -> Evaluation {
         let src = Arc::clone(&ctx.config);
-        super::on_blocking_pool("schema validation", move || judge(&src)).await
+        super::on_blocking_pool(&INTERNAL, "schema validation", move || judge(&src)).await
     }
 }
 
@@ -90,6 +119,7 @@ fn validator() -> Result<&'static jsonschema::Validator, String> {
 pub fn judge(src: &ConfigSource) -> Evaluation {
     let Some(tree) = src.tree() else {
         return super::blocked(
+            &BLOCKED,
             "not run: the config is not readable YAML",
             "fix the config.file and config.syntax checks first",
         );
@@ -97,8 +127,8 @@ pub fn judge(src: &ConfigSource) -> Evaluation {
     let validator = match validator() {
         Ok(v) => v,
         Err(e) => {
-            let mut eval = Evaluation::single(Finding::fail(
-                "doctor.internal",
+            let mut eval = Evaluation::single(Finding::new(
+                &INTERNAL,
                 format!("the built-in config schema does not compile: {e}"),
                 "report the bug",
             ));
@@ -281,9 +311,9 @@ fn describe(
     let hint = description(&pointer)
         .map(|d| format!(" ({d})"))
         .unwrap_or_default();
-    let one = |code: &str, message: String, fix: String| {
+    let one = |code: &'static Code, message: String, fix: String| {
         vec![
-            Finding::fail(code, message, fix)
+            Finding::new(code, message, fix)
                 .at(here.clone())
                 .with("field", field.clone()),
         ]
@@ -294,7 +324,7 @@ fn describe(
             let child = format!("{pointer}/{name}");
             let what = description(&child).map(|d| format!(" ({d})")).unwrap_or_default();
             let parent = if pointer.is_empty() { "the top level".to_string() } else { format!("`{field}`") };
-            let mut f = one("config.schema.missing-field", format!("required setting `{}` is missing from {parent}", dotted(&child)), format!("add `{name}:` to {parent} of {path}{what}"));
+            let mut f = one(&MISSING_FIELD, format!("required setting `{}` is missing from {parent}", dotted(&child)), format!("add `{name}:` to {parent} of {path}{what}"));
             f[0].evidence.insert("field".into(), dotted(&child).into());
             f
         }
@@ -310,7 +340,7 @@ fn describe(
                     None => format!("remove `{key}` from {path}:{} or correct it; known keys here: {}", pos.line, known.join(", ")),
                 };
                 let parent = if pointer.is_empty() { "top level".to_string() } else { format!("`{field}`") };
-                Finding::fail("config.schema.unknown-field", format!("unknown key `{key}` at {parent}"), fix)
+                Finding::new(&UNKNOWN_FIELD, format!("unknown key `{key}` at {parent}"), fix)
                     .at(src.location(pos))
                     .with("field", dotted(&child))
             })
@@ -329,32 +359,32 @@ fn describe(
                 format!("write `{field}` at {path}:{} as {} {expected}{hint}", node.pos.line, if expected.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" })
             };
             let article = if expected.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
-            one("config.schema.wrong-type", format!("`{field}` must be {article} {expected}, found {found} {}", show(&value, &pointer)), fix)
+            one(&WRONG_TYPE, format!("`{field}` must be {article} {expected}, found {found} {}", show(&value, &pointer)), fix)
         }
         ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => one(
-            "config.schema.out-of-range",
+            &OUT_OF_RANGE,
             format!("`{field}` is {}, below the minimum {limit}", show(&value, &pointer)),
             format!("set `{field}` at {path}:{} to at least {limit}{hint}", node.pos.line),
         ),
         ValidationErrorKind::Maximum { limit } | ValidationErrorKind::ExclusiveMaximum { limit } => one(
-            "config.schema.out-of-range",
+            &OUT_OF_RANGE,
             format!("`{field}` is {}, above the maximum {limit}", show(&value, &pointer)),
             format!("set `{field}` at {path}:{} to at most {limit}{hint}", node.pos.line),
         ),
         ValidationErrorKind::MinLength { limit } => one(
-            "config.schema.out-of-range",
+            &OUT_OF_RANGE,
             if *limit <= 1 { format!("`{field}` is empty") } else { format!("`{field}` is shorter than {limit} characters") },
             format!("give `{field}` at {path}:{} a value{hint}", node.pos.line),
         ),
         ValidationErrorKind::MaxLength { limit } => one(
-            "config.schema.out-of-range",
+            &OUT_OF_RANGE,
             format!("`{field}` is longer than {limit} characters"),
             format!("shorten `{field}` at {path}:{} to at most {limit} characters", node.pos.line),
         ),
         ValidationErrorKind::Enum { options } => {
             let allowed: Vec<String> = options.as_array().map(|a| a.iter().map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_string)).collect()).unwrap_or_default();
             one(
-                "config.schema.invalid-value",
+                &INVALID_VALUE,
                 format!("`{field}` is {}, not one of {}", show(&value, &pointer), allowed.join(", ")),
                 format!("set `{field}` at {path}:{} to one of: {}", node.pos.line, allowed.join(", ")),
             )
@@ -362,13 +392,13 @@ fn describe(
         ValidationErrorKind::Pattern { .. } | ValidationErrorKind::Format { .. } => {
             let expected = description(&pointer).map_or_else(String::new, |d| format!("; expected: {d}"));
             one(
-                "config.schema.invalid-value",
+                &INVALID_VALUE,
                 format!("`{field}` is {}, not of the expected form", show(&value, &pointer)),
                 format!("rewrite `{field}` at {path}:{}{expected}", node.pos.line),
             )
         }
         _ => one(
-            "config.schema.invalid-value",
+            &INVALID_VALUE,
             format!("`{field}` is invalid: {}", err.masked()),
             format!("correct `{field}` at {path}:{}{hint}", node.pos.line),
         ),
@@ -398,14 +428,14 @@ mod tests {
         let f = findings(&text);
         let got: Vec<(Option<&str>, usize)> = f
             .iter()
-            .map(|f| (f.code.as_deref(), f.location.as_ref().unwrap().line))
+            .map(|f| (f.code_name(), f.location.as_ref().unwrap().line))
             .collect();
         assert_eq!(
             got,
             vec![
-                (Some("config.schema.out-of-range"), 7),
-                (Some("config.schema.unknown-field"), 8),
-                (Some("config.schema.wrong-type"), 10),
+                (Some("config-schema.out-of-range"), 7),
+                (Some("config-schema.unknown-field"), 8),
+                (Some("config-schema.wrong-type"), 10),
             ]
         );
         assert!(
@@ -420,13 +450,13 @@ mod tests {
         let f = findings("model_repo: /m\nnode:\n  id: c1\n  role: compute\n  rol: x\n");
         assert!(
             f.iter()
-                .any(|f| f.code.as_deref() == Some("config.schema.missing-field")
+                .any(|f| f.code_name() == Some("config-schema.missing-field")
                     && f.message.contains("`endpoint`")),
             "{f:?}"
         );
         let typo = f
             .iter()
-            .find(|f| f.code.as_deref() == Some("config.schema.unknown-field"))
+            .find(|f| f.code_name() == Some("config-schema.unknown-field"))
             .unwrap();
         assert!(
             typo.remediation.as_deref().unwrap().contains("`role`"),
@@ -442,7 +472,7 @@ mod tests {
         assert!(!all.contains("987654321"), "{all}");
         assert!(
             f.iter()
-                .any(|f| f.code.as_deref() == Some("config.schema.wrong-type"))
+                .any(|f| f.code_name() == Some("config-schema.wrong-type"))
         );
     }
 }

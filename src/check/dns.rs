@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use super::{CheckKind, Context, KindInfo, Text};
 use crate::probe::dns::{self, Outcome};
 use crate::probe::inner_timeout;
+use crate::report::Code;
 use crate::report::{Cause, Evaluation, Finding, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -38,6 +39,72 @@ fn both() -> Vec<ResolvePath> {
     vec![ResolvePath::System, ResolvePath::Direct]
 }
 
+super::generated_codes!("dns");
+
+/// A nameserver says the name does not exist (NXDOMAIN).
+pub const NXDOMAIN: Code = Code::new(
+    "dns.nxdomain",
+    Status::Fail,
+    "A nameserver says the name does not exist (NXDOMAIN).",
+    "Correct the host in `endpoint`, or create the DNS record for it.",
+);
+
+/// The name exists but has no A or AAAA record (NODATA).
+pub const NO_ADDRESS: Code = Code::new(
+    "dns.no-address",
+    Status::Fail,
+    "The name exists but has no A or AAAA record (NODATA).",
+    "Add an A/AAAA record for the host (a CNAME to nowhere also looks like this).",
+);
+
+/// A nameserver answered SERVFAIL: it could not resolve the name (upstream or DNSSEC failure).
+pub const SERVFAIL: Code = Code::new(
+    "dns.servfail",
+    Status::Fail,
+    "A nameserver answered SERVFAIL: it could not resolve the name (upstream or DNSSEC failure).",
+    "Fix the nameserver's upstream or DNSSEC, or point the node at a working resolver.",
+);
+
+/// A nameserver refused the query (this client is not allowed).
+pub const REFUSED: Code = Code::new(
+    "dns.refused",
+    Status::Fail,
+    "A nameserver refused the query (this client is not allowed).",
+    "Allow this node's network on the resolver, or use a resolver that serves it.",
+);
+
+/// A nameserver did not answer in time (down, or UDP/TCP 53 blocked).
+pub const NO_ANSWER: Code = Code::new(
+    "dns.no-answer",
+    Status::Fail,
+    "A nameserver did not answer in time (down, or UDP/TCP 53 blocked).",
+    "Check the nameserver is up and that port 53 (UDP and TCP) is open from this node.",
+);
+
+/// The system resolver (getaddrinfo) cannot resolve the name, which is what the service uses.
+pub const SYSTEM_FAILURE: Code = Code::new(
+    "dns.system-failure",
+    Status::Fail,
+    "The system resolver (getaddrinfo) cannot resolve the name, which is what the service uses.",
+    "Check /etc/resolv.conf, /etc/nsswitch.conf and /etc/hosts on this node.",
+);
+
+/// Nameservers or resolution paths disagree about the name's addresses.
+pub const INCONSISTENT: Code = Code::new(
+    "dns.inconsistent",
+    Status::Warn,
+    "Nameservers or resolution paths disagree about the name's addresses.",
+    "Remove stale /etc/hosts entries or align the resolvers so every path gives the same answer.",
+);
+
+/// The lookup failed for another reason (given in the message).
+pub const ERROR: Code = Code::new(
+    "dns.error",
+    Status::Fail,
+    "The lookup failed for another reason (given in the message).",
+    "Follow the message; check the nameserver configuration.",
+);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
@@ -51,61 +118,21 @@ impl CheckKind for Kind {
         network: true,
         reads_config: false,
         codes: &[
-            CodeInfo {
-                code: "dns.nxdomain",
-                status: Status::Fail,
-                summary: "A nameserver says the name does not exist (NXDOMAIN).",
-                remediation: "Correct the host in `endpoint`, or create the DNS record for it.",
-            },
-            CodeInfo {
-                code: "dns.no-address",
-                status: Status::Fail,
-                summary: "The name exists but has no A or AAAA record (NODATA).",
-                remediation: "Add an A/AAAA record for the host (a CNAME to nowhere also looks like this).",
-            },
-            CodeInfo {
-                code: "dns.servfail",
-                status: Status::Fail,
-                summary: "A nameserver answered SERVFAIL: it could not resolve the name (upstream or DNSSEC failure).",
-                remediation: "Fix the nameserver's upstream or DNSSEC, or point the node at a working resolver.",
-            },
-            CodeInfo {
-                code: "dns.refused",
-                status: Status::Fail,
-                summary: "A nameserver refused the query (this client is not allowed).",
-                remediation: "Allow this node's network on the resolver, or use a resolver that serves it.",
-            },
-            CodeInfo {
-                code: "dns.no-answer",
-                status: Status::Fail,
-                summary: "A nameserver did not answer in time (down, or UDP/TCP 53 blocked).",
-                remediation: "Check the nameserver is up and that port 53 (UDP and TCP) is open from this node.",
-            },
-            CodeInfo {
-                code: "dns.system-failure",
-                status: Status::Fail,
-                summary: "The system resolver (getaddrinfo) cannot resolve the name, which is what the service uses.",
-                remediation: "Check /etc/resolv.conf, /etc/nsswitch.conf and /etc/hosts on this node.",
-            },
-            CodeInfo {
-                code: "dns.inconsistent",
-                status: Status::Warn,
-                summary: "Nameservers or resolution paths disagree about the name's addresses.",
-                remediation: "Remove stale /etc/hosts entries or align the resolvers so every path gives the same answer.",
-            },
-            CodeInfo {
-                code: "dns.error",
-                status: Status::Fail,
-                summary: "The lookup failed for another reason (given in the message).",
-                remediation: "Follow the message; check the nameserver configuration.",
-            },
-            CodeInfo {
-                code: "dns.not-probed",
-                status: Status::Skip,
-                summary: "Not sent: AUTOGLM_DOCTOR_LOOPBACK_ONLY confines probes to loopback.",
-                remediation: "Unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe this target.",
-            },
+            NXDOMAIN,
+            NO_ADDRESS,
+            SERVFAIL,
+            REFUSED,
+            NO_ANSWER,
+            SYSTEM_FAILURE,
+            INCONSISTENT,
+            ERROR,
         ],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
@@ -155,8 +182,8 @@ impl CheckKind for Kind {
         let servers = match servers {
             Ok(s) => s,
             Err(e) => {
-                let mut eval = Evaluation::single(Finding::fail(
-                    "dns.error",
+                let mut eval = Evaluation::single(Finding::new(
+                    &ERROR,
                     e,
                     "list nameservers as ip or ip:port in the suite or `network.nameservers`",
                 ));
@@ -230,55 +257,42 @@ fn sorted(v: &[IpAddr]) -> Vec<IpAddr> {
 fn failure(host: &str, server: &str, o: &Outcome) -> Finding {
     let (code, fix) = match o {
         Outcome::NxDomain => (
-            "dns.nxdomain",
+            &NXDOMAIN,
             format!(
                 "correct the host `{host}` in `endpoint`, or create its DNS record on {server}'s zone"
             ),
         ),
-        Outcome::NoData => (
-            "dns.no-address",
-            format!("add an A or AAAA record for {host}"),
-        ),
+        Outcome::NoData => (&NO_ADDRESS, format!("add an A or AAAA record for {host}")),
         Outcome::ServFail => (
-            "dns.servfail",
+            &SERVFAIL,
             format!(
                 "fix {server}'s upstream or DNSSEC for {host}, or point the node at a working resolver"
             ),
         ),
         Outcome::Refused => (
-            "dns.refused",
+            &REFUSED,
             format!("allow this node's network on {server}, or use a resolver that serves it"),
         ),
         Outcome::Timeout => (
-            "dns.no-answer",
+            &NO_ANSWER,
             format!(
                 "check that {server} is up and that UDP and TCP port 53 are open from this node"
             ),
         ),
         Outcome::SystemFailure(_) => (
-            "dns.system-failure",
+            &SYSTEM_FAILURE,
             "check /etc/resolv.conf, /etc/nsswitch.conf and /etc/hosts on this node".to_string(),
         ),
         Outcome::NotProbed(_) => (
-            "dns.not-probed",
+            &NOT_PROBED,
             "unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe this target".to_string(),
         ),
         Outcome::Error(_) | Outcome::Addresses(_) => (
-            "dns.error",
+            &ERROR,
             format!("check the resolver configuration for {host}"),
         ),
     };
-    let status = if matches!(o, Outcome::NotProbed(_)) {
-        Status::Skip
-    } else {
-        Status::Fail
-    };
-    Finding::new(
-        status,
-        code,
-        format!("{server}: {host}: {}", o.describe()),
-        fix,
-    )
+    Finding::new(code, format!("{server}: {host}: {}", o.describe()), fix)
 }
 
 /// Judge what the paths found.
@@ -345,16 +359,14 @@ pub fn judge(
             })
             .collect();
         if !differing.is_empty() {
-            findings.push(Finding::warn(
-                "dns.inconsistent",
-                format!("answers differ for {host}: {first}: {}; {}", addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "), differing.join("; ")),
+            findings.push(Finding::new(&INCONSISTENT, format!("answers differ for {host}: {first}: {}; {}", addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "), differing.join("; ")),
                 format!("remove stale /etc/hosts entries for {host} or align the resolvers so every path gives the same addresses"),
             ));
         }
     }
     if failed_system && !answers.is_empty() {
         for f in &mut findings {
-            if f.code.as_deref() == Some("dns.system-failure") {
+            if f.code == Some(&SYSTEM_FAILURE) {
                 f.message = format!(
                     "{} — yet {} answers {}; the service uses the system resolver",
                     f.message,
@@ -397,8 +409,7 @@ pub fn judge(
         e
     } else if findings.is_empty() {
         Evaluation::single(Finding::new(
-            Status::Skip,
-            "dns.not-probed",
+            &NOT_PROBED,
             format!("no resolution path was tried for {host}"),
             "enable at least one of `paths: [system, direct]` and give nameservers",
         ))
@@ -498,7 +509,7 @@ mod tests {
             let system = system.map(|o| (o, D));
             let e = judge("m.test", system.as_ref(), &direct);
             assert_eq!(e.status(), status, "{e:?}");
-            assert_eq!(e.worst().unwrap().code.as_deref(), code, "{e:?}");
+            assert_eq!(e.worst().unwrap().code_name(), code, "{e:?}");
             if status != Status::Fail {
                 assert!(e.facts.contains_key("dns.addresses.m.test"));
             }

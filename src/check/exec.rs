@@ -19,7 +19,8 @@ use nix::unistd::Pid;
 use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo};
+use super::{CheckKind, Context, KindInfo};
+use crate::report::Code;
 use crate::report::{Cause, Evaluation, Finding, Status};
 
 /// Most output read from a plugin; a plugin that writes more is stopped.
@@ -43,6 +44,48 @@ fn yes() -> bool {
     true
 }
 
+super::generated_codes!("exec");
+
+/// The plugin exited 1 (WARNING).
+pub const WARNING: Code = Code::new(
+    "exec.warning",
+    Status::Warn,
+    "The plugin exited 1 (WARNING).",
+    "Follow the plugin's message.",
+);
+
+/// The plugin exited 2 (CRITICAL).
+pub const CRITICAL: Code = Code::new(
+    "exec.critical",
+    Status::Fail,
+    "The plugin exited 2 (CRITICAL).",
+    "Follow the plugin's message.",
+);
+
+/// The plugin exited 3 (UNKNOWN), another status, or was killed by a signal: it could not evaluate.
+pub const UNKNOWN: Code = Code::new(
+    "exec.unknown",
+    Status::Fail,
+    "The plugin exited 3 (UNKNOWN), another status, or was killed by a signal: it could not evaluate.",
+    "Run the plugin by hand with the same arguments and fix its usage or environment.",
+);
+
+/// The program could not be started (not found, not executable).
+pub const NOT_FOUND: Code = Code::new(
+    "exec.not-found",
+    Status::Fail,
+    "The program could not be started (not found, not executable).",
+    "Install the plugin or correct the path in the suite's `command`.",
+);
+
+/// The plugin wrote more than 64 KiB to standard output; it was stopped and its output truncated.
+pub const OUTPUT_TOO_LARGE: Code = Code::new(
+    "exec.output-too-large",
+    Status::Fail,
+    "The plugin wrote more than 64 KiB to standard output; it was stopped and its output truncated.",
+    "Make the plugin print one status line (plus perfdata) and send verbose output to a file or standard error.",
+);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
@@ -55,38 +98,13 @@ impl CheckKind for Kind {
         default_timeout: Duration::from_secs(10),
         network: true,
         reads_config: false,
-        codes: &[
-            CodeInfo {
-                code: "exec.warning",
-                status: Status::Warn,
-                summary: "The plugin exited 1 (WARNING).",
-                remediation: "Follow the plugin's message.",
-            },
-            CodeInfo {
-                code: "exec.critical",
-                status: Status::Fail,
-                summary: "The plugin exited 2 (CRITICAL).",
-                remediation: "Follow the plugin's message.",
-            },
-            CodeInfo {
-                code: "exec.unknown",
-                status: Status::Fail,
-                summary: "The plugin exited 3 (UNKNOWN), another status, or was killed by a signal: it could not evaluate.",
-                remediation: "Run the plugin by hand with the same arguments and fix its usage or environment.",
-            },
-            CodeInfo {
-                code: "exec.not-found",
-                status: Status::Fail,
-                summary: "The program could not be started (not found, not executable).",
-                remediation: "Install the plugin or correct the path in the suite's `command`.",
-            },
-            CodeInfo {
-                code: "exec.output-too-large",
-                status: Status::Fail,
-                summary: "The plugin wrote more than 64 KiB to standard output; it was stopped and its output truncated.",
-                remediation: "Make the plugin print one status line (plus perfdata) and send verbose output to a file or standard error.",
-            },
-        ],
+        codes: &[WARNING, CRITICAL, UNKNOWN, NOT_FOUND, OUTPUT_TOO_LARGE],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     fn network(spec: &Spec) -> bool {
@@ -95,8 +113,8 @@ impl CheckKind for Kind {
 
     async fn run(spec: &Spec, _ctx: &Context) -> Evaluation {
         let Some((program, args)) = spec.command.split_first() else {
-            return Evaluation::single(Finding::fail(
-                "exec.not-found",
+            return Evaluation::single(Finding::new(
+                &NOT_FOUND,
                 "empty command",
                 "give `command:` as a list: program, then arguments",
             ));
@@ -116,8 +134,8 @@ impl CheckKind for Kind {
             Ok(c) => c,
             Err(e) => {
                 let mut eval = Evaluation::single(
-                    Finding::fail(
-                        "exec.not-found",
+                    Finding::new(
+                        &NOT_FOUND,
                         format!("cannot start {program}: {e}"),
                         format!("install {program} or correct the path in the suite's `command`"),
                     )
@@ -154,8 +172,8 @@ impl CheckKind for Kind {
         let status = match exited {
             Some(Ok(s)) => s,
             Some(Err(e)) => {
-                let mut eval = Evaluation::single(Finding::fail(
-                    "exec.unknown",
+                let mut eval = Evaluation::single(Finding::new(
+                    &UNKNOWN,
                     format!("waiting for {program} failed: {e}"),
                     format!("run {program} by hand to see what happens"),
                 ));
@@ -259,8 +277,8 @@ pub fn judge(program: &str, outcome: &Outcome) -> Evaluation {
     let fix = format!("follow the message of {program}; run it by hand to see its full output");
     let limit = MAX_OUTPUT / 1024;
     let mut finding = match code {
-        None if outcome.truncated => Finding::fail(
-            "exec.output-too-large",
+        None if outcome.truncated => Finding::new(
+            &OUTPUT_TOO_LARGE,
             format!(
                 "{program} wrote more than {limit} KiB to standard output and was stopped; its first line: {message}"
             ),
@@ -269,17 +287,17 @@ pub fn judge(program: &str, outcome: &Outcome) -> Evaluation {
             ),
         ),
         Some(0) => Finding::pass(message),
-        Some(1) => Finding::warn("exec.warning", message, fix),
-        Some(2) => Finding::fail("exec.critical", message, fix),
-        Some(c) => Finding::fail(
-            "exec.unknown",
+        Some(1) => Finding::new(&WARNING, message, fix),
+        Some(2) => Finding::new(&CRITICAL, message, fix),
+        Some(c) => Finding::new(
+            &UNKNOWN,
             format!("{message} (exit status {c}: UNKNOWN)"),
             format!(
                 "run {program} by hand with the same arguments and fix its usage or environment"
             ),
         ),
-        None => Finding::fail(
-            "exec.unknown",
+        None => Finding::new(
+            &UNKNOWN,
             match outcome.signal {
                 Some(s) => format!("{program} was killed by signal {s}"),
                 None => format!("{program} was killed by a signal"),
@@ -393,7 +411,7 @@ mod tests {
             },
         );
         let f = e.worst().unwrap();
-        assert_eq!(f.code.as_deref(), Some("exec.output-too-large"));
+        assert_eq!(f.code_name(), Some("exec.output-too-large"));
         assert_eq!(
             f.message,
             "flood wrote more than 64 KiB to standard output and was stopped; its first line: y"

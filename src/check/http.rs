@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use super::{CheckKind, Context, KindInfo, Text};
 use crate::probe::http::{self, Failure, Response, Target};
 use crate::probe::{addresses_for, inner_timeout};
+use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status};
 
 /// Most of a body read by the probe.
@@ -34,6 +35,121 @@ pub struct Spec {
     pub headers: BTreeMap<String, Text>,
 }
 
+super::generated_codes!("http");
+
+/// The endpoint redirects (3xx): the configured URL is not the final one.
+pub const REDIRECT: Code = Code::new(
+    "http.redirect",
+    Status::Warn,
+    "The endpoint redirects (3xx): the configured URL is not the final one.",
+    "Set `endpoint` to the redirect target.",
+);
+
+/// 401: the master (or its gateway) refuses this node's credentials.
+pub const UNAUTHORIZED: Code = Code::new(
+    "http.unauthorized",
+    Status::Fail,
+    "401: the master (or its gateway) refuses this node's credentials.",
+    "Fix the node's credentials; the auth checks compare them with the master's.",
+);
+
+/// 403: authenticated, but not allowed.
+pub const FORBIDDEN: Code = Code::new(
+    "http.forbidden",
+    Status::Fail,
+    "403: authenticated, but not allowed.",
+    "Grant this node's identity access on the master.",
+);
+
+/// 404: nothing at that path (wrong path or API prefix).
+pub const NOT_FOUND: Code = Code::new(
+    "http.not-found",
+    Status::Warn,
+    "404: nothing at that path (wrong path or API prefix).",
+    "Correct the endpoint path.",
+);
+
+/// 407: a proxy in between wants credentials.
+pub const PROXY_AUTH: Code = Code::new(
+    "http.proxy-auth",
+    Status::Fail,
+    "407: a proxy in between wants credentials.",
+    "Configure the proxy credentials, or exclude the master from the proxy (NO_PROXY).",
+);
+
+/// 502/503/504 from a proxy or gateway in between: it could not reach the master.
+pub const PROXY_ERROR: Code = Code::new(
+    "http.proxy-error",
+    Status::Fail,
+    "502/503/504 from a proxy or gateway in between: it could not reach the master.",
+    "Check the proxy/gateway named in the message and its route to the master.",
+);
+
+/// 5xx from the master itself.
+pub const SERVER_ERROR: Code = Code::new(
+    "http.server-error",
+    Status::Fail,
+    "5xx from the master itself.",
+    "Look at the master's logs; the body's first line is in the evidence.",
+);
+
+/// Another 4xx: the master rejects the request.
+pub const CLIENT_ERROR: Code = Code::new(
+    "http.client-error",
+    Status::Warn,
+    "Another 4xx: the master rejects the request.",
+    "Follow the status and body in the message.",
+);
+
+/// The TCP connection failed (see the tcp check).
+pub const CONNECTION_FAILED: Code = Code::new(
+    "http.connection-failed",
+    Status::Fail,
+    "The TCP connection failed (see the tcp check).",
+    "Fix the TCP connection first.",
+)
+.was(&["http.connect-failed"]);
+
+/// The TLS handshake failed (see the tls check for why).
+pub const TLS_FAILED: Code = Code::new(
+    "http.tls-failed",
+    Status::Fail,
+    "The TLS handshake failed (see the tls check for why).",
+    "Fix TLS first (the tls check names the problem).",
+);
+
+/// Connected, but no complete response within the timeout (a hung or trickling server).
+pub const NO_RESPONSE: Code = Code::new(
+    "http.no-response",
+    Status::Fail,
+    "Connected, but no complete response within the timeout (a hung or trickling server).",
+    "Check the master's load and whatever sits in front of it.",
+);
+
+/// The peer answered something that is not HTTP.
+pub const NOT_HTTP: Code = Code::new(
+    "http.not-http",
+    Status::Fail,
+    "The peer answered something that is not HTTP.",
+    "Point `endpoint` at the master's HTTP port.",
+);
+
+/// The configured CA bundle cannot be read or holds no certificate.
+pub const CA_UNREADABLE: Code = Code::new(
+    "http.ca-unreadable",
+    Status::Fail,
+    "The configured CA bundle cannot be read or holds no certificate.",
+    "Point `auth.ca_certificate.path` at a readable PEM bundle.",
+);
+
+/// The URL is not an http(s) URL.
+pub const BAD_URL: Code = Code::new(
+    "http.bad-url",
+    Status::Fail,
+    "The URL is not an http(s) URL.",
+    "Write `endpoint` like https://master.example:8443.",
+);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
@@ -47,91 +163,27 @@ impl CheckKind for Kind {
         network: true,
         reads_config: false,
         codes: &[
-            CodeInfo {
-                code: "http.redirect",
-                status: Status::Warn,
-                summary: "The endpoint redirects (3xx): the configured URL is not the final one.",
-                remediation: "Set `endpoint` to the redirect target.",
-            },
-            CodeInfo {
-                code: "http.unauthorized",
-                status: Status::Fail,
-                summary: "401: the master (or its gateway) refuses this node's credentials.",
-                remediation: "Fix the node's credentials; the auth checks compare them with the master's.",
-            },
-            CodeInfo {
-                code: "http.forbidden",
-                status: Status::Fail,
-                summary: "403: authenticated, but not allowed.",
-                remediation: "Grant this node's identity access on the master.",
-            },
-            CodeInfo {
-                code: "http.not-found",
-                status: Status::Warn,
-                summary: "404: nothing at that path (wrong path or API prefix).",
-                remediation: "Correct the endpoint path.",
-            },
-            CodeInfo {
-                code: "http.proxy-auth",
-                status: Status::Fail,
-                summary: "407: a proxy in between wants credentials.",
-                remediation: "Configure the proxy credentials, or exclude the master from the proxy (NO_PROXY).",
-            },
-            CodeInfo {
-                code: "http.proxy-error",
-                status: Status::Fail,
-                summary: "502/503/504 from a proxy or gateway in between: it could not reach the master.",
-                remediation: "Check the proxy/gateway named in the message and its route to the master.",
-            },
-            CodeInfo {
-                code: "http.server-error",
-                status: Status::Fail,
-                summary: "5xx from the master itself.",
-                remediation: "Look at the master's logs; the body's first line is in the evidence.",
-            },
-            CodeInfo {
-                code: "http.client-error",
-                status: Status::Warn,
-                summary: "Another 4xx: the master rejects the request.",
-                remediation: "Follow the status and body in the message.",
-            },
-            CodeInfo {
-                code: "http.connect-failed",
-                status: Status::Fail,
-                summary: "The TCP connection failed (see the tcp check).",
-                remediation: "Fix the TCP connection first.",
-            },
-            CodeInfo {
-                code: "http.tls-failed",
-                status: Status::Fail,
-                summary: "The TLS handshake failed (see the tls check for why).",
-                remediation: "Fix TLS first (the tls check names the problem).",
-            },
-            CodeInfo {
-                code: "http.no-response",
-                status: Status::Fail,
-                summary: "Connected, but no complete response within the timeout (a hung or trickling server).",
-                remediation: "Check the master's load and whatever sits in front of it.",
-            },
-            CodeInfo {
-                code: "http.not-http",
-                status: Status::Fail,
-                summary: "The peer answered something that is not HTTP.",
-                remediation: "Point `endpoint` at the master's HTTP port.",
-            },
-            CodeInfo {
-                code: "http.ca-unreadable",
-                status: Status::Fail,
-                summary: "The configured CA bundle cannot be read or holds no certificate.",
-                remediation: "Point `auth.ca_certificate.path` at a readable PEM bundle.",
-            },
-            CodeInfo {
-                code: "http.bad-url",
-                status: Status::Fail,
-                summary: "The URL is not an http(s) URL.",
-                remediation: "Write `endpoint` like https://master.example:8443.",
-            },
+            REDIRECT,
+            UNAUTHORIZED,
+            FORBIDDEN,
+            NOT_FOUND,
+            PROXY_AUTH,
+            PROXY_ERROR,
+            SERVER_ERROR,
+            CLIENT_ERROR,
+            CONNECTION_FAILED,
+            TLS_FAILED,
+            NO_RESPONSE,
+            NOT_HTTP,
+            CA_UNREADABLE,
+            BAD_URL,
         ],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
@@ -140,14 +192,14 @@ impl CheckKind for Kind {
             Ok(t) => t,
             Err(e) => {
                 return super::tls::probe_error(
-                    "http.bad-url",
+                    &BAD_URL,
                     e,
                     "write `endpoint` like https://master.example:8443",
                 );
             }
         };
         let roots = if target.tls {
-            match super::tls::load_roots(ctx, spec.ca_file.as_ref(), "http") {
+            match super::tls::load_roots(ctx, spec.ca_file.as_ref(), &CA_UNREADABLE) {
                 Ok((_, roots, _)) => Some(roots),
                 Err(e) => return e,
             }
@@ -165,7 +217,7 @@ impl CheckKind for Kind {
                 Ok(ip) => ip,
                 Err(_) => {
                     return super::tls::probe_error(
-                        "http.connect-failed",
+                        &CONNECTION_FAILED,
                         format!("`{}` is not an IP address", a.0),
                         "give `address` as an IP address",
                     );
@@ -176,7 +228,7 @@ impl CheckKind for Kind {
                     Some(ip) => *ip,
                     None => {
                         return super::tls::probe_error(
-                            "http.connect-failed",
+                            &CONNECTION_FAILED,
                             format!("{} has no address", target.host),
                             "fix name resolution first (dns check)",
                         );
@@ -184,7 +236,7 @@ impl CheckKind for Kind {
                 },
                 Err(why) => {
                     return super::tls::probe_error(
-                        "http.connect-failed",
+                        &CONNECTION_FAILED,
                         format!("{} does not resolve: {why}", target.host),
                         "fix name resolution first (dns check)",
                     );
@@ -230,30 +282,29 @@ pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failur
         Err(f) => {
             let finding = match f {
                 Failure::Connect(crate::probe::tcp::Outcome::NotProbed(why)) => Finding::new(
-                    Status::Skip,
-                    "http.connect-failed",
+                    &NOT_PROBED,
                     why.clone(),
                     "unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe this target",
                 ),
-                Failure::Connect(o) => Finding::fail(
-                    "http.connect-failed",
+                Failure::Connect(o) => Finding::new(
+                    &CONNECTION_FAILED,
                     format!("{url}{at}: TCP connection failed: {o}"),
                     format!("fix the TCP connection to {addr} first (see the tcp check)"),
                 ),
-                Failure::Tls(e) => Finding::fail(
-                    "http.tls-failed",
+                Failure::Tls(e) => Finding::new(
+                    &TLS_FAILED,
                     format!("{url}{at}: TLS failed: {e}"),
                     "fix TLS first: the tls check names the certificate or handshake problem",
                 ),
-                Failure::NoResponse => Finding::fail(
-                    "http.no-response",
+                Failure::NoResponse => Finding::new(
+                    &NO_RESPONSE,
                     format!("{url}{at}: connected, but no complete response in time"),
                     format!(
                         "check the master's load and whatever sits in front of {addr} (a hung or trickling server)"
                     ),
                 ),
-                Failure::NotHttp(e) => Finding::fail(
-                    "http.not-http",
+                Failure::NotHttp(e) => Finding::new(
+                    &NOT_HTTP,
                     format!("{url}{at}: not an HTTP answer: {e}"),
                     format!(
                         "point `endpoint` at the master's HTTP{} port",
@@ -295,35 +346,35 @@ pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failur
         )),
         300..=399 => {
             let to = r.header("Location").unwrap_or("(no Location)").to_string();
-            Finding::warn(
-                "http.redirect",
+            Finding::new(
+                &REDIRECT,
                 format!("{line}: redirects to {to}"),
                 format!("set `endpoint` to the redirect target {to}"),
             )
         }
-        401 => Finding::fail(
-            "http.unauthorized",
+        401 => Finding::new(
+            &UNAUTHORIZED,
             format!("{line}: the master refuses this node's credentials"),
             "fix the node's credentials: the auth checks compare token TTL, key id, algorithm and CA version with the master's",
         ),
-        403 => Finding::fail(
-            "http.forbidden",
+        403 => Finding::new(
+            &FORBIDDEN,
             format!("{line}: authenticated but not allowed"),
             format!(
                 "grant this node's identity access on the master for {}",
                 target.path
             ),
         ),
-        404 => Finding::warn(
-            "http.not-found",
+        404 => Finding::new(
+            &NOT_FOUND,
             format!("{line}: nothing at {}", target.path),
             format!(
                 "correct the path of `endpoint` ({} is not served)",
                 target.path
             ),
         ),
-        407 => Finding::fail(
-            "http.proxy-auth",
+        407 => Finding::new(
+            &PROXY_AUTH,
             format!(
                 "{line}: a proxy wants credentials{}",
                 via.as_ref()
@@ -335,8 +386,8 @@ pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failur
                 target.host
             ),
         ),
-        502..=504 if proxyish => Finding::fail(
-            "http.proxy-error",
+        502..=504 if proxyish => Finding::new(
+            &PROXY_ERROR,
             format!(
                 "{line}: a proxy or gateway in between ({}) could not reach the master",
                 via.clone().unwrap_or_else(|| server.clone())
@@ -347,8 +398,8 @@ pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failur
                 target.host
             ),
         ),
-        500..=599 => Finding::fail(
-            "http.server-error",
+        500..=599 => Finding::new(
+            &SERVER_ERROR,
             format!(
                 "{line}{}",
                 if body.is_empty() {
@@ -362,8 +413,8 @@ pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failur
                 target.path
             ),
         ),
-        _ => Finding::warn(
-            "http.client-error",
+        _ => Finding::new(
+            &CLIENT_ERROR,
             format!(
                 "{line}{}",
                 if body.is_empty() {
@@ -439,11 +490,7 @@ mod tests {
             (Err(Failure::NotHttp("x".into())), Some("http.not-http")),
         ];
         for (r, code) in cases {
-            assert_eq!(
-                judge(&t, a, &r).worst().unwrap().code.as_deref(),
-                code,
-                "{r:?}"
-            );
+            assert_eq!(judge(&t, a, &r).worst().unwrap().code_name(), code, "{r:?}");
         }
     }
 }

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use super::{CheckKind, Context, KindInfo, Text};
 use crate::probe::{addresses_for, inner_timeout};
+use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -18,6 +19,32 @@ pub struct Spec {
     /// Host name or address (e.g. `${config.endpoint.host}`).
     pub host: Text,
 }
+
+super::generated_codes!("icmp");
+
+/// No echo reply in time (ICMP filtered, or the host down or unrouted).
+pub const NO_REPLY: Code = Code::new(
+    "icmp.no-reply",
+    Status::Warn,
+    "No echo reply in time (ICMP filtered, or the host down or unrouted).",
+    "If TCP also fails, check routing and firewalls; if TCP works, ICMP is filtered and nothing needs fixing.",
+);
+
+/// This process may not open an ICMP socket.
+pub const NOT_PERMITTED: Code = Code::new(
+    "icmp.not-permitted",
+    Status::Skip,
+    "This process may not open an ICMP socket.",
+    "Run as root or widen net.ipv4.ping_group_range to include this user's group.",
+);
+
+/// Sending the echo failed (no route, network down).
+pub const ERROR: Code = Code::new(
+    "icmp.error",
+    Status::Warn,
+    "Sending the echo failed (no route, network down).",
+    "Check routing to the master (`ip route get ADDRESS`).",
+);
 
 pub struct Kind;
 
@@ -31,32 +58,13 @@ impl CheckKind for Kind {
         default_timeout: Duration::from_secs(3),
         network: true,
         reads_config: false,
-        codes: &[
-            CodeInfo {
-                code: "icmp.no-reply",
-                status: Status::Warn,
-                summary: "No echo reply in time (ICMP filtered, or the host down or unrouted).",
-                remediation: "If TCP also fails, check routing and firewalls; if TCP works, ICMP is filtered and nothing needs fixing.",
-            },
-            CodeInfo {
-                code: "icmp.not-permitted",
-                status: Status::Skip,
-                summary: "This process may not open an ICMP socket.",
-                remediation: "Run as root or widen net.ipv4.ping_group_range to include this user's group.",
-            },
-            CodeInfo {
-                code: "icmp.not-probed",
-                status: Status::Skip,
-                summary: "Not sent: AUTOGLM_DOCTOR_LOOPBACK_ONLY confines probes to loopback, or the address is IPv6.",
-                remediation: "Unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to ping this target.",
-            },
-            CodeInfo {
-                code: "icmp.error",
-                status: Status::Warn,
-                summary: "Sending the echo failed (no route, network down).",
-                remediation: "Check routing to the master (`ip route get ADDRESS`).",
-            },
-        ],
+        codes: &[NO_REPLY, NOT_PERMITTED, ERROR],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
@@ -66,8 +74,7 @@ impl CheckKind for Kind {
             Ok((a, _)) => a,
             Err(why) => {
                 return Evaluation::single(Finding::new(
-                    Status::Skip,
-                    "icmp.not-probed",
+                    &NOT_PROBED,
                     format!("{host} does not resolve: {why}"),
                     "fix name resolution first (dns check)",
                 ));
@@ -77,8 +84,7 @@ impl CheckKind for Kind {
         for (i, ip) in addrs.into_iter().enumerate() {
             if let Err(e) = crate::probe::guard(ip) {
                 findings.push(Finding::new(
-                    Status::Skip,
-                    "icmp.not-probed",
+                    &NOT_PROBED,
                     e.to_string(),
                     "unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to ping this target",
                 ));
@@ -86,8 +92,7 @@ impl CheckKind for Kind {
             }
             let IpAddr::V4(_) = ip else {
                 findings.push(Finding::new(
-                    Status::Skip,
-                    "icmp.not-probed",
+                    &NOT_PROBED,
                     format!("{ip}: IPv6 addresses are not pinged"),
                     "rely on the tcp check for IPv6 reachability",
                 ));
@@ -99,15 +104,14 @@ impl CheckKind for Kind {
                 .unwrap_or_else(|e| Echo::Error(e.to_string()));
             findings.push(match outcome {
                 Echo::Reply(d) => Finding::pass(format!("{ip} answered the echo in {:.1} ms", d.as_secs_f64() * 1000.0)),
-                Echo::Silent => Finding::warn("icmp.no-reply", format!("no echo reply from {ip} within {}", crate::duration::format(budget)), format!("if the tcp check also fails, check routing and firewalls to {ip}; if it connects, ICMP is filtered and nothing needs fixing")),
-                Echo::NotPermitted(why) => Finding::new(Status::Skip, "icmp.not-permitted", format!("cannot open an ICMP socket: {why}"), "run the doctor as root, or widen net.ipv4.ping_group_range to include this user's group"),
-                Echo::Error(why) => Finding::warn("icmp.error", format!("sending the echo to {ip} failed: {why}"), format!("check routing to {ip} (`ip route get {ip}`)")),
+                Echo::Silent => Finding::new(&NO_REPLY, format!("no echo reply from {ip} within {}", crate::duration::format(budget)), format!("if the tcp check also fails, check routing and firewalls to {ip}; if it connects, ICMP is filtered and nothing needs fixing")),
+                Echo::NotPermitted(why) => Finding::new(&NOT_PERMITTED, format!("cannot open an ICMP socket: {why}"), "run the doctor as root, or widen net.ipv4.ping_group_range to include this user's group"),
+                Echo::Error(why) => Finding::new(&ERROR, format!("sending the echo to {ip} failed: {why}"), format!("check routing to {ip} (`ip route get {ip}`)")),
             });
         }
         if findings.is_empty() {
             findings.push(Finding::new(
-                Status::Skip,
-                "icmp.not-probed",
+                &NOT_PROBED,
                 format!("no address of {host} to ping"),
                 "fix name resolution first",
             ));

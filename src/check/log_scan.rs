@@ -15,8 +15,9 @@ use std::time::{Duration, Instant, SystemTime};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use serde::{Deserialize, Deserializer};
 
-use super::{CheckKind, CodeInfo, Context, KindInfo};
+use super::{CheckKind, Context, KindInfo};
 use crate::human;
+use crate::report::Code;
 use crate::report::{Cause, Evaluation, Finding, Status};
 
 /// Where Open-AutoGLM writes its logs.
@@ -75,7 +76,7 @@ fn rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::
 #[derive(Debug)]
 pub struct Signature {
     pub id: &'static str,
-    pub code: &'static str,
+    pub code: &'static Code,
     pub one: &'static str,
     pub many: &'static str,
     /// The check kind that explains (and judges) this failure.
@@ -97,7 +98,7 @@ pub struct Signature {
 pub static SIGNATURES: &[Signature] = &[
     Signature {
         id: "checkpoint-write",
-        code: "recovery.log-checkpoint-write",
+        code: &LOGGED_CHECKPOINT_WRITE,
         one: "checkpoint write error",
         many: "checkpoint write errors",
         explained_by: "checkpoint",
@@ -119,7 +120,7 @@ pub static SIGNATURES: &[Signature] = &[
     },
     Signature {
         id: "tls",
-        code: "recovery.log-tls",
+        code: &LOGGED_TLS,
         one: "TLS/x509 error",
         many: "TLS/x509 errors",
         explained_by: "tls",
@@ -148,7 +149,7 @@ pub static SIGNATURES: &[Signature] = &[
     },
     Signature {
         id: "clock-skew",
-        code: "recovery.log-clock-skew",
+        code: &LOGGED_CLOCK_SKEW,
         one: "clock skew error",
         many: "clock skew errors",
         explained_by: "time",
@@ -173,7 +174,7 @@ pub static SIGNATURES: &[Signature] = &[
     },
     Signature {
         id: "auth",
-        code: "recovery.log-auth",
+        code: &LOGGED_AUTH,
         one: "authentication failure (401/403)",
         many: "authentication failures (401/403)",
         explained_by: "auth",
@@ -198,7 +199,7 @@ pub static SIGNATURES: &[Signature] = &[
     },
     Signature {
         id: "api-upgrade",
-        code: "recovery.log-api-upgrade",
+        code: &LOGGED_API_UPGRADE,
         one: "HTTP 426 Upgrade Required",
         many: "HTTP 426 Upgrade Required responses",
         explained_by: "api-version",
@@ -210,7 +211,7 @@ pub static SIGNATURES: &[Signature] = &[
     },
     Signature {
         id: "api-gone",
-        code: "recovery.log-api-gone",
+        code: &LOGGED_API_GONE,
         one: "HTTP 410 Gone",
         many: "HTTP 410 Gone responses",
         explained_by: "api-version",
@@ -222,7 +223,7 @@ pub static SIGNATURES: &[Signature] = &[
     },
     Signature {
         id: "refused",
-        code: "recovery.log-refused",
+        code: &LOGGED_REFUSED,
         one: "connection refused",
         many: "connections refused",
         explained_by: "tcp",
@@ -234,7 +235,7 @@ pub static SIGNATURES: &[Signature] = &[
     },
     Signature {
         id: "unreachable",
-        code: "recovery.log-unreachable",
+        code: &LOGGED_UNREACHABLE,
         one: "host or network unreachable error",
         many: "host or network unreachable errors",
         explained_by: "tcp",
@@ -252,7 +253,7 @@ pub static SIGNATURES: &[Signature] = &[
     },
     Signature {
         id: "dns",
-        code: "recovery.log-dns",
+        code: &LOGGED_DNS,
         one: "name resolution failure",
         many: "name resolution failures",
         explained_by: "dns",
@@ -273,7 +274,7 @@ pub static SIGNATURES: &[Signature] = &[
     },
     Signature {
         id: "timeout",
-        code: "recovery.log-timeout",
+        code: &LOGGED_TIMEOUT,
         one: "connection timeout",
         many: "connection timeouts",
         explained_by: "tcp",
@@ -300,6 +301,125 @@ pub static SIGNATURES: &[Signature] = &[
 
 const STATUS_CONTEXT: &[&str] = &["status", "http", "code", "response", "returned"];
 
+super::generated_codes!("log-scan");
+
+/// The logs show recent connection timeouts (see the tcp checks).
+pub const LOGGED_TIMEOUT: Code = Code::new(
+    "log-scan.logged-timeout",
+    Status::Warn,
+    "The logs show recent connection timeouts (see the tcp checks).",
+    "Run the tcp checks against the host:port named; a silent drop is a firewall rule.",
+)
+.was(&["recovery.log-timeout"]);
+
+/// The logs show recent refused connections (see the tcp checks).
+pub const LOGGED_REFUSED: Code = Code::new(
+    "log-scan.logged-refused",
+    Status::Warn,
+    "The logs show recent refused connections (see the tcp checks).",
+    "Check that the master listens on the port named; run the tcp checks.",
+)
+.was(&["recovery.log-refused"]);
+
+/// The logs show recent host or network unreachable errors (see the tcp checks).
+pub const LOGGED_UNREACHABLE: Code = Code::new(
+    "log-scan.logged-unreachable",
+    Status::Warn,
+    "The logs show recent host or network unreachable errors (see the tcp checks).",
+    "Check routes and firewalls towards the host named; run the tcp checks.",
+)
+.was(&["recovery.log-unreachable"]);
+
+/// The logs show recent name resolution failures (see the dns checks).
+pub const LOGGED_DNS: Code = Code::new(
+    "log-scan.logged-dns",
+    Status::Warn,
+    "The logs show recent name resolution failures (see the dns checks).",
+    "Run the dns checks; check the resolvers.",
+)
+.was(&["recovery.log-dns"]);
+
+/// The logs show recent TLS/x509 errors (see the tls checks).
+pub const LOGGED_TLS: Code = Code::new(
+    "log-scan.logged-tls",
+    Status::Warn,
+    "The logs show recent TLS/x509 errors (see the tls checks).",
+    "Run the tls checks; check the CA bundle, certificate validity and host name.",
+)
+.was(&["recovery.log-tls"]);
+
+/// The logs show recent 401/403 or token errors (see the auth checks).
+pub const LOGGED_AUTH: Code = Code::new(
+    "log-scan.logged-auth",
+    Status::Warn,
+    "The logs show recent 401/403 or token errors (see the auth checks).",
+    "Run the auth checks; compare the JWT parameters with the master's.",
+)
+.was(&["recovery.log-auth"]);
+
+/// The logs show recent 426 Upgrade Required responses (see the api-version checks).
+pub const LOGGED_API_UPGRADE: Code = Code::new(
+    "log-scan.logged-api-upgrade",
+    Status::Warn,
+    "The logs show recent 426 Upgrade Required responses (see the api-version checks).",
+    "Upgrade the node's client or its `api.version`.",
+)
+.was(&["recovery.log-api-upgrade"]);
+
+/// The logs show recent 410 Gone responses: a retired endpoint, or an incremental sync window lost to log truncation (see the api-version checks).
+pub const LOGGED_API_GONE: Code = Code::new(
+"log-scan.logged-api-gone",
+Status::Warn,
+"The logs show recent 410 Gone responses: a retired endpoint, or an incremental sync window lost to log truncation (see the api-version checks).",
+"Upgrade the client, or resync the node in full.",
+)
+.was(&["recovery.log-api-gone"]);
+
+/// The logs show recent clock skew errors (see the time checks).
+pub const LOGGED_CLOCK_SKEW: Code = Code::new(
+    "log-scan.logged-clock-skew",
+    Status::Warn,
+    "The logs show recent clock skew errors (see the time checks).",
+    "Synchronise the clock; run the time checks.",
+)
+.was(&["recovery.log-clock-skew"]);
+
+/// The logs show recent checkpoint write errors (see the checkpoint check).
+pub const LOGGED_CHECKPOINT_WRITE: Code = Code::new(
+    "log-scan.logged-checkpoint-write",
+    Status::Warn,
+    "The logs show recent checkpoint write errors (see the checkpoint check).",
+    "Run the checkpoint check: storage path, permissions, free space.",
+)
+.was(&["recovery.log-checkpoint-write"]);
+
+/// No log file was found at the configured paths: nothing was scanned.
+pub const LOGS_MISSING: Code = Code::new(
+    "log-scan.logs-missing",
+    Status::Skip,
+    "No log file was found at the configured paths: nothing was scanned.",
+    "Set `paths` in the suite to where the service writes its logs.",
+)
+.was(&["recovery.logs-missing"]);
+
+/// A log file could not be read (permissions, not a regular file).
+pub const UNREADABLE: Code = Code::new(
+    "log-scan.unreadable",
+    Status::Warn,
+    "A log file could not be read (permissions, not a regular file).",
+    "Run the doctor as root or as a member of the log files' group.",
+)
+.was(&["recovery.log-unreadable"]);
+
+/// The scan stopped at its time budget before reading every file: counts are lower bounds.
+pub const INCOMPLETE: Code = Code::new(
+    "log-scan.incomplete",
+    Status::Warn,
+    "The scan stopped at its time budget before reading every file: counts are lower bounds.",
+    "Raise the check's `timeout`, or lower `max_bytes` or `max_files`.",
+)
+.was(&["recovery.log-scan-incomplete"]);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
@@ -313,85 +433,26 @@ impl CheckKind for Kind {
         network: false,
         reads_config: false,
         codes: &[
-            CodeInfo {
-                code: "recovery.log-timeout",
-                status: Status::Warn,
-                summary: "The logs show recent connection timeouts (see the tcp checks).",
-                remediation: "Run the tcp checks against the host:port named; a silent drop is a firewall rule.",
-            },
-            CodeInfo {
-                code: "recovery.log-refused",
-                status: Status::Warn,
-                summary: "The logs show recent refused connections (see the tcp checks).",
-                remediation: "Check that the master listens on the port named; run the tcp checks.",
-            },
-            CodeInfo {
-                code: "recovery.log-unreachable",
-                status: Status::Warn,
-                summary: "The logs show recent host or network unreachable errors (see the tcp checks).",
-                remediation: "Check routes and firewalls towards the host named; run the tcp checks.",
-            },
-            CodeInfo {
-                code: "recovery.log-dns",
-                status: Status::Warn,
-                summary: "The logs show recent name resolution failures (see the dns checks).",
-                remediation: "Run the dns checks; check the resolvers.",
-            },
-            CodeInfo {
-                code: "recovery.log-tls",
-                status: Status::Warn,
-                summary: "The logs show recent TLS/x509 errors (see the tls checks).",
-                remediation: "Run the tls checks; check the CA bundle, certificate validity and host name.",
-            },
-            CodeInfo {
-                code: "recovery.log-auth",
-                status: Status::Warn,
-                summary: "The logs show recent 401/403 or token errors (see the auth checks).",
-                remediation: "Run the auth checks; compare the JWT parameters with the master's.",
-            },
-            CodeInfo {
-                code: "recovery.log-api-upgrade",
-                status: Status::Warn,
-                summary: "The logs show recent 426 Upgrade Required responses (see the api-version checks).",
-                remediation: "Upgrade the node's client or its `api.version`.",
-            },
-            CodeInfo {
-                code: "recovery.log-api-gone",
-                status: Status::Warn,
-                summary: "The logs show recent 410 Gone responses: a retired endpoint, or an incremental sync window lost to log truncation (see the api-version checks).",
-                remediation: "Upgrade the client, or resync the node in full.",
-            },
-            CodeInfo {
-                code: "recovery.log-clock-skew",
-                status: Status::Warn,
-                summary: "The logs show recent clock skew errors (see the time checks).",
-                remediation: "Synchronise the clock; run the time checks.",
-            },
-            CodeInfo {
-                code: "recovery.log-checkpoint-write",
-                status: Status::Warn,
-                summary: "The logs show recent checkpoint write errors (see the checkpoint check).",
-                remediation: "Run the checkpoint check: storage path, permissions, free space.",
-            },
-            CodeInfo {
-                code: "recovery.logs-missing",
-                status: Status::Skip,
-                summary: "No log file was found at the configured paths: nothing was scanned.",
-                remediation: "Set `paths` in the suite to where the service writes its logs.",
-            },
-            CodeInfo {
-                code: "recovery.log-unreadable",
-                status: Status::Warn,
-                summary: "A log file could not be read (permissions, not a regular file).",
-                remediation: "Run the doctor as root or as a member of the log files' group.",
-            },
-            CodeInfo {
-                code: "recovery.log-scan-incomplete",
-                status: Status::Warn,
-                summary: "The scan stopped at its time budget before reading every file: counts are lower bounds.",
-                remediation: "Raise the check's `timeout`, or lower `max_bytes` or `max_files`.",
-            },
+            LOGGED_TIMEOUT,
+            LOGGED_REFUSED,
+            LOGGED_UNREACHABLE,
+            LOGGED_DNS,
+            LOGGED_TLS,
+            LOGGED_AUTH,
+            LOGGED_API_UPGRADE,
+            LOGGED_API_GONE,
+            LOGGED_CLOCK_SKEW,
+            LOGGED_CHECKPOINT_WRITE,
+            LOGS_MISSING,
+            UNREADABLE,
+            INCOMPLETE,
         ],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
@@ -408,8 +469,8 @@ impl CheckKind for Kind {
         match tokio::task::spawn_blocking(move || scan_all(&spec2, as_of, deadline, &local)).await {
             Ok(scan) => judge(spec, &scan, as_of),
             Err(e) => {
-                let mut eval = Evaluation::single(Finding::fail(
-                    "doctor.internal",
+                let mut eval = Evaluation::single(Finding::new(
+                    &INTERNAL,
                     format!("the log scan crashed: {e}"),
                     "report the bug with the JSON report attached",
                 ));
@@ -984,8 +1045,7 @@ pub fn judge(spec: &Spec, scan: &Scan, as_of: DateTime<Utc>) -> Evaluation {
             spec.paths.join(", ")
         };
         let mut e = Evaluation::single(Finding::new(
-            Status::Skip,
-            "recovery.logs-missing",
+            &LOGS_MISSING,
             format!("no Open-AutoGLM log at {looked} (*.log, *.log.1): nothing scanned"),
             format!(
                 "set `paths` of this check in the suite to where the service writes its logs (looked at {looked}); for a service that logs only to journald, export a window first: `journalctl -u open-autoglm --since -1h > /var/tmp/open-autoglm.log` and scan that file"
@@ -996,18 +1056,14 @@ pub fn judge(spec: &Spec, scan: &Scan, as_of: DateTime<Utc>) -> Evaluation {
     }
     for (path, error) in &scan.unreadable {
         eval.findings.push(
-            Finding::warn(
-                "recovery.log-unreadable",
-                format!("log {path} could not be read: {error}"),
+            Finding::new(&UNREADABLE, format!("log {path} could not be read: {error}"),
                 format!("run the doctor as root or as a member of the group owning {path} (`ls -l {path}`), or drop it from `paths`"),
             )
             .with("file", path.clone()),
         );
     }
     if scan.incomplete {
-        eval.findings.push(Finding::warn(
-            "recovery.log-scan-incomplete",
-            format!("the scan stopped at its time budget after {} file(s): counts are lower bounds", scan.files.len()),
+        eval.findings.push(Finding::new(&INCOMPLETE, format!("the scan stopped at its time budget after {} file(s): counts are lower bounds", scan.files.len()),
             format!("raise this check's `timeout` in the suite, or lower `max_bytes` (now {}) or `max_files` (now {})", spec.max_bytes, spec.max_files),
         ));
     }
@@ -1026,7 +1082,7 @@ pub fn judge(spec: &Spec, scan: &Scan, as_of: DateTime<Utc>) -> Evaluation {
         let fix = sig
             .fix
             .replace("{target}", best.as_deref().unwrap_or("the master"));
-        let mut f = Finding::warn(
+        let mut f = Finding::new(
             sig.code,
             format!(
                 "log shows {} {noun}{phrase} in {window}; see the {} checks.{newest}",
@@ -1305,7 +1361,7 @@ mod tests {
         let timeout = e
             .findings
             .iter()
-            .find(|f| f.code.as_deref() == Some("recovery.log-timeout"))
+            .find(|f| f.code_name() == Some("log-scan.logged-timeout"))
             .unwrap();
         assert!(
             timeout.message.starts_with("log shows 37 connection timeouts to master.autoglm.test:9090 in the last hour; see the tcp checks. Newest (2026-11-22T07:36:00Z, network.log): 2026-11-22T07:36:00Z ERROR dial tcp"),
@@ -1322,7 +1378,7 @@ mod tests {
         let upgrade = e
             .findings
             .iter()
-            .find(|f| f.code.as_deref() == Some("recovery.log-api-upgrade"))
+            .find(|f| f.code_name() == Some("log-scan.logged-api-upgrade"))
             .unwrap();
         assert!(upgrade.message.contains("see the api-version checks"));
         assert!(
@@ -1350,7 +1406,7 @@ mod tests {
     fn nothing_found_missing_and_unreadable() {
         let e = judge(&spec(), &Scan::default(), utc(AS_OF));
         assert_eq!(e.status(), Status::Skip);
-        assert_eq!(e.findings[0].code.as_deref(), Some("recovery.logs-missing"));
+        assert_eq!(e.findings[0].code_name(), Some("log-scan.logs-missing"));
         let scan = Scan {
             files: vec![FileScan {
                 path: "/l/a.log".into(),
@@ -1367,9 +1423,9 @@ mod tests {
         assert_eq!(
             e.findings
                 .iter()
-                .filter_map(|f| f.code.as_deref())
+                .filter_map(|f| f.code_name())
                 .collect::<Vec<_>>(),
-            ["recovery.log-unreadable"]
+            ["log-scan.unreadable"]
         );
         let scan = Scan {
             unreadable: vec![],

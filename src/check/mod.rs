@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use crate::config::ConfigSource;
-use crate::report::{Evaluation, Status};
+use crate::report::{Code, Evaluation};
 use crate::settings::Profile;
 
 pub mod api_version;
@@ -39,19 +39,10 @@ pub mod tcp;
 pub mod timezone;
 pub mod tls;
 
-/// One stable code a kind may report.
-#[derive(Debug, Clone, Copy)]
-pub struct CodeInfo {
-    pub code: &'static str,
-    /// The status this code is normally reported with.
-    pub status: Status,
-    pub summary: &'static str,
-    pub remediation: &'static str,
-}
-
 /// Static description of a kind.
 #[derive(Debug)]
 pub struct KindInfo {
+    /// The kind's name: kebab-case, the prefix of every code it reports.
     pub name: &'static str,
     pub category: &'static str,
     pub summary: &'static str,
@@ -62,8 +53,124 @@ pub struct KindInfo {
     pub network: bool,
     /// Whether the kind reads the node config (implicitly needs the config syntax check).
     pub reads_config: bool,
-    pub codes: &'static [CodeInfo],
+    /// The codes the kind itself reports (the constants declared in its module).
+    pub codes: &'static [Code],
+    /// The codes the planner and scheduler report for a check of this kind.
+    pub generated: Generated,
+    /// Names the kind had before; suites may still use them.
+    pub aliases: &'static [&'static str],
+    /// Kinds a check of this kind waits for when the suite has them, without `needs:`.
+    pub implicit_needs: &'static [&'static str],
+    /// Whether every check that reads the node config waits for the checks of this kind
+    /// (the check that parses the config).
+    pub gates_config: bool,
+    /// Whether the kind compares with the master's config (`--master-config`).
+    pub uses_master_config: bool,
+    /// Node config values published as report facts for the fleet view: (fact, JSON
+    /// pointer into the config).
+    pub config_facts: &'static [(&'static str, &'static str)],
 }
+
+impl KindInfo {
+    /// Every code of the kind: its own, then the generated ones.
+    pub fn all_codes(&self) -> impl Iterator<Item = &Code> {
+        self.codes.iter().chain(self.generated.all())
+    }
+}
+
+/// The codes every kind has, reported by the planner and the scheduler (and by a kind for
+/// a target it does not probe): `<kind>.timeout`, `<kind>.blocked`, ...
+#[derive(Debug, Clone, Copy)]
+pub struct Generated {
+    pub timeout: Code,
+    pub blocked: Code,
+    pub not_probed: Code,
+    pub unresolved: Code,
+    pub interrupted: Code,
+    pub internal: Code,
+}
+
+impl Generated {
+    pub fn all(&self) -> [&Code; 6] {
+        [
+            &self.timeout,
+            &self.blocked,
+            &self.not_probed,
+            &self.unresolved,
+            &self.interrupted,
+            &self.internal,
+        ]
+    }
+}
+
+/// Declares a kind's generated codes (`TIMEOUT`, `BLOCKED`, `NOT_PROBED`, `UNRESOLVED_REFERENCE`,
+/// `INTERRUPTED`, `INTERNAL`) and `GENERATED`, named `<kind>.<condition>`.
+macro_rules! generated_codes {
+    ($kind:literal) => {
+        /// The check did not finish within its timeout or the run's --deadline.
+        pub const TIMEOUT: $crate::report::Code = $crate::report::Code::new(
+            concat!($kind, ".timeout"),
+            $crate::report::Status::Fail,
+            "The check did not finish within its timeout or the run's --deadline.",
+            "Find what the check waits on (a hung peer, a slow disk); raise the check's `timeout:` in the suite or --timeout only if the wait is expected.",
+        );
+        /// Not run because a check it needs failed or was skipped.
+        pub const BLOCKED: $crate::report::Code = $crate::report::Code::new(
+            concat!($kind, ".blocked"),
+            $crate::report::Status::Skip,
+            "Not run because a check it needs failed or was skipped.",
+            "Fix the check named in `blocked_by` (the root cause) and run the doctor again.",
+        );
+        /// Not probed: --offline, or the loopback guard.
+        pub const NOT_PROBED: $crate::report::Code = $crate::report::Code::new(
+            concat!($kind, ".not-probed"),
+            $crate::report::Status::Skip,
+            "Not probed: --offline was given and the check needs the network, or AUTOGLM_DOCTOR_LOOPBACK_ONLY confines probes to loopback and the target is elsewhere.",
+            "Run without --offline and without AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe the target.",
+        );
+        /// A reference in the check's parameters does not resolve.
+        pub const UNRESOLVED_REFERENCE: $crate::report::Code = $crate::report::Code::new(
+            concat!($kind, ".unresolved-reference"),
+            $crate::report::Status::Skip,
+            "A `${config.…}` reference in the check's parameters names a value the node config does not set.",
+            "Set the value in the node config, or remove or change the check in the suite.",
+        );
+        /// The run was interrupted or reached its deadline first.
+        pub const INTERRUPTED: $crate::report::Code = $crate::report::Code::new(
+            concat!($kind, ".interrupted"),
+            $crate::report::Status::Skip,
+            "Not run to completion: the run was interrupted (Ctrl-C) or reached --deadline before it started.",
+            "Run the doctor again, with a longer --deadline if the deadline was reached.",
+        );
+        /// The check itself crashed.
+        pub const INTERNAL: $crate::report::Code = $crate::report::Code::new(
+            concat!($kind, ".internal"),
+            $crate::report::Status::Fail,
+            "The check itself crashed; this is a bug in the doctor, not a problem of the node.",
+            "Report the bug with the JSON report attached; run the other checks with --skip ID meanwhile.",
+        );
+        /// The generated codes, for the kind's `INFO`.
+        pub const GENERATED: $crate::check::Generated = $crate::check::Generated {
+            timeout: TIMEOUT,
+            blocked: BLOCKED,
+            not_probed: NOT_PROBED,
+            unresolved: UNRESOLVED_REFERENCE,
+            interrupted: INTERRUPTED,
+            internal: INTERNAL,
+        };
+    };
+}
+pub(crate) use generated_codes;
+
+/// Names of the generated codes before they were per kind (`doctor.blocked` is now
+/// `<kind>.blocked`).
+pub static GENERATED_RENAMES: &[(&str, &str)] = &[
+    ("doctor.blocked", "blocked"),
+    ("doctor.offline", "not-probed"),
+    ("doctor.unresolved", "unresolved-reference"),
+    ("doctor.interrupted", "interrupted"),
+    ("doctor.internal", "internal"),
+];
 
 /// What every check gets when it runs.
 #[derive(Debug, Clone)]
@@ -95,40 +202,6 @@ pub trait CheckKind {
     /// Gather facts and judge them. Never fails: problems are findings.
     fn run(spec: &Self::Spec, ctx: &Context) -> impl Future<Output = Evaluation> + Send;
 }
-
-/// Codes every check can carry whatever its kind (dependency skips, interruptions, ...).
-pub static DOCTOR_CODES: &[CodeInfo] = &[
-    CodeInfo {
-        code: "doctor.blocked",
-        status: Status::Skip,
-        summary: "Not run because a check it needs failed or was skipped.",
-        remediation: "Fix the check named in `blocked_by` (the root cause) and run the doctor again.",
-    },
-    CodeInfo {
-        code: "doctor.offline",
-        status: Status::Skip,
-        summary: "Not run because --offline was given and the check needs the network.",
-        remediation: "Run without --offline to include network checks.",
-    },
-    CodeInfo {
-        code: "doctor.interrupted",
-        status: Status::Skip,
-        summary: "Not run to completion: the run was interrupted (Ctrl-C) or reached --deadline before it started.",
-        remediation: "Run the doctor again, with a longer --deadline if the deadline was reached.",
-    },
-    CodeInfo {
-        code: "doctor.unresolved",
-        status: Status::Skip,
-        summary: "A `${config.…}` reference in the check's parameters names a value the node config does not set.",
-        remediation: "Set the value in the node config, or remove or change the check in the suite.",
-    },
-    CodeInfo {
-        code: "doctor.internal",
-        status: Status::Fail,
-        summary: "The check itself crashed; this is a bug in the doctor, not a problem of the node.",
-        remediation: "Report the bug with the JSON report attached; run the other checks with --skip ID meanwhile.",
-    },
-];
 
 macro_rules! kinds {
     ($($variant:ident => $module:ident,)*) => {
@@ -222,29 +295,29 @@ impl<'de> serde::Deserialize<'de> for Text {
 }
 
 /// A check that cannot run because what it depends on (usually the config checks) did not
-/// pass: a skip with code `doctor.blocked` and cause `dependency`.
-pub fn blocked(message: impl Into<String>, fix: impl Into<String>) -> Evaluation {
-    let mut eval = Evaluation::single(crate::report::Finding::new(
-        Status::Skip,
-        "doctor.blocked",
-        message,
-        fix,
-    ));
+/// pass: a skip with the kind's `blocked` code and cause `dependency`.
+pub fn blocked(
+    code: &'static Code,
+    message: impl Into<String>,
+    fix: impl Into<String>,
+) -> Evaluation {
+    let mut eval = Evaluation::single(crate::report::Finding::new(code, message, fix));
     eval.cause = Some(crate::report::Cause::Dependency);
+    eval.skipped = Some(crate::report::SkipReason::Blocked);
     eval
 }
 
 /// Run CPU-bound or filesystem work on the blocking pool; a panic there becomes a failure
-/// with cause `internal` instead of a dead run.
-pub async fn on_blocking_pool<F>(what: &str, f: F) -> Evaluation
+/// with the kind's `internal` code and cause `internal` instead of a dead run.
+pub async fn on_blocking_pool<F>(internal: &'static Code, what: &str, f: F) -> Evaluation
 where
     F: FnOnce() -> Evaluation + Send + 'static,
 {
     match tokio::task::spawn_blocking(f).await {
         Ok(eval) => eval,
         Err(e) => {
-            let mut eval = Evaluation::single(crate::report::Finding::fail(
-                "doctor.internal",
+            let mut eval = Evaluation::single(crate::report::Finding::new(
+                internal,
                 format!("{what} crashed: {e}"),
                 "report the bug with the config attached (remove secrets first)",
             ));
@@ -254,98 +327,158 @@ where
     }
 }
 
-/// Look up a kind by name.
+/// Look up a kind by name, or by a name it had before.
 pub fn kind_info(name: &str) -> Option<&'static KindInfo> {
-    KINDS.iter().copied().find(|k| k.name == name)
+    KINDS
+        .iter()
+        .copied()
+        .find(|k| k.name == name || k.aliases.contains(&name))
 }
 
-/// The timeout code of a kind (`<kind>.timeout`).
-pub fn timeout_code(kind: &str) -> String {
-    format!("{kind}.timeout")
-}
-
-/// A code with its documentation, wherever it is defined.
+/// A code with its documentation and the names it had before.
 #[derive(Debug, Clone)]
 pub struct CodeDoc {
-    pub code: String,
-    pub status: Status,
-    pub summary: String,
-    pub remediation: String,
-    pub kind: Option<&'static str>,
+    pub code: &'static Code,
+    pub aliases: Vec<String>,
+    pub kind: &'static KindInfo,
 }
 
-/// Every code the doctor can report, kinds first (with their generated timeout codes).
+/// Every code the doctor can report, kind by kind (each kind's own codes, then its
+/// generated ones).
 pub fn all_codes() -> Vec<CodeDoc> {
     let mut out = Vec::new();
-    for kind in KINDS {
-        for c in kind.codes {
+    for &kind in KINDS {
+        for code in kind.all_codes() {
+            let mut aliases: Vec<String> = code.aliases.iter().map(ToString::to_string).collect();
+            // Generated codes were named after the kind (`config-file.timeout`) before.
+            if code.name == kind.generated.timeout.name {
+                aliases.extend(kind.aliases.iter().map(|a| format!("{a}.timeout")));
+            }
             out.push(CodeDoc {
-                code: c.code.to_string(),
-                status: c.status,
-                summary: c.summary.to_string(),
-                remediation: c.remediation.to_string(),
-                kind: Some(kind.name),
+                code,
+                aliases,
+                kind,
             });
         }
-        out.push(CodeDoc {
-            code: timeout_code(kind.name),
-            status: Status::Fail,
-            summary: format!(
-                "The {} check did not finish within its timeout (default {}) or the run's --deadline.",
-                kind.name,
-                crate::duration::format(kind.default_timeout)
-            ),
-            remediation: "Find what the check waits on (a hung peer, a slow disk); raise the check's `timeout:` in the suite or --timeout only if the wait is expected.".to_string(),
-            kind: Some(kind.name),
-        });
-    }
-    for c in DOCTOR_CODES {
-        out.push(CodeDoc {
-            code: c.code.to_string(),
-            status: c.status,
-            summary: c.summary.to_string(),
-            remediation: c.remediation.to_string(),
-            kind: None,
-        });
     }
     out
+}
+
+/// What `explain` found for a code name.
+#[derive(Debug, Clone)]
+pub enum Resolved {
+    /// A code, found by its name or by a name it had before.
+    Code {
+        doc: CodeDoc,
+        renamed_from: Option<String>,
+    },
+    /// A name of a code every kind now has under its own name (`doctor.blocked` is
+    /// `<kind>.blocked`).
+    Generated {
+        old: &'static str,
+        condition: &'static str,
+        example: CodeDoc,
+    },
+}
+
+/// Find a code by its name or a name it had before.
+pub fn resolve_code(name: &str) -> Option<Resolved> {
+    let codes = all_codes();
+    if let Some(doc) = codes.iter().find(|c| c.code.name == name) {
+        return Some(Resolved::Code {
+            doc: doc.clone(),
+            renamed_from: None,
+        });
+    }
+    if let Some(doc) = codes.iter().find(|c| c.aliases.iter().any(|a| a == name)) {
+        return Some(Resolved::Code {
+            doc: doc.clone(),
+            renamed_from: Some(name.to_string()),
+        });
+    }
+    let &(old, condition) = GENERATED_RENAMES.iter().find(|(old, _)| *old == name)?;
+    let example = codes
+        .into_iter()
+        .find(|c| c.code.condition() == condition)?;
+    Some(Resolved::Generated {
+        old,
+        condition,
+        example,
+    })
+}
+
+fn code_row(s: &mut String, code: &Code, name: &str, aliases: &[String]) {
+    use std::fmt::Write;
+    let was = if aliases.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (was {})",
+            aliases
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let _ = writeln!(
+        s,
+        "| `{name}`{was} | {} | {} | {} |",
+        code.status.as_str(),
+        code.summary.replace('|', "\\|"),
+        code.remediation.replace('|', "\\|")
+    );
 }
 
 /// `docs/codes.md`, generated from the registry (a test keeps the checked-in copy fresh).
 pub fn codes_markdown() -> String {
     use std::fmt::Write;
     let mut s = String::from(
-        "# Codes\n\n<!-- Generated from the check registry; `AUTOGLM_BLESS=1 cargo test freshness` rewrites it. -->\n\nEvery non-pass result carries a stable code. Codes are a public contract: they are not\nrenamed casually. `autoglm-doctor explain CODE` prints the long form with the kind's\nexplanation.\n",
+        "# Codes\n\n<!-- Generated from the check registry; `AUTOGLM_BLESS=1 cargo test freshness` rewrites it. -->\n\nEvery non-pass result carries a stable code. Codes are a public contract: a code is never\nrenamed without keeping its old name as an alias that `autoglm-doctor explain` resolves,\nand a line in CHANGELOG.md. `autoglm-doctor explain CODE` prints the long form with the\nkind's explanation; `explain --format json CODE` prints it as JSON.\n\n## Naming rule\n\n- A **kind** name is one kebab-case ASCII token: lower-case letters, digits and single\n  hyphens (`config-file`, `dns`, `api-version`).\n- A **code** is `<kind>.<condition>`: `<kind>` is exactly the name of the kind that\n  reports it, `<condition>` is kebab-case (`tcp.refused`, `config-file.missing`). The codes\n  the planner and scheduler report for any check follow the same rule\n  (`tls.timeout`, `dns.blocked`).\n- A **check id** (in a suite) is `<category>.<name>` with a kebab-case name\n  (`config.file`, `tcp.master-grpc`, `time.master`).\n- A condition with one meaning has one name in every kind: `ca-unreadable` (the CA bundle\n  cannot be read), `not-probed` (not sent: `--offline` or the loopback guard; always a\n  skip), `bad-url`, `connection-failed` (no TCP connection), `no-response` (connected, no\n  complete answer), `timeout`.\n\nA test over the registry enforces the rule.\n",
     );
-    for kind in KINDS {
+    for &kind in KINDS {
+        let was = if kind.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (was {})",
+                kind.aliases
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
         let _ = write!(
             s,
-            "\n## `{}` ({})\n\n{}\n\n| code | status | meaning | how to fix |\n|---|---|---|---|\n",
+            "\n## `{}`{was} ({})\n\n{}\n\n| code | status | meaning | how to fix |\n|---|---|---|---|\n",
             kind.name, kind.category, kind.summary
         );
-        for c in all_codes().iter().filter(|c| c.kind == Some(kind.name)) {
-            let _ = writeln!(
-                s,
-                "| `{}` | {} | {} | {} |",
-                c.code,
-                c.status.as_str(),
-                c.summary.replace('|', "\\|"),
-                c.remediation.replace('|', "\\|")
-            );
+        for c in all_codes().iter().filter(|c| c.kind.name == kind.name) {
+            if kind.generated.all().iter().any(|g| g.name == c.code.name) && c.aliases.is_empty() {
+                continue;
+            }
+            code_row(&mut s, c.code, c.code.name, &c.aliases);
         }
-    }
-    s.push_str(
-        "\n## Codes of any check\n\n| code | status | meaning | how to fix |\n|---|---|---|---|\n",
-    );
-    for c in all_codes().iter().filter(|c| c.kind.is_none()) {
         let _ = writeln!(
             s,
-            "| `{}` | {} | {} | {} |",
-            c.code,
-            c.status.as_str(),
-            c.summary.replace('|', "\\|"),
-            c.remediation.replace('|', "\\|")
+            "\nand the codes of every kind: `{0}.timeout` (default timeout {1}), `{0}.blocked`, `{0}.not-probed`, `{0}.unresolved-reference`, `{0}.interrupted`, `{0}.internal`.",
+            kind.name,
+            crate::duration::format(kind.default_timeout)
         );
+    }
+    s.push_str(
+        "\n## Codes of every kind\n\nReported by the planner and the scheduler for a check of any kind (and by a kind for a\ntarget it does not probe), under the kind's name.\n\n| code | status | meaning | how to fix |\n|---|---|---|---|\n",
+    );
+    if let Some(first) = KINDS.first() {
+        for g in first.generated.all() {
+            let old: Vec<String> = GENERATED_RENAMES
+                .iter()
+                .filter(|(_, c)| *c == g.condition())
+                .map(|(o, _)| (*o).to_string())
+                .collect();
+            code_row(&mut s, g, &format!("<kind>.{}", g.condition()), &old);
+        }
     }
     s
 }
@@ -355,27 +488,117 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
+    fn is_kebab(s: &str) -> bool {
+        !s.is_empty()
+            && s.split('-').all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            })
+            && s.as_bytes()[0].is_ascii_lowercase()
+    }
+
     #[test]
-    fn kind_names_and_codes_are_unique_and_namespaced() {
+    fn kinds_and_codes_follow_the_naming_rule() {
         let mut kinds = HashSet::new();
         for k in KINDS {
+            assert!(
+                is_kebab(k.name),
+                "kind {} is not one kebab-case token",
+                k.name
+            );
+            assert!(
+                is_kebab(k.category),
+                "category {} is not kebab-case",
+                k.category
+            );
             assert!(kinds.insert(k.name), "duplicate kind {}", k.name);
+            for a in k.aliases {
+                assert!(kinds.insert(a), "kind alias {a} names another kind");
+            }
             assert!(!k.explain.is_empty() && !k.summary.is_empty());
-            for c in k.codes {
-                assert!(
-                    c.code.starts_with(&format!("{}.", k.name))
-                        || c.code.starts_with(&format!("{}.", k.category)),
-                    "code {} is under neither kind {} nor category {}",
-                    c.code,
-                    k.name,
-                    k.category
+            for c in k.all_codes() {
+                let (kind, condition) = c.name.split_once('.').unwrap();
+                assert_eq!(
+                    kind, k.name,
+                    "code {} is not under its kind {}",
+                    c.name, k.name
                 );
-                assert!(!c.remediation.is_empty(), "{} lacks remediation", c.code);
+                assert!(
+                    is_kebab(condition),
+                    "condition of {} is not kebab-case",
+                    c.name
+                );
+                assert!(!c.summary.is_empty(), "{} lacks a summary", c.name);
+                assert!(!c.remediation.is_empty(), "{} lacks remediation", c.name);
             }
         }
-        let mut codes = HashSet::new();
+        let mut names = HashSet::new();
         for c in all_codes() {
-            assert!(codes.insert(c.code.clone()), "duplicate code {}", c.code);
+            assert!(
+                names.insert(c.code.name.to_string()),
+                "duplicate code {}",
+                c.code.name
+            );
+        }
+        for c in all_codes() {
+            for a in &c.aliases {
+                assert!(
+                    !names.contains(a),
+                    "alias {a} of {} is a current code",
+                    c.code.name
+                );
+                assert!(names.insert(a.clone()), "alias {a} used twice");
+            }
+        }
+    }
+
+    #[test]
+    fn one_meaning_has_one_condition_name() {
+        // Spellings that were used for these meanings before and must not come back.
+        let retired = [
+            "connect-failed",
+            "unreachable-master",
+            "ca-missing",
+            "url-invalid",
+            "offline",
+        ];
+        for c in all_codes() {
+            assert!(
+                !retired.contains(&c.code.condition()),
+                "{} uses a retired spelling",
+                c.code.name
+            );
+            if c.code.condition() == "not-probed" {
+                assert_eq!(
+                    c.code.status,
+                    crate::report::Status::Skip,
+                    "{} must be a skip",
+                    c.code.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn check_ids_of_the_shipped_suites_follow_the_naming_rule() {
+        for (name, file, text) in crate::suite::EMBEDDED {
+            let suite = crate::suite::parse(name, file, text).unwrap();
+            for e in &suite.entries {
+                let (category, rest) = e.id.split_once('.').unwrap_or(("", ""));
+                assert!(
+                    is_kebab(category) && is_kebab(rest),
+                    "check id {} in {name} is not <category>.<kebab-name>",
+                    e.id
+                );
+                let kind = kind_info(&e.kind).unwrap();
+                assert_eq!(
+                    kind.name, e.kind,
+                    "{name} uses the old kind name {}",
+                    e.kind
+                );
+            }
         }
     }
 

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use super::{CheckKind, Context, KindInfo, Text};
 use crate::probe::ntp::{Failure, Measurement};
 use crate::probe::{addresses_for, inner_timeout};
+use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status, keys};
 
 fn four() -> u8 {
@@ -42,6 +43,90 @@ pub struct Spec {
     pub tolerance: Option<Duration>,
 }
 
+super::generated_codes!("ntp");
+
+/// The clock offset to the NTP reference is over the tolerance even after subtracting the measurement's error bound.
+pub const SKEW: Code = Code::new(
+    "ntp.skew",
+    Status::Fail,
+    "The clock offset to the NTP reference is over the tolerance even after subtracting the measurement's error bound.",
+    "Step the clock to the reference (`chronyc makestep`), keep a time daemon running, and find why it drifted (clock-sync check).",
+);
+
+/// The offset is within the tolerance but at or over half of it.
+pub const NEAR_TOLERANCE: Code = Code::new(
+    "ntp.near-tolerance",
+    Status::Warn,
+    "The offset is within the tolerance but at or over half of it.",
+    "Let the time daemon correct the clock (`chronyc tracking` shows it converging) before the offset reaches the tolerance.",
+);
+
+/// The measurement's error bound straddles the tolerance: the offset cannot be called a pass or a skew.
+pub const UNCERTAIN: Code = Code::new(
+    "ntp.uncertain",
+    Status::Warn,
+    "The measurement's error bound straddles the tolerance: the offset cannot be called a pass or a skew.",
+    "Measure against a closer or better server (lower round trip, lower root dispersion), or widen the tolerance if the workload allows.",
+);
+
+/// The server says its own clock is not synchronised (stratum 16 or leap indicator 3); its time is not used.
+pub const SERVER_UNSYNCHRONISED: Code = Code::new(
+    "ntp.server-unsynchronised",
+    Status::Fail,
+    "The server says its own clock is not synchronised (stratum 16 or leap indicator 3); its time is not used.",
+    "Use another NTP server, or fix the server's own upstream synchronisation.",
+);
+
+/// The server answered stratum 0 (kiss-o'-death, e.g. RATE or DENY): it refuses to serve this node.
+pub const KISS_OF_DEATH: Code = Code::new(
+    "ntp.kiss-of-death",
+    Status::Fail,
+    "The server answered stratum 0 (kiss-o'-death, e.g. RATE or DENY): it refuses to serve this node.",
+    "Query the server less often or use a server that allows this node (the kiss code names the reason).",
+);
+
+/// No NTP answer within the time allowed: UDP 123 is dropped on the way or the server is silent.
+pub const NO_ANSWER: Code = Code::new(
+    "ntp.no-answer",
+    Status::Fail,
+    "No NTP answer within the time allowed: UDP 123 is dropped on the way or the server is silent.",
+    "Allow UDP port 123 from this node to the server, or configure a reachable server.",
+)
+.was(&["time.ntp-no-answer"]);
+
+/// The server cannot be reached: the name does not resolve, the port is closed (ICMP port unreachable) or there is no route.
+pub const UNREACHABLE: Code = Code::new(
+"ntp.unreachable",
+Status::Fail,
+"The server cannot be reached: the name does not resolve, the port is closed (ICMP port unreachable) or there is no route.",
+"Correct the server's name or address in `time.ntp_servers`, or start NTP service there.",
+)
+.was(&["time.ntp-unreachable"]);
+
+/// The server sent something that is not a valid NTP reply, or a local socket error.
+pub const BAD_REPLY: Code = Code::new(
+    "ntp.bad-reply",
+    Status::Fail,
+    "The server sent something that is not a valid NTP reply, or a local socket error.",
+    "Point `time.ntp_servers` at an NTP server (UDP port 123).",
+);
+
+/// Usable servers disagree with each other by more than the tolerance (plus their error bounds).
+pub const DISAGREE: Code = Code::new(
+    "ntp.disagree",
+    Status::Warn,
+    "Usable servers disagree with each other by more than the tolerance (plus their error bounds).",
+    "Remove the outlying server from the configuration; the others agree.",
+);
+
+/// No NTP server is configured and none was found in chrony.conf, ntp.conf or timesyncd.conf.
+pub const NO_SERVERS: Code = Code::new(
+    "ntp.no-servers",
+    Status::Warn,
+    "No NTP server is configured and none was found in chrony.conf, ntp.conf or timesyncd.conf.",
+    "List the site's NTP servers in `time.ntp_servers` and in the time daemon's configuration.",
+);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
@@ -55,73 +140,23 @@ impl CheckKind for Kind {
         network: true,
         reads_config: false,
         codes: &[
-            CodeInfo {
-                code: "ntp.skew",
-                status: Status::Fail,
-                summary: "The clock offset to the NTP reference is over the tolerance even after subtracting the measurement's error bound.",
-                remediation: "Step the clock to the reference (`chronyc makestep`), keep a time daemon running, and find why it drifted (clock-sync check).",
-            },
-            CodeInfo {
-                code: "ntp.near-tolerance",
-                status: Status::Warn,
-                summary: "The offset is within the tolerance but at or over half of it.",
-                remediation: "Let the time daemon correct the clock (`chronyc tracking` shows it converging) before the offset reaches the tolerance.",
-            },
-            CodeInfo {
-                code: "ntp.uncertain",
-                status: Status::Warn,
-                summary: "The measurement's error bound straddles the tolerance: the offset cannot be called a pass or a skew.",
-                remediation: "Measure against a closer or better server (lower round trip, lower root dispersion), or widen the tolerance if the workload allows.",
-            },
-            CodeInfo {
-                code: "ntp.server-unsynchronised",
-                status: Status::Fail,
-                summary: "The server says its own clock is not synchronised (stratum 16 or leap indicator 3); its time is not used.",
-                remediation: "Use another NTP server, or fix the server's own upstream synchronisation.",
-            },
-            CodeInfo {
-                code: "ntp.kiss-of-death",
-                status: Status::Fail,
-                summary: "The server answered stratum 0 (kiss-o'-death, e.g. RATE or DENY): it refuses to serve this node.",
-                remediation: "Query the server less often or use a server that allows this node (the kiss code names the reason).",
-            },
-            CodeInfo {
-                code: "time.ntp-no-answer",
-                status: Status::Fail,
-                summary: "No NTP answer within the time allowed: UDP 123 is dropped on the way or the server is silent.",
-                remediation: "Allow UDP port 123 from this node to the server, or configure a reachable server.",
-            },
-            CodeInfo {
-                code: "time.ntp-unreachable",
-                status: Status::Fail,
-                summary: "The server cannot be reached: the name does not resolve, the port is closed (ICMP port unreachable) or there is no route.",
-                remediation: "Correct the server's name or address in `time.ntp_servers`, or start NTP service there.",
-            },
-            CodeInfo {
-                code: "ntp.bad-reply",
-                status: Status::Fail,
-                summary: "The server sent something that is not a valid NTP reply, or a local socket error.",
-                remediation: "Point `time.ntp_servers` at an NTP server (UDP port 123).",
-            },
-            CodeInfo {
-                code: "ntp.disagree",
-                status: Status::Warn,
-                summary: "Usable servers disagree with each other by more than the tolerance (plus their error bounds).",
-                remediation: "Remove the outlying server from the configuration; the others agree.",
-            },
-            CodeInfo {
-                code: "ntp.no-servers",
-                status: Status::Warn,
-                summary: "No NTP server is configured and none was found in chrony.conf, ntp.conf or timesyncd.conf.",
-                remediation: "List the site's NTP servers in `time.ntp_servers` and in the time daemon's configuration.",
-            },
-            CodeInfo {
-                code: "ntp.not-probed",
-                status: Status::Skip,
-                summary: "Not sent: AUTOGLM_DOCTOR_LOOPBACK_ONLY confines probes to loopback.",
-                remediation: "Unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to query this server.",
-            },
+            SKEW,
+            NEAR_TOLERANCE,
+            UNCERTAIN,
+            SERVER_UNSYNCHRONISED,
+            KISS_OF_DEATH,
+            NO_ANSWER,
+            UNREACHABLE,
+            BAD_REPLY,
+            DISAGREE,
+            NO_SERVERS,
         ],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
@@ -359,8 +394,8 @@ pub fn judge(servers: &[Server], tolerance: Duration, tolerance_from: &str) -> E
         crate::duration::format(tolerance)
     );
     if servers.is_empty() {
-        return Evaluation::single(Finding::warn(
-            "ntp.no-servers",
+        return Evaluation::single(Finding::new(
+            &NO_SERVERS,
             "no NTP server configured, and none found in chrony.conf, ntp.conf or timesyncd.conf",
             "list the site's NTP servers in `time.ntp_servers` of the node config and in the time daemon's configuration (e.g. `server ntp1.example iburst` in /etc/chrony/chrony.conf)",
         ));
@@ -392,9 +427,9 @@ pub fn judge(servers: &[Server], tolerance: Duration, tolerance_from: &str) -> E
                     "samples": format!("{}/{}", m.answered, m.sent),
                 }));
                 if !usable(m) {
-                    findings.push(Finding::new(
+                    findings.push(Finding::at_status(
                         problem,
-                        "ntp.server-unsynchronised",
+                        &SERVER_UNSYNCHRONISED,
                         format!(
                             "{who} is not synchronised itself (stratum {}, leap indicator {}); its time is not used",
                             b.stratum, b.leap
@@ -413,15 +448,12 @@ pub fn judge(servers: &[Server], tolerance: Duration, tolerance_from: &str) -> E
                     "error": format!("{f:?}"),
                 }));
                 findings.push(match f {
-                    Failure::NotProbed(why) => Finding::new(
-                        Status::Skip,
-                        "ntp.not-probed",
-                        format!("{who}: {why}"),
+                    Failure::NotProbed(why) => Finding::new(&NOT_PROBED, format!("{who}: {why}"),
                         "unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to query this server",
                     ),
-                    Failure::NoAnswer => Finding::new(
+                    Failure::NoAnswer => Finding::at_status(
                         problem,
-                        "time.ntp-no-answer",
+                        &NO_ANSWER,
                         format!("{who}: no NTP answer in time"),
                         format!(
                             "allow UDP port {} from this node to {} in the firewall, or configure a reachable NTP server",
@@ -429,27 +461,27 @@ pub fn judge(servers: &[Server], tolerance: Duration, tolerance_from: &str) -> E
                             s.name
                         ),
                     ),
-                    Failure::Unreachable(why) => Finding::new(
+                    Failure::Unreachable(why) => Finding::at_status(
                         problem,
-                        "time.ntp-unreachable",
+                        &UNREACHABLE,
                         format!("{who}: {why}"),
                         format!(
                             "correct {} in `time.ntp_servers`, or start NTP service on it",
                             s.name
                         ),
                     ),
-                    Failure::KissOfDeath(code) => Finding::new(
+                    Failure::KissOfDeath(code) => Finding::at_status(
                         problem,
-                        "ntp.kiss-of-death",
+                        &KISS_OF_DEATH,
                         format!("{who} answered stratum 0, kiss code {code}: it refuses to serve this node"),
                         format!(
                             "stop querying {} (kiss code {code}) or ask its operator to allow this node; use another server meanwhile",
                             s.name
                         ),
                     ),
-                    Failure::BadReply(why) | Failure::Io(why) => Finding::new(
+                    Failure::BadReply(why) | Failure::Io(why) => Finding::at_status(
                         problem,
-                        "ntp.bad-reply",
+                        &BAD_REPLY,
                         format!("{who}: {why}"),
                         format!("point `time.ntp_servers` at an NTP server instead of {}", s.name),
                     ),
@@ -482,9 +514,9 @@ pub fn judge(servers: &[Server], tolerance: Duration, tolerance_from: &str) -> E
             show_secs(offset.abs()).trim_start_matches('+')
         );
         let finding = match verdict(offset, error, tol) {
-            Verdict::Over => Finding::fail("ntp.skew", format!("{line}: over the tolerance"), step),
-            Verdict::Uncertain => Finding::warn(
-                "ntp.uncertain",
+            Verdict::Over => Finding::new(&SKEW, format!("{line}: over the tolerance"), step),
+            Verdict::Uncertain => Finding::new(
+                &UNCERTAIN,
                 format!(
                     "{line}: cannot tell whether it is within the tolerance (the error bound straddles it)"
                 ),
@@ -495,8 +527,8 @@ pub fn judge(servers: &[Server], tolerance: Duration, tolerance_from: &str) -> E
                     show_secs(best.best.root_dispersion).trim_start_matches('+')
                 ),
             ),
-            Verdict::NearTolerance => Finding::warn(
-                "ntp.near-tolerance",
+            Verdict::NearTolerance => Finding::new(
+                &NEAR_TOLERANCE,
                 format!("{line}: within the tolerance, but at or over half of it"),
                 format!(
                     "let the time daemon slew the clock {} by {} before it reaches the tolerance (`chronyc tracking` shows it converging), or {}",
@@ -512,9 +544,7 @@ pub fn judge(servers: &[Server], tolerance: Duration, tolerance_from: &str) -> E
         for (s, m) in usable_servers.iter().skip(1) {
             let d = (m.best.offset - best.best.offset).abs();
             if d > tol + error + error_bound(m) {
-                findings.push(Finding::warn(
-                    "ntp.disagree",
-                    format!(
+                findings.push(Finding::new(&DISAGREE, format!(
                         "{} disagrees with {who} by {} (more than the tolerance plus both error bounds)",
                         label(s),
                         show_secs(d).trim_start_matches('+')
@@ -584,7 +614,7 @@ mod tests {
     }
 
     fn code(e: &Evaluation) -> Option<&str> {
-        e.worst().and_then(|f| f.code.as_deref())
+        e.worst().and_then(|f| f.code_name())
     }
 
     const S1: Duration = Duration::from_secs(1);
@@ -654,14 +684,14 @@ mod tests {
         let e = judge(&[failed("a", Failure::NoAnswer)], S1, "p");
         assert_eq!(
             (e.status(), code(&e)),
-            (Status::Fail, Some("time.ntp-no-answer"))
+            (Status::Fail, Some("ntp.no-answer"))
         );
         let e = judge(
             &[failed("a", Failure::Unreachable("port unreachable".into()))],
             S1,
             "p",
         );
-        assert_eq!(code(&e), Some("time.ntp-unreachable"));
+        assert_eq!(code(&e), Some("ntp.unreachable"));
         let e = judge(&[failed("a", Failure::KissOfDeath("RATE".into()))], S1, "p");
         assert_eq!(code(&e), Some("ntp.kiss-of-death"));
         let e = judge(
@@ -674,7 +704,7 @@ mod tests {
         );
         assert_eq!(
             (e.status(), code(&e)),
-            (Status::Warn, Some("time.ntp-no-answer"))
+            (Status::Warn, Some("ntp.no-answer"))
         );
         let e = judge(&[failed("a", Failure::NotProbed("guard".into()))], S1, "p");
         assert_eq!(

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use super::{CheckKind, Context, KindInfo, Text};
+use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -20,6 +21,48 @@ pub struct Spec {
     #[serde(default)]
     pub grpc_port: Option<Text>,
 }
+
+super::generated_codes!("proxy");
+
+/// A proxy variable sends HTTPS to the master through a proxy (NO_PROXY does not exclude it).
+pub const CAPTURES_MASTER: Code = Code::new(
+    "proxy.captures-master",
+    Status::Warn,
+    "A proxy variable sends HTTPS to the master through a proxy (NO_PROXY does not exclude it).",
+    "Add the master's host to NO_PROXY, or make sure the proxy reaches the master.",
+);
+
+/// gRPC to the master's sync port would go through a proxy; many proxies do not pass HTTP/2 gRPC.
+pub const CAPTURES_GRPC: Code = Code::new(
+    "proxy.captures-grpc",
+    Status::Warn,
+    "gRPC to the master's sync port would go through a proxy; many proxies do not pass HTTP/2 gRPC.",
+    "Add the master's host to no_grpc_proxy/NO_PROXY, or use a proxy that passes gRPC.",
+);
+
+/// Upper- and lower-case versions of a proxy variable disagree; tools pick different ones.
+pub const INCONSISTENT: Code = Code::new(
+    "proxy.inconsistent",
+    Status::Warn,
+    "Upper- and lower-case versions of a proxy variable disagree; tools pick different ones.",
+    "Set both cases to the same value, or unset one.",
+);
+
+/// A proxy variable does not hold a usable proxy URL.
+pub const INVALID: Code = Code::new(
+    "proxy.invalid",
+    Status::Warn,
+    "A proxy variable does not hold a usable proxy URL.",
+    "Write the proxy as http://host:port (credentials, if any, as user:password@).",
+);
+
+/// The endpoint is not a URL the check can evaluate.
+pub const BAD_URL: Code = Code::new(
+    "proxy.bad-url",
+    Status::Fail,
+    "The endpoint is not a URL the check can evaluate.",
+    "Write `endpoint` like https://master.example:8443.",
+);
 
 pub struct Kind;
 
@@ -48,37 +91,18 @@ impl CheckKind for Kind {
         network: false,
         reads_config: false,
         codes: &[
-            CodeInfo {
-                code: "proxy.captures-master",
-                status: Status::Warn,
-                summary: "A proxy variable sends HTTPS to the master through a proxy (NO_PROXY does not exclude it).",
-                remediation: "Add the master's host to NO_PROXY, or make sure the proxy reaches the master.",
-            },
-            CodeInfo {
-                code: "proxy.captures-grpc",
-                status: Status::Warn,
-                summary: "gRPC to the master's sync port would go through a proxy; many proxies do not pass HTTP/2 gRPC.",
-                remediation: "Add the master's host to no_grpc_proxy/NO_PROXY, or use a proxy that passes gRPC.",
-            },
-            CodeInfo {
-                code: "proxy.inconsistent",
-                status: Status::Warn,
-                summary: "Upper- and lower-case versions of a proxy variable disagree; tools pick different ones.",
-                remediation: "Set both cases to the same value, or unset one.",
-            },
-            CodeInfo {
-                code: "proxy.invalid",
-                status: Status::Warn,
-                summary: "A proxy variable does not hold a usable proxy URL.",
-                remediation: "Write the proxy as http://host:port (credentials, if any, as user:password@).",
-            },
-            CodeInfo {
-                code: "proxy.bad-url",
-                status: Status::Fail,
-                summary: "The endpoint is not a URL the check can evaluate.",
-                remediation: "Write `endpoint` like https://master.example:8443.",
-            },
+            CAPTURES_MASTER,
+            CAPTURES_GRPC,
+            INCONSISTENT,
+            INVALID,
+            BAD_URL,
         ],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(spec: &Spec, _ctx: &Context) -> Evaluation {
@@ -201,8 +225,8 @@ fn valid_proxy(v: &str) -> bool {
 /// Judge the proxy environment for traffic to `url` (and gRPC to `grpc_port`).
 pub fn judge(url: &str, grpc_port: Option<&str>, env: &BTreeMap<String, String>) -> Evaluation {
     let Some((scheme, host, port, _)) = crate::suite::refs::split_url(url) else {
-        return Evaluation::single(Finding::fail(
-            "proxy.bad-url",
+        return Evaluation::single(Finding::new(
+            &BAD_URL,
             format!("`{url}` is not a URL"),
             "write `endpoint` like https://master.example:8443",
         ));
@@ -221,8 +245,8 @@ pub fn judge(url: &str, grpc_port: Option<&str>, env: &BTreeMap<String, String>)
         if let (Some(a), Some(b)) = (env.get(upper), env.get(lower))
             && a.trim() != b.trim()
         {
-            findings.push(Finding::warn(
-                "proxy.inconsistent",
+            findings.push(Finding::new(
+                &INCONSISTENT,
                 format!(
                     "{upper}={} but {lower}={}: tools disagree about the proxy",
                     redact_proxy(a),
@@ -243,12 +267,10 @@ pub fn judge(url: &str, grpc_port: Option<&str>, env: &BTreeMap<String, String>)
     };
     let port = port.unwrap_or(if scheme == "https" { 443 } else { 80 });
     match via {
-        Some((name, value)) if !valid_proxy(value) => findings.push(Finding::warn("proxy.invalid", format!("{name}={} is not a proxy URL", redact_proxy(value)), format!("write {name} as http://host:port, or unset it"))),
+        Some((name, value)) if !valid_proxy(value) => findings.push(Finding::new(&INVALID, format!("{name}={} is not a proxy URL", redact_proxy(value)), format!("write {name} as http://host:port, or unset it"))),
         Some((name, value)) => match excluded(no_proxy, &host) {
             Some(entry) => findings.push(Finding::pass(format!("{name} is set, but NO_PROXY entry `{entry}` excludes {host}: HTTPS to the master goes direct"))),
-            None => findings.push(Finding::warn(
-                "proxy.captures-master",
-                format!("{name}={} captures {scheme} traffic to {host}:{port} (NO_PROXY does not list it)", redact_proxy(value)),
+            None => findings.push(Finding::new(&CAPTURES_MASTER, format!("{name}={} captures {scheme} traffic to {host}:{port} (NO_PROXY does not list it)", redact_proxy(value)),
                 format!("add {host} to NO_PROXY for the service, or make sure the proxy {} reaches {host}:{port}", redact_proxy(value)),
             )),
         },
@@ -257,9 +279,7 @@ pub fn judge(url: &str, grpc_port: Option<&str>, env: &BTreeMap<String, String>)
     if let Some(grpc) = grpc_port {
         let no_grpc = first(env, &["no_grpc_proxy"]).map_or(no_proxy, |(_, v)| v);
         match first(env, &["grpc_proxy", "https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"]) {
-            Some((name, value)) if excluded(no_grpc, &host).is_none() => findings.push(Finding::warn(
-                "proxy.captures-grpc",
-                format!("gRPC to {host}:{grpc} would go through {name}={}; many proxies do not pass HTTP/2 gRPC", redact_proxy(value)),
+            Some((name, value)) if excluded(no_grpc, &host).is_none() => findings.push(Finding::new(&CAPTURES_GRPC, format!("gRPC to {host}:{grpc} would go through {name}={}; many proxies do not pass HTTP/2 gRPC", redact_proxy(value)),
                 format!("add {host} to no_grpc_proxy (or NO_PROXY) for the service, or use a proxy that passes gRPC to {host}:{grpc}"),
             )),
             _ => findings.push(Finding::pass(format!("gRPC to {host}:{grpc} goes direct"))),
@@ -296,7 +316,7 @@ mod tests {
     #[test]
     fn verdicts() {
         let url = "https://master.autoglm.test:8443";
-        let code = |e: &Evaluation| e.worst().and_then(|f| f.code.clone());
+        let code = |e: &Evaluation| e.worst().and_then(|f| f.code_name().map(String::from));
         assert_eq!(code(&judge(url, None, &env(&[]))), None);
         assert_eq!(
             code(&judge(url, None, &env(&[("HTTPS_PROXY", "http://p:3128")]))),

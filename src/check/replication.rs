@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo};
+use super::{CheckKind, Context, KindInfo};
 use crate::config::ConfigSource;
 use crate::config::setting::{self, Setting, dotted};
 use crate::human;
+use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status};
 use crate::suite::refs::split_url;
 use crate::yaml::Node;
@@ -38,6 +39,98 @@ fn three() -> u32 {
     3
 }
 
+super::generated_codes!("replication");
+
+/// The suite requires replication but the config has no `replication` section.
+pub const MISSING: Code = Code::new(
+"replication.missing",
+Status::Fail,
+"The suite requires replication but the config has no `replication` section.",
+"Add a `replication` section (mode, sync_interval, timeout_threshold, enable_failover, replicas).",
+)
+.was(&["recovery.replication-missing"]);
+
+/// `replication.mode` is missing or not one of async, sync, semi-sync.
+pub const MODE_UNKNOWN: Code = Code::new(
+    "replication.mode-unknown",
+    Status::Fail,
+    "`replication.mode` is missing or not one of async, sync, semi-sync.",
+    "Set `replication.mode` to async, sync or semi-sync.",
+)
+.was(&["recovery.replication-mode-unknown"]);
+
+/// `sync_interval` or `timeout_threshold` is not set: failure detection uses defaults the doctor cannot judge.
+pub const THRESHOLD_UNSET: Code = Code::new(
+"replication.threshold-unset",
+Status::Warn,
+"`sync_interval` or `timeout_threshold` is not set: failure detection uses defaults the doctor cannot judge.",
+"Set both, e.g. `sync_interval: 5s` and `timeout_threshold: 30s`.",
+)
+.was(&["recovery.replication-threshold-unset"]);
+
+/// `timeout_threshold` is not greater than `sync_interval`: replicas are declared failed between two on-time rounds.
+pub const TIMEOUT_TOO_SHORT: Code = Code::new(
+"replication.timeout-too-short",
+Status::Fail,
+"`timeout_threshold` is not greater than `sync_interval`: replicas are declared failed between two on-time rounds.",
+"Raise `timeout_threshold` to several sync intervals.",
+)
+.was(&["recovery.replication-timeout-too-short"]);
+
+/// `timeout_threshold` is less than `min_timeout_intervals` sync intervals: one late round triggers failover.
+pub const TIMEOUT_TIGHT: Code = Code::new(
+"replication.timeout-tight",
+Status::Warn,
+"`timeout_threshold` is less than `min_timeout_intervals` sync intervals: one late round triggers failover.",
+"Raise `timeout_threshold` to at least the suggested value.",
+)
+.was(&["recovery.replication-timeout-tight"]);
+
+/// The suite requires failover but `replication.enable_failover` is not true.
+pub const FAILOVER_DISABLED: Code = Code::new(
+    "replication.failover-disabled",
+    Status::Fail,
+    "The suite requires failover but `replication.enable_failover` is not true.",
+    "Set `replication.enable_failover: true`.",
+)
+.was(&["recovery.failover-disabled"]);
+
+/// Replication is configured but `replication.replicas` lists no endpoint: where data and failover go cannot be checked.
+pub const NO_REPLICAS: Code = Code::new(
+"replication.no-replicas",
+Status::Warn,
+"Replication is configured but `replication.replicas` lists no endpoint: where data and failover go cannot be checked.",
+"List the replica cluster's endpoint URLs under `replication.replicas`.",
+)
+.was(&["recovery.replication-no-replicas"]);
+
+/// A replica endpoint is not a URL of the form scheme://host[:port][/path].
+pub const REPLICA_INVALID: Code = Code::new(
+    "replication.replica-invalid",
+    Status::Fail,
+    "A replica endpoint is not a URL of the form scheme://host[:port][/path].",
+    "Write the replica as a URL, e.g. https://dr-master.example:8443.",
+)
+.was(&["recovery.replica-invalid"]);
+
+/// A replica endpoint is this node's own master (`endpoint`): replicating to it protects nothing.
+pub const REPLICA_IS_MASTER: Code = Code::new(
+"replication.replica-is-master",
+Status::Fail,
+"A replica endpoint is this node's own master (`endpoint`): replicating to it protects nothing.",
+"Point the replica at the other cluster's master.",
+)
+.was(&["recovery.replica-is-master"]);
+
+/// The same replica endpoint is listed twice.
+pub const REPLICA_DUPLICATE: Code = Code::new(
+    "replication.replica-duplicate",
+    Status::Warn,
+    "The same replica endpoint is listed twice.",
+    "Remove the duplicate entry.",
+)
+.was(&["recovery.replica-duplicate"]);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
@@ -51,67 +144,23 @@ impl CheckKind for Kind {
         network: false,
         reads_config: true,
         codes: &[
-            CodeInfo {
-                code: "recovery.replication-missing",
-                status: Status::Fail,
-                summary: "The suite requires replication but the config has no `replication` section.",
-                remediation: "Add a `replication` section (mode, sync_interval, timeout_threshold, enable_failover, replicas).",
-            },
-            CodeInfo {
-                code: "recovery.replication-mode-unknown",
-                status: Status::Fail,
-                summary: "`replication.mode` is missing or not one of async, sync, semi-sync.",
-                remediation: "Set `replication.mode` to async, sync or semi-sync.",
-            },
-            CodeInfo {
-                code: "recovery.replication-threshold-unset",
-                status: Status::Warn,
-                summary: "`sync_interval` or `timeout_threshold` is not set: failure detection uses defaults the doctor cannot judge.",
-                remediation: "Set both, e.g. `sync_interval: 5s` and `timeout_threshold: 30s`.",
-            },
-            CodeInfo {
-                code: "recovery.replication-timeout-too-short",
-                status: Status::Fail,
-                summary: "`timeout_threshold` is not greater than `sync_interval`: replicas are declared failed between two on-time rounds.",
-                remediation: "Raise `timeout_threshold` to several sync intervals.",
-            },
-            CodeInfo {
-                code: "recovery.replication-timeout-tight",
-                status: Status::Warn,
-                summary: "`timeout_threshold` is less than `min_timeout_intervals` sync intervals: one late round triggers failover.",
-                remediation: "Raise `timeout_threshold` to at least the suggested value.",
-            },
-            CodeInfo {
-                code: "recovery.failover-disabled",
-                status: Status::Fail,
-                summary: "The suite requires failover but `replication.enable_failover` is not true.",
-                remediation: "Set `replication.enable_failover: true`.",
-            },
-            CodeInfo {
-                code: "recovery.replication-no-replicas",
-                status: Status::Warn,
-                summary: "Replication is configured but `replication.replicas` lists no endpoint: where data and failover go cannot be checked.",
-                remediation: "List the replica cluster's endpoint URLs under `replication.replicas`.",
-            },
-            CodeInfo {
-                code: "recovery.replica-invalid",
-                status: Status::Fail,
-                summary: "A replica endpoint is not a URL of the form scheme://host[:port][/path].",
-                remediation: "Write the replica as a URL, e.g. https://dr-master.example:8443.",
-            },
-            CodeInfo {
-                code: "recovery.replica-is-master",
-                status: Status::Fail,
-                summary: "A replica endpoint is this node's own master (`endpoint`): replicating to it protects nothing.",
-                remediation: "Point the replica at the other cluster's master.",
-            },
-            CodeInfo {
-                code: "recovery.replica-duplicate",
-                status: Status::Warn,
-                summary: "The same replica endpoint is listed twice.",
-                remediation: "Remove the duplicate entry.",
-            },
+            MISSING,
+            MODE_UNKNOWN,
+            THRESHOLD_UNSET,
+            TIMEOUT_TOO_SHORT,
+            TIMEOUT_TIGHT,
+            FAILOVER_DISABLED,
+            NO_REPLICAS,
+            REPLICA_INVALID,
+            REPLICA_IS_MASTER,
+            REPLICA_DUPLICATE,
         ],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
@@ -121,6 +170,7 @@ impl CheckKind for Kind {
 
 fn blocked(message: String) -> Evaluation {
     super::blocked(
+        &BLOCKED,
         message,
         "fix the config checks first (config.syntax, config.schema)",
     )
@@ -156,8 +206,8 @@ pub fn judge(spec: &Spec, src: &ConfigSource) -> Evaluation {
     let loc = |n: &Node, f: Finding| f.at(src.location(n.pos));
     let Some(section) = tree.pointer("/replication") else {
         return Evaluation::single(if spec.required {
-            Finding::fail(
-                "recovery.replication-missing",
+            Finding::new(
+                &MISSING,
                 "no `replication` section: this cluster has no cross-cluster copy to recover from",
                 format!(
                     "add to {path}: `replication: {{mode: async, sync_interval: 5s, timeout_threshold: 30s, enable_failover: true, replicas: [https://dr-master.example:8443]}}` with the other cluster's endpoint"
@@ -176,8 +226,8 @@ pub fn judge(spec: &Spec, src: &ConfigSource) -> Evaluation {
         }
         Setting::Present(m, n) => findings.push(loc(
             n,
-            Finding::fail(
-                "recovery.replication-mode-unknown",
+            Finding::new(
+                &MODE_UNKNOWN,
                 format!(
                     "`replication.mode` is `{m}`, not one of {}",
                     MODES.join(", ")
@@ -190,8 +240,8 @@ pub fn judge(spec: &Spec, src: &ConfigSource) -> Evaluation {
         )),
         Setting::Invalid(n) => findings.push(loc(
             n,
-            Finding::fail(
-                "recovery.replication-mode-unknown",
+            Finding::new(
+                &MODE_UNKNOWN,
                 format!(
                     "`replication.mode` is not a string (one of {})",
                     MODES.join(", ")
@@ -204,8 +254,8 @@ pub fn judge(spec: &Spec, src: &ConfigSource) -> Evaluation {
         )),
         Setting::Absent => findings.push(loc(
             section,
-            Finding::fail(
-                "recovery.replication-mode-unknown",
+            Finding::new(
+                &MODE_UNKNOWN,
                 "`replication.mode` is not set",
                 format!(
                     "add `mode: async` (or sync, semi-sync) to `replication` at {path}:{}",
@@ -244,9 +294,7 @@ pub fn judge(spec: &Spec, src: &ConfigSource) -> Evaluation {
             if threshold <= interval {
                 findings.push(loc(
                     tn,
-                    Finding::fail(
-                        "recovery.replication-timeout-too-short",
-                        format!(
+                    Finding::new(&TIMEOUT_TOO_SHORT, format!(
                             "`replication.timeout_threshold` {} is not greater than `sync_interval` {}: a replica is declared failed before its next on-time round{}",
                             fmt(threshold),
                             fmt(interval),
@@ -265,9 +313,7 @@ pub fn judge(spec: &Spec, src: &ConfigSource) -> Evaluation {
             } else if threshold < interval * spec.min_timeout_intervals {
                 findings.push(loc(
                     tn,
-                    Finding::warn(
-                        "recovery.replication-timeout-tight",
-                        format!(
+                    Finding::new(&TIMEOUT_TIGHT, format!(
                             "`replication.timeout_threshold` {} is less than {} sync intervals of {}: one late round declares the replica failed",
                             fmt(threshold),
                             spec.min_timeout_intervals,
@@ -300,9 +346,7 @@ pub fn judge(spec: &Spec, src: &ConfigSource) -> Evaluation {
             .collect();
             findings.push(loc(
                 section,
-                Finding::warn(
-                    "recovery.replication-threshold-unset",
-                    format!("`replication.{}` not set: when a replica counts as failed is the service's default", missing.join("` and `replication.")),
+                Finding::new(&THRESHOLD_UNSET, format!("`replication.{}` not set: when a replica counts as failed is the service's default", missing.join("` and `replication.")),
                     format!("set `sync_interval` and `timeout_threshold` under `replication` at {path}:{} (e.g. 5s and 30s)", section.pos.line),
                 ),
             ));
@@ -339,9 +383,7 @@ pub fn judge(spec: &Spec, src: &ConfigSource) -> Evaluation {
         };
         findings.push(loc(
             n,
-            Finding::fail(
-                "recovery.failover-disabled",
-                "failover is disabled: losing this cluster stops the service until it is restored by hand",
+            Finding::new(&FAILOVER_DISABLED, "failover is disabled: losing this cluster stops the service until it is restored by hand",
                 how,
             ),
         ));
@@ -360,9 +402,7 @@ pub fn judge(spec: &Spec, src: &ConfigSource) -> Evaluation {
         }
         Setting::Absent => findings.push(loc(
             section,
-            Finding::warn(
-                "recovery.replication-no-replicas",
-                format!(
+            Finding::new(&NO_REPLICAS, format!(
                     "`replication.replicas` is not set: {} cannot be checked",
                     if enabled { "where failover goes" } else { "where replicated data goes" }
                 ),
@@ -371,9 +411,7 @@ pub fn judge(spec: &Spec, src: &ConfigSource) -> Evaluation {
         )),
         Setting::Present(list, n) if list.is_empty() => findings.push(loc(
             n,
-            Finding::warn(
-                "recovery.replication-no-replicas",
-                "`replication.replicas` is empty",
+            Finding::new(&NO_REPLICAS, "`replication.replicas` is empty",
                 format!("list the other cluster's endpoint URLs at {path}:{}", n.pos.line),
             ),
         )),
@@ -383,9 +421,7 @@ pub fn judge(spec: &Spec, src: &ConfigSource) -> Evaluation {
                 let Some((key, shown)) = endpoint_key(url) else {
                     findings.push(loc(
                         n,
-                        Finding::fail(
-                            "recovery.replica-invalid",
-                            format!("replica `{}` is not a URL", crate::secret::redact_text(url)),
+                        Finding::new(&REPLICA_INVALID, format!("replica `{}` is not a URL", crate::secret::redact_text(url)),
                             format!("write the replica at {path}:{} as scheme://host[:port], e.g. https://dr-master.example:8443", n.pos.line),
                         ),
                     ));
@@ -394,18 +430,14 @@ pub fn judge(spec: &Spec, src: &ConfigSource) -> Evaluation {
                 if master.as_ref().is_some_and(|(m, _)| *m == key) {
                     findings.push(loc(
                         n,
-                        Finding::fail(
-                            "recovery.replica-is-master",
-                            format!("replica {shown} is this node's own master (`endpoint`): replicating to it protects nothing"),
+                        Finding::new(&REPLICA_IS_MASTER, format!("replica {shown} is this node's own master (`endpoint`): replicating to it protects nothing"),
                             format!("point the replica at {path}:{} at the other cluster's master", n.pos.line),
                         ),
                     ));
                 } else if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
                     findings.push(loc(
                         n,
-                        Finding::warn(
-                            "recovery.replica-duplicate",
-                            format!("replica {shown} is listed twice (first at line {first})"),
+                        Finding::new(&REPLICA_DUPLICATE, format!("replica {shown} is listed twice (first at line {first})"),
                             format!("remove the duplicate at {path}:{}", n.pos.line),
                         ),
                     ));
@@ -470,7 +502,10 @@ mod tests {
     }
 
     fn codes(e: &Evaluation) -> Vec<String> {
-        e.findings.iter().filter_map(|f| f.code.clone()).collect()
+        e.findings
+            .iter()
+            .filter_map(|f| f.code_name().map(String::from))
+            .collect()
     }
 
     const GOOD: &str = "replication:\n  mode: async\n  sync_interval: 5s\n  timeout_threshold: 30s\n  enable_failover: true\n  replicas:\n    - https://dr-master.autoglm.test:8443\n";
@@ -505,20 +540,20 @@ mod tests {
         };
         let default = spec();
         let cases: Vec<(String, &Spec, Vec<&str>)> = vec![
-            ("node: {}\n".into(), &required, vec!["recovery.replication-missing"]),
+            ("node: {}\n".into(), &required, vec!["replication.missing"]),
             ("node: {}\n".into(), &default, vec![]),
-            (base("mirror", "5s", "30s", "true", dr), &default, vec!["recovery.replication-mode-unknown"]),
-            (base("async", "5s", "5s", "true", dr), &default, vec!["recovery.replication-timeout-too-short"]),
-            (base("async", "30s", "10s", "true", dr), &default, vec!["recovery.replication-timeout-too-short"]),
-            (base("async", "5s", "10s", "true", dr), &default, vec!["recovery.replication-timeout-tight"]),
+            (base("mirror", "5s", "30s", "true", dr), &default, vec!["replication.mode-unknown"]),
+            (base("async", "5s", "5s", "true", dr), &default, vec!["replication.timeout-too-short"]),
+            (base("async", "30s", "10s", "true", dr), &default, vec!["replication.timeout-too-short"]),
+            (base("async", "5s", "10s", "true", dr), &default, vec!["replication.timeout-tight"]),
             (base("sync", "5s", "15s", "true", dr), &default, vec![]),
-            (base("async", "5s", "30s", "false", dr), &required, vec!["recovery.failover-disabled"]),
+            (base("async", "5s", "30s", "false", dr), &required, vec!["replication.failover-disabled"]),
             (base("async", "5s", "30s", "false", dr), &default, vec![]),
-            (base("async", "5s", "30s", "true", "[]"), &default, vec!["recovery.replication-no-replicas"]),
-            (base("async", "5s", "30s", "true", "[not-a-url]"), &default, vec!["recovery.replica-invalid"]),
-            (base("async", "5s", "30s", "true", "[https://MASTER.autoglm.test:8443/]"), &default, vec!["recovery.replica-is-master"]),
-            (base("async", "5s", "30s", "true", "[https://dr.test, \"https://dr.test:443\"]"), &default, vec!["recovery.replica-duplicate"]),
-            ("replication:\n  mode: async\n  enable_failover: true\n  replicas: [https://dr.test]\n".into(), &default, vec!["recovery.replication-threshold-unset"]),
+            (base("async", "5s", "30s", "true", "[]"), &default, vec!["replication.no-replicas"]),
+            (base("async", "5s", "30s", "true", "[not-a-url]"), &default, vec!["replication.replica-invalid"]),
+            (base("async", "5s", "30s", "true", "[https://MASTER.autoglm.test:8443/]"), &default, vec!["replication.replica-is-master"]),
+            (base("async", "5s", "30s", "true", "[https://dr.test, \"https://dr.test:443\"]"), &default, vec!["replication.replica-duplicate"]),
+            ("replication:\n  mode: async\n  enable_failover: true\n  replicas: [https://dr.test]\n".into(), &default, vec!["replication.threshold-unset"]),
         ];
         for (body, spec, want) in cases {
             let e = judge_text(spec, &body);
@@ -565,6 +600,6 @@ mod tests {
             "replication:\n  mode: async\n  sync_interval: 5s\n  timeout_threshold: 30s\n  replicas: [\"https://u:hunter2@master.autoglm.test:8443\"]\n",
         );
         assert!(!format!("{e:?}").contains("hunter2"));
-        assert_eq!(codes(&e), ["recovery.replica-is-master"]);
+        assert_eq!(codes(&e), ["replication.replica-is-master"]);
     }
 }

@@ -10,15 +10,72 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo};
+use super::{CheckKind, Context, KindInfo};
 use crate::config::ConfigSource;
 use crate::config::setting::{self, Setting};
+use crate::report::Code;
 use crate::report::{Evaluation, Facts, Finding, Status, keys};
 use crate::yaml::Node;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {}
+
+super::generated_codes!("sync-semantics");
+
+/// Conflict strategy last-write-wins while the time checks measured this node's clock off by more than the tolerance (fact `time.offset_ms`).
+pub const LWW_CLOCK_SKEW: Code = Code::new(
+"sync-semantics.lww-clock-skew",
+Status::Fail,
+"Conflict strategy last-write-wins while the time checks measured this node's clock off by more than the tolerance (fact `time.offset_ms`).",
+"Bring the clock within tolerance (NTP) or switch `sync.conflict_strategy` to `version`.",
+)
+.was(&["recovery.lww-clock-skew"]);
+
+/// Conflict strategy last-write-wins while the time checks found the clock not synchronised (fact `time.synchronised` is false).
+pub const LWW_CLOCK_UNSYNCHRONISED: Code = Code::new(
+"sync-semantics.lww-clock-unsynchronised",
+Status::Fail,
+"Conflict strategy last-write-wins while the time checks found the clock not synchronised (fact `time.synchronised` is false).",
+"Enable clock synchronisation (`timedatectl set-ntp true`, chronyd) or switch `sync.conflict_strategy` to `version`.",
+)
+.was(&["recovery.lww-clock-unsynchronised"]);
+
+/// Conflict strategy last-write-wins but no time check published clock facts before this check: the clock is not verified.
+pub const LWW_CLOCK_UNVERIFIED: Code = Code::new(
+"sync-semantics.lww-clock-unverified",
+Status::Warn,
+"Conflict strategy last-write-wins but no time check published clock facts before this check: the clock is not verified.",
+"Add the time checks to the suite and list them in this check's `needs`.",
+)
+.was(&["recovery.lww-clock-unverified"]);
+
+/// Conflict strategy priority without `sync.tie_breaker`: updates of equal priority are ordered by arrival.
+pub const PRIORITY_NO_TIE_BREAKER: Code = Code::new(
+"sync-semantics.priority-no-tie-breaker",
+Status::Warn,
+"Conflict strategy priority without `sync.tie_breaker`: updates of equal priority are ordered by arrival.",
+"Set `sync.tie_breaker` to a field unique per writer, e.g. `node_id`.",
+)
+.was(&["recovery.priority-no-tie-breaker"]);
+
+/// No `sync.version_field`: concurrent updates are not detected by optimistic locking and overwrite each other.
+pub const NO_VERSION_FIELD: Code = Code::new(
+"sync-semantics.no-version-field",
+Status::Warn,
+"No `sync.version_field`: concurrent updates are not detected by optimistic locking and overwrite each other.",
+"Set `sync.version_field` (e.g. `version`) and have writers send the version they read.",
+)
+.was(&["recovery.no-version-field"]);
+
+/// `sync.conflict_strategy` is not set: conflicts are resolved by the service's default.
+pub const CONFLICT_STRATEGY_UNSET: Code = Code::new(
+    "sync-semantics.conflict-strategy-unset",
+    Status::Warn,
+    "`sync.conflict_strategy` is not set: conflicts are resolved by the service's default.",
+    "Set `sync.conflict_strategy` explicitly; `version` does not depend on clocks.",
+)
+.was(&["recovery.conflict-strategy-unset"]);
 
 pub struct Kind;
 
@@ -33,43 +90,19 @@ impl CheckKind for Kind {
         network: false,
         reads_config: true,
         codes: &[
-            CodeInfo {
-                code: "recovery.lww-clock-skew",
-                status: Status::Fail,
-                summary: "Conflict strategy last-write-wins while the time checks measured this node's clock off by more than the tolerance (fact `time.offset_ms`).",
-                remediation: "Bring the clock within tolerance (NTP) or switch `sync.conflict_strategy` to `version`.",
-            },
-            CodeInfo {
-                code: "recovery.lww-clock-unsynchronised",
-                status: Status::Fail,
-                summary: "Conflict strategy last-write-wins while the time checks found the clock not synchronised (fact `time.synchronised` is false).",
-                remediation: "Enable clock synchronisation (`timedatectl set-ntp true`, chronyd) or switch `sync.conflict_strategy` to `version`.",
-            },
-            CodeInfo {
-                code: "recovery.lww-clock-unverified",
-                status: Status::Warn,
-                summary: "Conflict strategy last-write-wins but no time check published clock facts before this check: the clock is not verified.",
-                remediation: "Add the time checks to the suite and list them in this check's `needs`.",
-            },
-            CodeInfo {
-                code: "recovery.priority-no-tie-breaker",
-                status: Status::Warn,
-                summary: "Conflict strategy priority without `sync.tie_breaker`: updates of equal priority are ordered by arrival.",
-                remediation: "Set `sync.tie_breaker` to a field unique per writer, e.g. `node_id`.",
-            },
-            CodeInfo {
-                code: "recovery.no-version-field",
-                status: Status::Warn,
-                summary: "No `sync.version_field`: concurrent updates are not detected by optimistic locking and overwrite each other.",
-                remediation: "Set `sync.version_field` (e.g. `version`) and have writers send the version they read.",
-            },
-            CodeInfo {
-                code: "recovery.conflict-strategy-unset",
-                status: Status::Warn,
-                summary: "`sync.conflict_strategy` is not set: conflicts are resolved by the service's default.",
-                remediation: "Set `sync.conflict_strategy` explicitly; `version` does not depend on clocks.",
-            },
+            LWW_CLOCK_SKEW,
+            LWW_CLOCK_UNSYNCHRONISED,
+            LWW_CLOCK_UNVERIFIED,
+            PRIORITY_NO_TIE_BREAKER,
+            NO_VERSION_FIELD,
+            CONFLICT_STRATEGY_UNSET,
         ],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(_spec: &Spec, ctx: &Context) -> Evaluation {
@@ -111,6 +144,7 @@ impl Clock {
 
 fn blocked(message: String) -> Evaluation {
     super::blocked(
+        &BLOCKED,
         message,
         "fix the config checks first (config.syntax, config.schema)",
     )
@@ -170,9 +204,7 @@ pub fn judge(src: &ConfigSource, clock: &Clock, profile_tolerance: Duration) -> 
     match strategy.as_ref().map(|(s, _)| s.as_str()) {
         None => findings.push(at(
             section,
-            Finding::warn(
-                "recovery.conflict-strategy-unset",
-                "`sync.conflict_strategy` is not set: concurrent updates are reconciled by the service's default, which may be last-write-wins",
+            Finding::new(&CONFLICT_STRATEGY_UNSET, "`sync.conflict_strategy` is not set: concurrent updates are reconciled by the service's default, which may be last-write-wins",
                 format!(
                     "set `conflict_strategy: version` (with `version_field: version`) under `sync` in {path}{}",
                     line(section)
@@ -188,9 +220,7 @@ pub fn judge(src: &ConfigSource, clock: &Clock, profile_tolerance: Duration) -> 
             } else {
                 findings.push(at(
                     strategy_node,
-                    Finding::warn(
-                        "recovery.priority-no-tie-breaker",
-                        "`sync.conflict_strategy` is priority but `sync.tie_breaker` is not set: updates of equal priority land in whatever order they arrive",
+                    Finding::new(&PRIORITY_NO_TIE_BREAKER, "`sync.conflict_strategy` is priority but `sync.tie_breaker` is not set: updates of equal priority land in whatever order they arrive",
                         format!(
                             "add `tie_breaker: node_id` (a field unique per writer) under `sync` in {path}{}",
                             line(strategy_node)
@@ -219,9 +249,7 @@ pub fn judge(src: &ConfigSource, clock: &Clock, profile_tolerance: Duration) -> 
         };
         findings.push(at(
             strategy_node.or(section),
-            Finding::warn(
-                "recovery.no-version-field",
-                why,
+            Finding::new(&NO_VERSION_FIELD, why,
                 format!(
                     "add `version_field: version` under `sync` in {path}{} and make writers send the version they read",
                     line(strategy_node.or(section))
@@ -275,9 +303,7 @@ fn judge_lww(
         });
         out.push(at(
             node,
-            Finding::fail(
-                "recovery.lww-clock-unsynchronised",
-                format!(
+            Finding::new(&LWW_CLOCK_UNSYNCHRONISED, format!(
                     "`sync.conflict_strategy` is last-write-wins while this node's clock is not synchronised ({} = false{offset}): which write wins a conflict depends on how far each clock has drifted",
                     keys::TIME_SYNCHRONISED
                 ),
@@ -297,9 +323,7 @@ fn judge_lww(
         let direction = if offset > 0.0 { "ahead of" } else { "behind" };
         out.push(at(
             node,
-            Finding::fail(
-                "recovery.lww-clock-skew",
-                format!(
+            Finding::new(&LWW_CLOCK_SKEW, format!(
                     "`sync.conflict_strategy` is last-write-wins while this node's clock is {:.0} ms {direction} {reference} ({} = {offset:.0}, tolerance {tolerance:.0} ms): {effect}, silently",
                     offset.abs(),
                     keys::TIME_OFFSET_MS
@@ -318,9 +342,7 @@ fn judge_lww(
     match (clock.offset_ms, clock.synchronised) {
         (None, None) => vec![at(
             node,
-            Finding::warn(
-                "recovery.lww-clock-unverified",
-                format!(
+            Finding::new(&LWW_CLOCK_UNVERIFIED, format!(
                     "`sync.conflict_strategy` is last-write-wins, but no time check ran before this one ({} and {} are absent): the clock that decides every conflict is not verified",
                     keys::TIME_OFFSET_MS,
                     keys::TIME_SYNCHRONISED
@@ -360,7 +382,10 @@ mod tests {
     }
 
     fn codes(e: &Evaluation) -> Vec<String> {
-        e.findings.iter().filter_map(|f| f.code.clone()).collect()
+        e.findings
+            .iter()
+            .filter_map(|f| f.code_name().map(String::from))
+            .collect()
     }
 
     const LWW: &str = "sync:\n  conflict_strategy: last-write-wins\n  version_field: version\n";
@@ -371,7 +396,7 @@ mod tests {
             (
                 "no facts",
                 facts(&[]),
-                vec!["recovery.lww-clock-unverified"],
+                vec!["sync-semantics.lww-clock-unverified"],
             ),
             (
                 "in tolerance",
@@ -387,17 +412,17 @@ mod tests {
                     ("time.offset_ms", json!(4200)),
                     ("time.synchronised", json!(true)),
                 ]),
-                vec!["recovery.lww-clock-skew"],
+                vec!["sync-semantics.lww-clock-skew"],
             ),
             (
                 "skewed behind",
                 facts(&[("time.offset_ms", json!(-1500.5))]),
-                vec!["recovery.lww-clock-skew"],
+                vec!["sync-semantics.lww-clock-skew"],
             ),
             (
                 "unsynchronised",
                 facts(&[("time.synchronised", json!(false))]),
-                vec!["recovery.lww-clock-unsynchronised"],
+                vec!["sync-semantics.lww-clock-unsynchronised"],
             ),
             (
                 "unsynchronised and skewed",
@@ -406,8 +431,8 @@ mod tests {
                     ("time.offset_ms", json!(9000)),
                 ]),
                 vec![
-                    "recovery.lww-clock-unsynchronised",
-                    "recovery.lww-clock-skew",
+                    "sync-semantics.lww-clock-unsynchronised",
+                    "sync-semantics.lww-clock-skew",
                 ],
             ),
             (
@@ -422,7 +447,7 @@ mod tests {
                     ("time.offset_ms", json!(50)),
                     ("time.tolerance_ms", json!(10)),
                 ]),
-                vec!["recovery.lww-clock-skew"],
+                vec!["sync-semantics.lww-clock-skew"],
             ),
             (
                 "facts of the wrong type count as absent",
@@ -430,7 +455,7 @@ mod tests {
                     ("time.offset_ms", json!("4200")),
                     ("time.synchronised", json!("no")),
                 ]),
-                vec!["recovery.lww-clock-unverified"],
+                vec!["sync-semantics.lww-clock-unverified"],
             ),
         ];
         for (name, f, want) in cases {
@@ -448,7 +473,7 @@ mod tests {
         ]);
         let e = judge(&config(LWW), &Clock::from_facts(&f), SECOND);
         let w = e.worst().unwrap();
-        assert_eq!(w.code.as_deref(), Some("recovery.lww-clock-skew"));
+        assert_eq!(w.code_name(), Some("sync-semantics.lww-clock-skew"));
         assert_eq!(
             w.message,
             "`sync.conflict_strategy` is last-write-wins while this node's clock is 4200 ms ahead of ntp 192.0.2.1:123 (time.offset_ms = 4200, tolerance 1000 ms): its writes win over later writes from other nodes, silently"
@@ -490,11 +515,11 @@ mod tests {
             ),
             (
                 "sync:\n  conflict_strategy: version\n",
-                &["recovery.no-version-field"],
+                &["sync-semantics.no-version-field"],
             ),
             (
                 "sync:\n  conflict_strategy: priority\n  version_field: v\n",
-                &["recovery.priority-no-tie-breaker"],
+                &["sync-semantics.priority-no-tie-breaker"],
             ),
             (
                 "sync:\n  conflict_strategy: priority\n  tie_breaker: node_id\n  version_field: v\n",
@@ -502,20 +527,20 @@ mod tests {
             ),
             (
                 "sync:\n  conflict_strategy: manual\n",
-                &["recovery.no-version-field"],
+                &["sync-semantics.no-version-field"],
             ),
             (
                 "sync:\n  interval_seconds: 30\n",
                 &[
-                    "recovery.conflict-strategy-unset",
-                    "recovery.no-version-field",
+                    "sync-semantics.conflict-strategy-unset",
+                    "sync-semantics.no-version-field",
                 ],
             ),
             (
                 "",
                 &[
-                    "recovery.conflict-strategy-unset",
-                    "recovery.no-version-field",
+                    "sync-semantics.conflict-strategy-unset",
+                    "sync-semantics.no-version-field",
                 ],
             ),
         ];

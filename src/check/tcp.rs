@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use super::{CheckKind, Context, KindInfo, Text};
 use crate::probe::tcp::{self, Outcome};
 use crate::probe::{addresses_for, inner_timeout};
+use crate::report::Code;
 use crate::report::{Cause, Evaluation, Finding, Status};
 
 /// Ports as a list (`[8080, 9090]`) or named (`{http: 8080, grpc: 9090}`).
@@ -70,6 +71,56 @@ pub struct Spec {
     pub family: Family,
 }
 
+super::generated_codes!("tcp");
+
+/// The connection was refused (RST): nothing listens on the port, or a REJECT rule.
+pub const REFUSED: Code = Code::new(
+    "tcp.refused",
+    Status::Fail,
+    "The connection was refused (RST): nothing listens on the port, or a REJECT rule.",
+    "Start the master service on that port, or remove the REJECT rule.",
+);
+
+/// No answer within the timeout: packets are silently dropped (firewall DROP, NetworkPolicy, security group).
+pub const FILTERED: Code = Code::new(
+    "tcp.filtered",
+    Status::Fail,
+    "No answer within the timeout: packets are silently dropped (firewall DROP, NetworkPolicy, security group).",
+    "Allow the port from this node in the firewall or NetworkPolicy between node and master.",
+);
+
+/// Host or network unreachable: no route to the address.
+pub const UNREACHABLE: Code = Code::new(
+    "tcp.unreachable",
+    Status::Fail,
+    "Host or network unreachable: no route to the address.",
+    "Fix routing to the master (`ip route get ADDRESS`) or bring the host up.",
+);
+
+/// The host name did not resolve, so there was nothing to connect to.
+pub const UNRESOLVED: Code = Code::new(
+    "tcp.unresolved",
+    Status::Fail,
+    "The host name did not resolve, so there was nothing to connect to.",
+    "Fix name resolution first (add a dns check to see why).",
+);
+
+/// The connection failed for a local reason (address in use or not available) or another error.
+pub const ERROR: Code = Code::new(
+    "tcp.error",
+    Status::Fail,
+    "The connection failed for a local reason (address in use or not available) or another error.",
+    "Follow the error in the message.",
+);
+
+/// No ports are configured, so nothing was probed.
+pub const NO_PORTS: Code = Code::new(
+    "tcp.no-ports",
+    Status::Skip,
+    "No ports are configured, so nothing was probed.",
+    "List the master's ports (e.g. `sync.ports` in the node config).",
+);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
@@ -82,50 +133,13 @@ impl CheckKind for Kind {
         default_timeout: Duration::from_secs(5),
         network: true,
         reads_config: false,
-        codes: &[
-            CodeInfo {
-                code: "tcp.refused",
-                status: Status::Fail,
-                summary: "The connection was refused (RST): nothing listens on the port, or a REJECT rule.",
-                remediation: "Start the master service on that port, or remove the REJECT rule.",
-            },
-            CodeInfo {
-                code: "tcp.filtered",
-                status: Status::Fail,
-                summary: "No answer within the timeout: packets are silently dropped (firewall DROP, NetworkPolicy, security group).",
-                remediation: "Allow the port from this node in the firewall or NetworkPolicy between node and master.",
-            },
-            CodeInfo {
-                code: "tcp.unreachable",
-                status: Status::Fail,
-                summary: "Host or network unreachable: no route to the address.",
-                remediation: "Fix routing to the master (`ip route get ADDRESS`) or bring the host up.",
-            },
-            CodeInfo {
-                code: "tcp.unresolved",
-                status: Status::Fail,
-                summary: "The host name did not resolve, so there was nothing to connect to.",
-                remediation: "Fix name resolution first (add a dns check to see why).",
-            },
-            CodeInfo {
-                code: "tcp.error",
-                status: Status::Fail,
-                summary: "The connection failed for a local reason (address in use or not available) or another error.",
-                remediation: "Follow the error in the message.",
-            },
-            CodeInfo {
-                code: "tcp.no-ports",
-                status: Status::Skip,
-                summary: "No ports are configured, so nothing was probed.",
-                remediation: "List the master's ports (e.g. `sync.ports` in the node config).",
-            },
-            CodeInfo {
-                code: "tcp.not-probed",
-                status: Status::Skip,
-                summary: "Not sent: AUTOGLM_DOCTOR_LOOPBACK_ONLY confines probes to loopback.",
-                remediation: "Unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe this target.",
-            },
-        ],
+        codes: &[REFUSED, FILTERED, UNREACHABLE, UNRESOLVED, ERROR, NO_PORTS],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
@@ -133,8 +147,7 @@ impl CheckKind for Kind {
         let budget = inner_timeout(ctx.timeout);
         if spec.ports.0.is_empty() {
             return Evaluation::single(Finding::new(
-                Status::Skip,
-                "tcp.no-ports",
+                &NO_PORTS,
                 format!("no ports configured for {host}"),
                 "list the ports to probe (e.g. `sync.ports` in the node config)",
             ));
@@ -142,8 +155,8 @@ impl CheckKind for Kind {
         let (addrs, via) = match addresses_for(&host, &ctx.facts, budget).await {
             Ok(a) => a,
             Err(why) => {
-                let mut e = Evaluation::single(Finding::fail(
-                    "tcp.unresolved",
+                let mut e = Evaluation::single(Finding::new(
+                    &UNRESOLVED,
                     format!("{host} does not resolve: {why}"),
                     format!(
                         "fix name resolution of {host} first; add a dns check before this one to see why it fails"
@@ -194,8 +207,8 @@ pub fn judge(
     timeout: Duration,
 ) -> Evaluation {
     if results.is_empty() {
-        return Evaluation::single(Finding::fail(
-            "tcp.unresolved",
+        return Evaluation::single(Finding::new(
+            &UNRESOLVED,
             format!("no address of {host} to connect to (none of the requested family)"),
             format!("check the addresses {host} resolves to and the check's `family`"),
         ));
@@ -209,8 +222,8 @@ pub fn judge(
         let waited = crate::duration::format(*took);
         let f = match outcome {
             Outcome::Open => Finding::pass(format!("{label} open ({waited})")),
-            Outcome::Refused => Finding::fail(
-                "tcp.refused",
+            Outcome::Refused => Finding::new(
+                &REFUSED,
                 format!(
                     "{label} refused the connection: nothing listens on port {port}, or a REJECT rule"
                 ),
@@ -218,8 +231,8 @@ pub fn judge(
                     "start the master's service on port {port} of {host} (`ss -ltnp` on the master), or remove the REJECT rule for it"
                 ),
             ),
-            Outcome::Filtered => Finding::fail(
-                "tcp.filtered",
+            Outcome::Filtered => Finding::new(
+                &FILTERED,
                 format!(
                     "no answer from {label} within {}: packets are silently dropped (firewall DROP, NetworkPolicy or security group)",
                     crate::duration::format(timeout)
@@ -228,8 +241,8 @@ pub fn judge(
                     "allow TCP port {port} from this node to {host} in the firewall or NetworkPolicy between them (`iptables -L -n`, `nft list ruleset`, `kubectl get networkpolicy`)"
                 ),
             ),
-            Outcome::Unreachable(e) => Finding::fail(
-                "tcp.unreachable",
+            Outcome::Unreachable(e) => Finding::new(
+                &UNREACHABLE,
                 format!("{label} is unreachable: {e}"),
                 format!(
                     "fix routing from this node to {} (`ip route get {}`) or bring the host up",
@@ -237,16 +250,15 @@ pub fn judge(
                     target.ip()
                 ),
             ),
-            Outcome::Error(e) => Finding::fail(
-                "tcp.error",
+            Outcome::Error(e) => Finding::new(
+                &ERROR,
                 format!("connecting to {label} failed: {e}"),
                 format!(
                     "follow the error for {label}; check local address and port exhaustion (`ss -s`)"
                 ),
             ),
             Outcome::NotProbed(e) => Finding::new(
-                Status::Skip,
-                "tcp.not-probed",
+                &NOT_PROBED,
                 format!("{label}: {e}"),
                 "unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe this target",
             ),
@@ -295,7 +307,7 @@ mod tests {
         ];
         let e = judge("m", &results, Duration::from_secs(3));
         assert_eq!(e.status(), Status::Fail);
-        let codes: Vec<_> = e.findings.iter().map(|f| f.code.as_deref()).collect();
+        let codes: Vec<_> = e.findings.iter().map(|f| f.code_name()).collect();
         assert_eq!(codes, [None, Some("tcp.filtered"), Some("tcp.refused")]);
         assert_eq!(
             e.message.as_deref().unwrap(),

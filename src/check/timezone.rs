@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use super::{CheckKind, Context, KindInfo, Text};
+use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -17,6 +18,32 @@ pub struct Spec {
     #[serde(default)]
     pub expected: Option<Text>,
 }
+
+super::generated_codes!("timezone");
+
+/// The node's time zone differs from `time.timezone` in the config.
+pub const MISMATCH: Code = Code::new(
+    "timezone.mismatch",
+    Status::Warn,
+    "The node's time zone differs from `time.timezone` in the config.",
+    "Set the node's zone to the configured one (`timedatectl set-timezone ZONE`), or correct `time.timezone`.",
+);
+
+/// The node's config names another time zone than the master's config (with --master-config).
+pub const MASTER_MISMATCH: Code = Code::new(
+    "timezone.master-mismatch",
+    Status::Warn,
+    "The node's config names another time zone than the master's config (with --master-config).",
+    "Use one zone across the cluster: align `time.timezone` with the master's.",
+);
+
+/// The node's time zone cannot be determined (no TZ, no /etc/localtime link, no /etc/timezone).
+pub const UNKNOWN: Code = Code::new(
+    "timezone.unknown",
+    Status::Warn,
+    "The node's time zone cannot be determined (no TZ, no /etc/localtime link, no /etc/timezone).",
+    "Set the zone explicitly (`timedatectl set-timezone ZONE`).",
+);
 
 pub struct Kind;
 
@@ -32,26 +59,13 @@ impl CheckKind for Kind {
         default_timeout: Duration::from_secs(2),
         network: false,
         reads_config: false,
-        codes: &[
-            CodeInfo {
-                code: "timezone.mismatch",
-                status: Status::Warn,
-                summary: "The node's time zone differs from `time.timezone` in the config.",
-                remediation: "Set the node's zone to the configured one (`timedatectl set-timezone ZONE`), or correct `time.timezone`.",
-            },
-            CodeInfo {
-                code: "timezone.master-mismatch",
-                status: Status::Warn,
-                summary: "The node's config names another time zone than the master's config (with --master-config).",
-                remediation: "Use one zone across the cluster: align `time.timezone` with the master's.",
-            },
-            CodeInfo {
-                code: "timezone.unknown",
-                status: Status::Warn,
-                summary: "The node's time zone cannot be determined (no TZ, no /etc/localtime link, no /etc/timezone).",
-                remediation: "Set the zone explicitly (`timedatectl set-timezone ZONE`).",
-            },
-        ],
+        codes: &[MISMATCH, MASTER_MISMATCH, UNKNOWN],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: true,
+        config_facts: &[("time.timezone", "/time/timezone")],
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
@@ -156,9 +170,7 @@ pub fn judge_master(
             "the master's config names the same zone ({master})"
         ))
     } else {
-        Finding::warn(
-            "timezone.master-mismatch",
-            format!("this node's config says {node}, the master's config says {master}"),
+        Finding::new(&MASTER_MISMATCH, format!("this node's config says {node}, the master's config says {master}"),
             format!("use one zone across the cluster: set `time.timezone: {master}` in this node's config (and the node's zone), or change the master's"),
         )
         .with("node", node)
@@ -173,8 +185,8 @@ pub fn judge(
     alias: &dyn Fn(&str, &str) -> bool,
 ) -> Evaluation {
     let Some((zone, from)) = node else {
-        return Evaluation::single(Finding::warn(
-            "timezone.unknown",
+        return Evaluation::single(Finding::new(
+            &UNKNOWN,
             "cannot tell this node's time zone: no TZ, no /etc/localtime link into zoneinfo, no /etc/timezone",
             format!(
                 "set the zone explicitly: `timedatectl set-timezone {}`",
@@ -190,9 +202,7 @@ pub fn judge(
             "this node's time zone {zone} (from {from}) is the configured {want}"
         ))),
         Some(want) => Evaluation::single(
-            Finding::warn(
-                "timezone.mismatch",
-                format!("this node's time zone is {zone} (from {from}), the config says {want}"),
+            Finding::new(&MISMATCH, format!("this node's time zone is {zone} (from {from}), the config says {want}"),
                 format!(
                     "set the node's zone with `timedatectl set-timezone {want}` (or link /etc/localtime to {ZONEINFO}/{want}), or set `time.timezone: {zone}` if the config is wrong"
                 ),
@@ -221,7 +231,7 @@ mod tests {
             Status::Pass
         );
         let f = judge_master(Some("Asia/Shanghai"), Some("UTC"), &none).unwrap();
-        assert_eq!(f.code.as_deref(), Some("timezone.master-mismatch"));
+        assert_eq!(f.code_name(), Some("timezone.master-mismatch"));
     }
 
     #[test]
@@ -257,7 +267,7 @@ mod tests {
         for (n, want, status, code) in cases {
             let e = judge(n.as_ref(), want, &kolkata);
             assert_eq!(e.status(), status, "{n:?} {want:?}");
-            assert_eq!(e.worst().and_then(|f| f.code.as_deref()), code);
+            assert_eq!(e.worst().and_then(|f| f.code_name()), code);
         }
         let e = judge(node("Etc/UTC").as_ref(), Some("Asia/Shanghai"), &kolkata);
         let f = e.worst().unwrap();

@@ -9,9 +9,10 @@ use std::time::Duration;
 use rustls::RootCertStore;
 use serde::Deserialize;
 
-use super::{CheckKind, CodeInfo, Context, KindInfo, Text};
+use super::{CheckKind, Context, KindInfo, Text};
 use crate::probe::tls::{self, CertInfo, CertProblem, Observation, Outcome};
 use crate::probe::{addresses_for, inner_timeout};
+use crate::report::Code;
 use crate::report::{Cause, Evaluation, Finding, Status};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -42,6 +43,113 @@ fn fourteen_days() -> Text {
     Text("14d".into())
 }
 
+super::generated_codes!("tls");
+
+/// The certificate's issuer is not in the CA bundle (often a CA rotation this node missed).
+pub const UNTRUSTED: Code = Code::new(
+    "tls.untrusted",
+    Status::Fail,
+    "The certificate's issuer is not in the CA bundle (often a CA rotation this node missed).",
+    "Install the issuing CA in the node's CA bundle (`auth.ca_certificate.path`).",
+);
+
+/// The master presents a self-signed certificate that the CA bundle does not trust.
+pub const SELF_SIGNED: Code = Code::new(
+    "tls.self-signed",
+    Status::Fail,
+    "The master presents a self-signed certificate that the CA bundle does not trust.",
+    "Give the master a certificate issued by the cluster CA, or trust this exact certificate in the bundle.",
+);
+
+/// The master's certificate has expired.
+pub const EXPIRED: Code = Code::new(
+    "tls.expired",
+    Status::Fail,
+    "The master's certificate has expired.",
+    "Renew the master's certificate.",
+);
+
+/// The certificate is not valid yet — or this node's clock is behind.
+pub const NOT_YET_VALID: Code = Code::new(
+    "tls.not-yet-valid",
+    Status::Fail,
+    "The certificate is not valid yet — or this node's clock is behind.",
+    "Check this node's clock (time checks); then the certificate's notBefore date.",
+);
+
+/// The certificate does not carry the host name the node connects to.
+pub const WRONG_HOST: Code = Code::new(
+    "tls.wrong-host",
+    Status::Fail,
+    "The certificate does not carry the host name the node connects to.",
+    "Reissue the certificate with the master's name in subjectAltName, or correct `endpoint`.",
+);
+
+/// The certificate is invalid for another reason (bad signature, wrong purpose, ...).
+pub const INVALID_CERTIFICATE: Code = Code::new(
+    "tls.invalid-certificate",
+    Status::Fail,
+    "The certificate is invalid for another reason (bad signature, wrong purpose, ...).",
+    "Reissue the master's certificate; the message names the problem.",
+);
+
+/// The certificate expires within the warning window.
+pub const EXPIRING_SOON: Code = Code::new(
+    "tls.expiring-soon",
+    Status::Warn,
+    "The certificate expires within the warning window.",
+    "Renew the master's certificate before it expires.",
+);
+
+/// The port answered, but not with TLS (plain HTTP, another protocol).
+pub const NOT_TLS: Code = Code::new(
+    "tls.not-tls",
+    Status::Fail,
+    "The port answered, but not with TLS (plain HTTP, another protocol).",
+    "Point the endpoint at the master's TLS port (https://), or enable TLS on that port.",
+);
+
+/// The handshake failed: a TLS alert, no shared protocol version or cipher, or the connection was closed.
+pub const HANDSHAKE_FAILED: Code = Code::new(
+    "tls.handshake-failed",
+    Status::Fail,
+    "The handshake failed: a TLS alert, no shared protocol version or cipher, or the connection was closed.",
+    "Align TLS versions and ciphers between node and master; the message has the detail.",
+);
+
+/// The TCP connection opened, but the server never answered the TLS handshake.
+pub const NO_HANDSHAKE: Code = Code::new(
+    "tls.no-handshake",
+    Status::Fail,
+    "The TCP connection opened, but the server never answered the TLS handshake.",
+    "Check that the port serves TLS and that no middlebox holds the connection.",
+);
+
+/// The TCP connection to the TLS port failed (see the tcp check).
+pub const CONNECTION_FAILED: Code = Code::new(
+    "tls.connection-failed",
+    Status::Fail,
+    "The TCP connection to the TLS port failed (see the tcp check).",
+    "Fix the TCP connection first.",
+)
+.was(&["tls.connect-failed"]);
+
+/// The endpoint is plain HTTP: credentials and data are not encrypted.
+pub const PLAINTEXT: Code = Code::new(
+    "tls.plaintext",
+    Status::Warn,
+    "The endpoint is plain HTTP: credentials and data are not encrypted.",
+    "Serve the master over TLS and use an https:// endpoint.",
+);
+
+/// The configured CA bundle cannot be read or holds no certificate.
+pub const CA_UNREADABLE: Code = Code::new(
+    "tls.ca-unreadable",
+    Status::Fail,
+    "The configured CA bundle cannot be read or holds no certificate.",
+    "Point `auth.ca_certificate.path` at a readable PEM bundle.",
+);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
@@ -55,85 +163,26 @@ impl CheckKind for Kind {
         network: true,
         reads_config: false,
         codes: &[
-            CodeInfo {
-                code: "tls.untrusted",
-                status: Status::Fail,
-                summary: "The certificate's issuer is not in the CA bundle (often a CA rotation this node missed).",
-                remediation: "Install the issuing CA in the node's CA bundle (`auth.ca_certificate.path`).",
-            },
-            CodeInfo {
-                code: "tls.self-signed",
-                status: Status::Fail,
-                summary: "The master presents a self-signed certificate that the CA bundle does not trust.",
-                remediation: "Give the master a certificate issued by the cluster CA, or trust this exact certificate in the bundle.",
-            },
-            CodeInfo {
-                code: "tls.expired",
-                status: Status::Fail,
-                summary: "The master's certificate has expired.",
-                remediation: "Renew the master's certificate.",
-            },
-            CodeInfo {
-                code: "tls.not-yet-valid",
-                status: Status::Fail,
-                summary: "The certificate is not valid yet — or this node's clock is behind.",
-                remediation: "Check this node's clock (time checks); then the certificate's notBefore date.",
-            },
-            CodeInfo {
-                code: "tls.wrong-host",
-                status: Status::Fail,
-                summary: "The certificate does not carry the host name the node connects to.",
-                remediation: "Reissue the certificate with the master's name in subjectAltName, or correct `endpoint`.",
-            },
-            CodeInfo {
-                code: "tls.invalid-certificate",
-                status: Status::Fail,
-                summary: "The certificate is invalid for another reason (bad signature, wrong purpose, ...).",
-                remediation: "Reissue the master's certificate; the message names the problem.",
-            },
-            CodeInfo {
-                code: "tls.expiring-soon",
-                status: Status::Warn,
-                summary: "The certificate expires within the warning window.",
-                remediation: "Renew the master's certificate before it expires.",
-            },
-            CodeInfo {
-                code: "tls.not-tls",
-                status: Status::Fail,
-                summary: "The port answered, but not with TLS (plain HTTP, another protocol).",
-                remediation: "Point the endpoint at the master's TLS port (https://), or enable TLS on that port.",
-            },
-            CodeInfo {
-                code: "tls.handshake-failed",
-                status: Status::Fail,
-                summary: "The handshake failed: a TLS alert, no shared protocol version or cipher, or the connection was closed.",
-                remediation: "Align TLS versions and ciphers between node and master; the message has the detail.",
-            },
-            CodeInfo {
-                code: "tls.no-handshake",
-                status: Status::Fail,
-                summary: "The TCP connection opened, but the server never answered the TLS handshake.",
-                remediation: "Check that the port serves TLS and that no middlebox holds the connection.",
-            },
-            CodeInfo {
-                code: "tls.connect-failed",
-                status: Status::Fail,
-                summary: "The TCP connection to the TLS port failed (see the tcp check).",
-                remediation: "Fix the TCP connection first.",
-            },
-            CodeInfo {
-                code: "tls.plaintext",
-                status: Status::Warn,
-                summary: "The endpoint is plain HTTP: credentials and data are not encrypted.",
-                remediation: "Serve the master over TLS and use an https:// endpoint.",
-            },
-            CodeInfo {
-                code: "tls.ca-unreadable",
-                status: Status::Fail,
-                summary: "The configured CA bundle cannot be read or holds no certificate.",
-                remediation: "Point `auth.ca_certificate.path` at a readable PEM bundle.",
-            },
+            UNTRUSTED,
+            SELF_SIGNED,
+            EXPIRED,
+            NOT_YET_VALID,
+            WRONG_HOST,
+            INVALID_CERTIFICATE,
+            EXPIRING_SOON,
+            NOT_TLS,
+            HANDSHAKE_FAILED,
+            NO_HANDSHAKE,
+            CONNECTION_FAILED,
+            PLAINTEXT,
+            CA_UNREADABLE,
         ],
+        generated: GENERATED,
+        aliases: &[],
+        implicit_needs: &[],
+        gates_config: false,
+        uses_master_config: false,
+        config_facts: &[],
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
@@ -145,8 +194,8 @@ impl CheckKind for Kind {
         {
             None => None,
             Some(Ok(t)) if !t.tls => {
-                return Evaluation::single(Finding::warn(
-                    "tls.plaintext",
+                return Evaluation::single(Finding::new(
+                    &PLAINTEXT,
                     format!(
                         "{} is plain HTTP: the node's credentials and data cross the network unencrypted",
                         t.url()
@@ -160,7 +209,7 @@ impl CheckKind for Kind {
             Some(Ok(t)) => Some(t),
             Some(Err(e)) => {
                 return probe_error(
-                    "tls.connect-failed",
+                    &CONNECTION_FAILED,
                     e,
                     "write `endpoint` like https://master.example:8443",
                 );
@@ -176,7 +225,7 @@ impl CheckKind for Kind {
             (None, Some(t)) => t.host.clone(),
             (None, None) => {
                 return probe_error(
-                    "tls.connect-failed",
+                    &CONNECTION_FAILED,
                     "no `url` or `host` to check".into(),
                     "give the check `url: ${config.endpoint}`, or `host` and `port`",
                 );
@@ -187,7 +236,7 @@ impl CheckKind for Kind {
                 Ok(p) if p > 0 => p,
                 _ => {
                     return probe_error(
-                        "tls.connect-failed",
+                        &CONNECTION_FAILED,
                         format!("`{}` is not a port number", p.0),
                         "give `port` as a number 1-65535",
                     );
@@ -200,13 +249,14 @@ impl CheckKind for Kind {
             Ok(d) => d,
             Err(e) => {
                 return probe_error(
-                    "tls.handshake-failed",
+                    &HANDSHAKE_FAILED,
                     e.to_string(),
                     "write `expiry_warning` like 14d",
                 );
             }
         };
-        let (bundle_name, roots, cas) = match load_roots(ctx, spec.ca_file.as_ref(), "tls") {
+        let (bundle_name, roots, cas) = match load_roots(ctx, spec.ca_file.as_ref(), &CA_UNREADABLE)
+        {
             Ok(r) => r,
             Err(e) => return e,
         };
@@ -222,7 +272,7 @@ impl CheckKind for Kind {
                 Ok(ip) => vec![ip],
                 Err(_) => {
                     return probe_error(
-                        "tls.connect-failed",
+                        &CONNECTION_FAILED,
                         format!("`{}` is not an IP address", a.0),
                         "give `address` as an IP address, or leave it out to resolve `host`",
                     );
@@ -232,7 +282,7 @@ impl CheckKind for Kind {
                 Ok((a, _)) => a,
                 Err(why) => {
                     return probe_error(
-                        "tls.connect-failed",
+                        &CONNECTION_FAILED,
                         format!("{host} does not resolve: {why}"),
                         format!("fix name resolution of {host} first (dns check)"),
                     );
@@ -271,9 +321,8 @@ impl CheckKind for Kind {
 pub fn load_roots(
     ctx: &Context,
     ca_file: Option<&Text>,
-    kind: &str,
+    code: &'static Code,
 ) -> Result<(String, RootCertStore, Vec<CertInfo>), Evaluation> {
-    let code = format!("{kind}.ca-unreadable");
     let config_dir = ctx
         .config
         .path
@@ -292,7 +341,7 @@ pub fn load_roots(
                 Ok(b) => (path.display().to_string(), b),
                 Err(e) => {
                     return Err(probe_error(
-                        &code,
+                        code,
                         format!("cannot read the CA bundle {}: {e}", path.display()),
                         format!(
                             "put the CA bundle at {} or fix `auth.ca_certificate.path`",
@@ -306,7 +355,7 @@ pub fn load_roots(
             Some(found) => found,
             None => {
                 return Err(probe_error(
-                    &code,
+                    code,
                     "no CA bundle configured and no system CA bundle found".into(),
                     "set `auth.ca_certificate.path` in the node config, or install ca-certificates",
                 ));
@@ -318,7 +367,7 @@ pub fn load_roots(
     let (added, _) = roots.add_parsable_certificates(ca_certs.iter().cloned());
     if added == 0 {
         return Err(probe_error(
-            &code,
+            code,
             format!("the CA bundle {bundle_name} holds no usable certificate"),
             format!("write the CA certificate (PEM) into {bundle_name}"),
         ));
@@ -327,8 +376,12 @@ pub fn load_roots(
     Ok((bundle_name, roots, cas))
 }
 
-pub(crate) fn probe_error(code: &str, message: String, fix: impl Into<String>) -> Evaluation {
-    let mut e = Evaluation::single(Finding::fail(code, message, fix));
+pub(crate) fn probe_error(
+    code: &'static Code,
+    message: String,
+    fix: impl Into<String>,
+) -> Evaluation {
+    let mut e = Evaluation::single(Finding::new(code, message, fix));
     e.cause = Some(Cause::ProbeError);
     e
 }
@@ -405,8 +458,8 @@ pub fn judge(
                 let version = obs.version.clone().unwrap_or_default();
                 if left < i64::try_from(warn_within.as_secs()).unwrap_or(i64::MAX) {
                     let until = l.as_ref().map_or_else(String::new, |l| date(l.not_after));
-                    Finding::warn(
-                        "tls.expiring-soon",
+                    Finding::new(
+                        &EXPIRING_SOON,
                         format!(
                             "{target}: certificate for {host} expires {until}, in {}",
                             days(left)
@@ -429,8 +482,8 @@ pub fn judge(
                             days(now - l.not_after)
                         )
                     });
-                    Finding::fail(
-                        "tls.expired",
+                    Finding::new(
+                        &EXPIRED,
                         format!("{target}: the certificate for {host} expired{when}"),
                         format!("renew the certificate for {host} on the master{when}"),
                     )
@@ -443,8 +496,8 @@ pub fn judge(
                             days(l.not_before - now)
                         )
                     });
-                    Finding::fail(
-                        "tls.not-yet-valid",
+                    Finding::new(
+                        &NOT_YET_VALID,
                         format!("{target}: the certificate for {host} is not valid{when}"),
                         format!(
                             "check this node's clock first (a clock behind makes valid certificates look not yet valid); otherwise reissue the certificate for {host} with a start date in the past"
@@ -453,16 +506,16 @@ pub fn judge(
                 }
                 CertProblem::WrongHost => {
                     let names = leaf.map_or_else(String::new, |l| l.sans.join(", "));
-                    Finding::fail(
-                        "tls.wrong-host",
+                    Finding::new(
+                        &WRONG_HOST,
                         format!("{target}: the certificate is for {names}, not {host}"),
                         format!(
                             "reissue the master's certificate with {host} in subjectAltName, or set `endpoint` to a name it carries ({names})"
                         ),
                     )
                 }
-                CertProblem::UnknownIssuer if leaf.is_some_and(|l| l.self_signed) => Finding::fail(
-                    "tls.self-signed",
+                CertProblem::UnknownIssuer if leaf.is_some_and(|l| l.self_signed) => Finding::new(
+                    &SELF_SIGNED,
                     format!(
                         "{target}: {host} presents a self-signed certificate ({issuer}) that {bundle} does not trust"
                     ),
@@ -470,8 +523,8 @@ pub fn judge(
                         "give the master a certificate issued by the cluster CA ({ca_names}), or add this certificate to {bundle}"
                     ),
                 ),
-                CertProblem::UnknownIssuer => Finding::fail(
-                    "tls.untrusted",
+                CertProblem::UnknownIssuer => Finding::new(
+                    &UNTRUSTED,
                     format!(
                         "{target}: the certificate for {host} is issued by {issuer}, which {bundle} does not trust (it holds: {ca_names})"
                     ),
@@ -479,8 +532,8 @@ pub fn judge(
                         "install the CA certificate of {issuer} into {bundle} (after a CA rotation: the new CA version)"
                     ),
                 ),
-                CertProblem::IssuerKeyMismatch => Finding::fail(
-                    "tls.untrusted",
+                CertProblem::IssuerKeyMismatch => Finding::new(
+                    &UNTRUSTED,
                     format!(
                         "{target}: the certificate for {host} is issued by {issuer}, but not by the key of the {issuer} in {bundle}: the CA was re-keyed (rotated) and this node has the old one"
                     ),
@@ -488,27 +541,27 @@ pub fn judge(
                         "replace {bundle} with the current CA certificate of {issuer} (the rotated version the master uses)"
                     ),
                 ),
-                CertProblem::Other(why) => Finding::fail(
-                    "tls.invalid-certificate",
+                CertProblem::Other(why) => Finding::new(
+                    &INVALID_CERTIFICATE,
                     format!("{target}: the certificate for {host} is invalid: {why}"),
                     format!("reissue the certificate for {host}"),
                 ),
             },
-            Outcome::NotTls(why) => Finding::fail(
-                "tls.not-tls",
+            Outcome::NotTls(why) => Finding::new(
+                &NOT_TLS,
                 format!("{target} does not speak TLS ({why}); likely a plain-HTTP port"),
                 format!(
                     "point `endpoint` at the master's TLS port (https://{host}:PORT), or enable TLS on port {}",
                     target.port()
                 ),
             ),
-            Outcome::Handshake(why) => Finding::fail(
-                "tls.handshake-failed",
+            Outcome::Handshake(why) => Finding::new(
+                &HANDSHAKE_FAILED,
                 format!("{target}: TLS handshake with {host} failed: {why}"),
                 "align TLS versions and ciphers between node and master (TLS 1.2 or 1.3 with modern ciphers)",
             ),
-            Outcome::NoAnswer => Finding::fail(
-                "tls.no-handshake",
+            Outcome::NoAnswer => Finding::new(
+                &NO_HANDSHAKE,
                 format!("{target} accepted the connection but never answered the TLS handshake"),
                 format!(
                     "check that port {} of {host} serves TLS and that no proxy or middlebox holds the connection",
@@ -517,13 +570,12 @@ pub fn judge(
             ),
             Outcome::Connect(o) => match o {
                 crate::probe::tcp::Outcome::NotProbed(why) => Finding::new(
-                    Status::Skip,
-                    "tls.connect-failed",
+                    &NOT_PROBED,
                     format!("{target}: {why}"),
                     "unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe this target",
                 ),
-                other => Finding::fail(
-                    "tls.connect-failed",
+                other => Finding::new(
+                    &CONNECTION_FAILED,
                     format!("{target}: TCP connection failed: {other}"),
                     format!("fix the TCP connection to {target} first (see the tcp check)"),
                 ),
@@ -631,11 +683,7 @@ mod tests {
                 day * 14,
                 now,
             );
-            assert_eq!(
-                e.worst().unwrap().code.as_deref(),
-                code,
-                "{outcome:?}: {e:?}"
-            );
+            assert_eq!(e.worst().unwrap().code_name(), code, "{outcome:?}: {e:?}");
         }
     }
 }

@@ -202,7 +202,7 @@ pub fn to_wire(r: &Report) -> ReportV1 {
                 kind: c.kind.clone(),
                 category: c.category.clone(),
                 status: status(c.status),
-                code: c.code.clone(),
+                code: c.code.map(|c| c.name.to_string()),
                 message: c.message.clone(),
                 remediation: c.remediation.clone(),
                 findings: c
@@ -210,7 +210,7 @@ pub fn to_wire(r: &Report) -> ReportV1 {
                     .iter()
                     .map(|f| Finding {
                         status: status(f.status),
-                        code: f.code.clone(),
+                        code: f.code.map(|c| c.name.to_string()),
                         message: f.message.clone(),
                         remediation: f.remediation.clone(),
                         location: f.location.as_ref().map(|l| Location {

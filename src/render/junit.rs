@@ -100,7 +100,7 @@ fn test_case(r: &CheckResult, style: Style) -> TestCase {
             let mut s = TestCaseStatus::non_success(kind);
             s.set_message(r.message.as_str()).set_description(body(r));
             if let Some(code) = &r.code {
-                s.set_type(code.as_str());
+                s.set_type(code.name);
             }
             s
         }
@@ -108,7 +108,7 @@ fn test_case(r: &CheckResult, style: Style) -> TestCase {
             let mut s = TestCaseStatus::skipped();
             s.set_message(r.message.as_str());
             if let Some(code) = &r.code {
-                s.set_type(code.as_str());
+                s.set_type(code.name);
             }
             s
         }
@@ -157,11 +157,7 @@ fn body(r: &CheckResult) -> String {
                 .as_ref()
                 .map(|l| format!("{}:{}:{}: ", l.path, l.line, l.column))
                 .unwrap_or_default();
-            let code = f
-                .code
-                .as_deref()
-                .map(|c| format!(" [{c}]"))
-                .unwrap_or_default();
+            let code = f.code.map(|c| format!(" [{c}]")).unwrap_or_default();
             let _ = writeln!(s, "  {at}{}{code}: {}", f.status.as_str(), f.message);
             if let Some(fix) = f
                 .remediation
@@ -261,30 +257,33 @@ mod tests {
             result("p", Finding::pass("fine"), None),
             result(
                 "f",
-                Finding::fail("exec.critical", "down", "bring it up"),
+                Finding::new(&crate::check::exec::CRITICAL, "down", "bring it up"),
                 None,
             ),
             result(
                 "t",
-                Finding::fail("exec.timeout", "slow", "find the wait"),
+                Finding::new(&crate::check::exec::TIMEOUT, "slow", "find the wait"),
                 Some(Cause::Timeout),
             ),
             result(
                 "u",
-                Finding::fail("exec.unknown", "bad usage", "fix usage"),
+                Finding::new(&crate::check::exec::UNKNOWN, "bad usage", "fix usage"),
                 Some(Cause::ProbeError),
             ),
             result(
                 "s",
                 Finding::new(
-                    Status::Skip,
-                    "doctor.blocked",
+                    &crate::check::exec::BLOCKED,
                     "blocked by f (fail)",
                     "fix f first",
                 ),
                 Some(Cause::Dependency),
             ),
-            result("w", Finding::warn("exec.warning", "85%", "clean up"), None),
+            result(
+                "w",
+                Finding::new(&crate::check::exec::WARNING, "85%", "clean up"),
+                None,
+            ),
         ]);
         let xml = render(&r, Style::default());
         assert!(
@@ -312,7 +311,7 @@ mod tests {
             "{xml}"
         );
         assert!(
-            xml.contains(r#"<skipped message="blocked by f (fail)" type="doctor.blocked"/>"#),
+            xml.contains(r#"<skipped message="blocked by f (fail)" type="exec.blocked"/>"#),
             "{xml}"
         );
         assert!(xml.contains("fix: bring it up"), "{xml}");
@@ -336,8 +335,8 @@ mod tests {
     fn text_is_escaped_and_control_characters_dropped() {
         let r = report(vec![result(
             "x<&>",
-            Finding::fail(
-                "exec.critical",
+            Finding::new(
+                &crate::check::exec::CRITICAL,
                 "a \"b\" <c> & \x1b[31mred\x1b[0m",
                 "do <this>",
             ),

@@ -142,7 +142,7 @@ fn lead_item(out: &mut String, n: usize, r: &CheckResult) {
         let _ = writeln!(
             out,
             "{pad}- **Code:** {} (more: {})",
-            code(c),
+            code(c.name),
             code(&format!("autoglm-doctor explain {c}"))
         );
     }
@@ -228,7 +228,7 @@ fn comparison(out: &mut String, r: &CheckResult) {
 fn finding(out: &mut String, f: &Finding) {
     let mut line = format!("- **{}**", f.status.as_str());
     if let Some(c) = &f.code {
-        let _ = write!(line, " {}", code(c));
+        let _ = write!(line, " {}", code(c.name));
     }
     if let Some(l) = &f.location {
         let _ = write!(

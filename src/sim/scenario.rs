@@ -2,6 +2,7 @@
 //! checkpoints, logs) in a temporary directory, each showing one way a node fails to sync
 //! — or none, for `healthy`. The list grows with the checks.
 
+use crate::report::Code;
 use std::path::{Path, PathBuf};
 
 use super::{Options, SimMaster, TlsVariant};
@@ -33,18 +34,22 @@ pub enum Scenario {
 
 impl Scenario {
     /// The code the report must name as the root cause (`None` for healthy).
-    pub fn expected_root_cause(self) -> Option<&'static str> {
+    pub fn expected_root_cause(self) -> Option<&'static Code> {
+        use crate::check::{
+            api_version, auth_params, auth_token, config_credentials, config_schema, dns, ntp, tcp,
+            tls,
+        };
         match self {
             Self::Healthy => None,
-            Self::BrokenConfig => Some("config.schema.out-of-range"),
-            Self::MissingCa => Some("config.credentials.file-missing"),
-            Self::UnknownHost => Some("dns.nxdomain"),
-            Self::Firewalled => Some("tcp.filtered"),
-            Self::ExpiredCert => Some("tls.expired"),
-            Self::OldClient => Some("api.upgrade-required"),
-            Self::TtlMismatch => Some("auth.ttl-mismatch"),
-            Self::RotatedKey => Some("auth.kid-unknown"),
-            Self::SkewedClock => Some("ntp.skew"),
+            Self::BrokenConfig => Some(&config_schema::OUT_OF_RANGE),
+            Self::MissingCa => Some(&config_credentials::FILE_MISSING),
+            Self::UnknownHost => Some(&dns::NXDOMAIN),
+            Self::Firewalled => Some(&tcp::FILTERED),
+            Self::ExpiredCert => Some(&tls::EXPIRED),
+            Self::OldClient => Some(&api_version::UPGRADE_REQUIRED),
+            Self::TtlMismatch => Some(&auth_params::TTL_MISMATCH),
+            Self::RotatedKey => Some(&auth_token::KID_UNKNOWN),
+            Self::SkewedClock => Some(&ntp::SKEW),
         }
     }
 

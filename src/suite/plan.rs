@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use crate::check::{KindInfo, Prepared, kind_info};
-use crate::report::{Finding, Location, Status};
+use crate::report::{Finding, Location, SkipReason};
 use crate::suite::refs::{self, Unresolved};
 use crate::suite::{Entry, Suite, SuiteError, glob_match};
 use crate::yaml::{Node, Pos, Value};
@@ -19,7 +19,7 @@ use crate::yaml::{Node, Pos, Value};
 pub enum Action {
     Run(Prepared),
     /// Decided at plan time (offline, unresolved reference).
-    Skip(Finding),
+    Skip(SkipReason, Finding),
 }
 
 /// One check of the plan.
@@ -111,18 +111,25 @@ pub fn plan(suite: &Suite, input: &PlanInput<'_>) -> Result<(Plan, Vec<String>),
         }
         needs.push(mine);
     }
-    // Implicit needs: anything that reads the config waits for the config to parse.
+    // Implicit needs, as the kinds declare them: anything that reads the config waits for
+    // the check that parses it (unless that check waits for it), and a kind waits for the
+    // kinds it names in `implicit_needs`.
+    let kinds: Vec<&'static KindInfo> = suite
+        .entries
+        .iter()
+        .filter_map(|e| kind_info(&e.kind))
+        .collect();
     for (i, e) in suite.entries.iter().enumerate() {
-        let Some(kind) = kind_info(&e.kind) else {
+        let Some(&kind) = kinds.get(i) else {
             continue;
         };
         let reads = kind.reads_config || e.with.as_ref().is_some_and(mentions_config);
-        for (j, other) in suite.entries.iter().enumerate() {
-            let implied = (reads
-                && other.kind == "config.syntax"
-                && e.kind != "config.syntax"
-                && e.kind != "config.file")
-                || (e.kind == "config.syntax" && other.kind == "config.file");
+        for (j, other) in kinds.iter().enumerate() {
+            let gate = reads
+                && other.gates_config
+                && !kind.gates_config
+                && !other.implicit_needs.contains(&kind.name);
+            let implied = gate || kind.implicit_needs.contains(&other.name);
             if implied && i != j && !needs[i].contains(&j) {
                 needs[i].push(j);
             }
@@ -159,7 +166,12 @@ pub fn plan(suite: &Suite, input: &PlanInput<'_>) -> Result<(Plan, Vec<String>),
     check_cycles(suite, &order)?;
 
     // Selection.
-    let matches = |p: &str, e: &Entry| glob_match(p, &e.id) || glob_match(p, &e.kind);
+    // A kind matches by its name or by the name it had before.
+    let matches = |p: &str, e: &Entry| {
+        glob_match(p, &e.id)
+            || glob_match(p, &e.kind)
+            || kind_info(&e.kind).is_some_and(|k| glob_match(p, k.name))
+    };
     for p in input.only.iter().chain(input.skip) {
         if !suite.entries.iter().any(|e| matches(p, e)) {
             warnings.push(format!(
@@ -213,12 +225,14 @@ pub fn plan(suite: &Suite, input: &PlanInput<'_>) -> Result<(Plan, Vec<String>),
             .or(input.default_timeout)
             .unwrap_or(kind.default_timeout);
         let action = match prepare(suite, e, kind, input)? {
-            Action::Run(p) if input.offline && p.network() => Action::Skip(Finding::new(
-                Status::Skip,
-                "doctor.offline",
-                "not run: --offline and this check needs the network",
-                "run without --offline to include it",
-            )),
+            Action::Run(p) if input.offline && p.network() => Action::Skip(
+                SkipReason::Offline,
+                Finding::new(
+                    &kind.generated.not_probed,
+                    "not run: --offline and this check needs the network",
+                    "run without --offline to include it",
+                ),
+            ),
             other => other,
         };
         checks.push(PlannedCheck {
@@ -311,7 +325,7 @@ fn check_cycles(suite: &Suite, needs: &[Vec<usize>]) -> Result<(), SuiteError> {
 fn prepare(
     suite: &Suite,
     e: &Entry,
-    kind: &KindInfo,
+    kind: &'static KindInfo,
     input: &PlanInput<'_>,
 ) -> Result<Action, SuiteError> {
     let err = |pos: Pos, message: String| SuiteError {
@@ -333,10 +347,11 @@ fn prepare(
                         column: pos.column,
                         snippet: None,
                     };
+                    let env = raw.starts_with("${env.");
                     return Ok(Action::Skip(
+                        SkipReason::Unresolved { env },
                         Finding::new(
-                            Status::Skip,
-                            "doctor.unresolved",
+                            &kind.generated.unresolved,
                             format!("not run: {raw} ({}:{pos}) {reason}", suite.file),
                             fix,
                         )
@@ -366,15 +381,17 @@ fn prepare(
                 .and_then(|w| w.pointer_key(&pointer).or_else(|| w.pointer(&pointer)))
                 .map_or_else(|| e.with.as_ref().map_or(e.pos, |w| w.pos), |n| n.pos);
             if from_config.iter().any(|p| pointer.starts_with(p.as_str())) {
-                return Ok(Action::Skip(Finding::new(
-                    Status::Skip,
-                    "doctor.unresolved",
-                    format!(
-                        "not run: the node config value used for `{path}` ({}:{pos}) has the wrong type",
-                        suite.file
+                return Ok(Action::Skip(
+                    SkipReason::Unresolved { env: false },
+                    Finding::new(
+                        &kind.generated.unresolved,
+                        format!(
+                            "not run: the node config value used for `{path}` ({}:{pos}) has the wrong type",
+                            suite.file
+                        ),
+                        "fix the value in the node config (see the config.schema check)",
                     ),
-                    "fix the value in the node config (see the config.schema check)",
-                )));
+                ));
             }
             let inner = de.inner().to_string();
             let what = if path == "." || inner.contains("unknown field") {
@@ -504,15 +521,7 @@ fn path_to_pointer(path: &str) -> String {
 /// Refuse a plan with env references that do not resolve: that is the suite's fault.
 pub fn unresolved_env(plan: &Plan) -> Option<&Finding> {
     plan.checks.iter().find_map(|c| match &c.action {
-        Action::Skip(f)
-            if f.code.as_deref() == Some("doctor.unresolved")
-                && f.evidence
-                    .get("reference")
-                    .and_then(|r| r.as_str())
-                    .is_some_and(|r| r.starts_with("${env.")) =>
-        {
-            Some(f)
-        }
+        Action::Skip(SkipReason::Unresolved { env: true }, f) => Some(f),
         _ => None,
     })
 }
@@ -621,10 +630,10 @@ mod tests {
         let mut inp = input(&[], &[]);
         inp.config = Some(&cfg);
         let (p, _) = plan(&suite, &inp).unwrap();
-        let Action::Skip(f) = &p.checks[0].action else {
+        let Action::Skip(SkipReason::Unresolved { env: false }, f) = &p.checks[0].action else {
             panic!("expected skip")
         };
-        assert_eq!(f.code.as_deref(), Some("doctor.unresolved"));
+        assert_eq!(f.code_name(), Some("exec.unresolved-reference"));
         assert_eq!(
             f.message,
             "not run: ${config.nope.x} (s.yaml:5:17) is not set in the node config"

@@ -57,7 +57,7 @@ fn api_old_client_upgrade_required_retired_path_outage_and_range() {
     assert_eq!(out.status.code(), Some(1));
 
     let old = result(&report, "old");
-    assert_eq!(old["code"], "api.upgrade-required", "{old:#}");
+    assert_eq!(old["code"], "api-version.upgrade-required", "{old:#}");
     let msg = old["message"].as_str().unwrap();
     assert!(msg.contains("2.5") && msg.contains("3.0"), "{msg}");
     assert!(msg.contains("Upgrade: open-autoglm-api/3.0"), "{msg}");
@@ -68,9 +68,9 @@ fn api_old_client_upgrade_required_retired_path_outage_and_range() {
 
     // The version endpoint is fine; the retired sync path is not.
     let ok = result(&report, "ok");
-    assert_eq!(ok["code"], "api.gone", "{ok:#}");
+    assert_eq!(ok["code"], "api-version.gone", "{ok:#}");
     assert_eq!(ok["findings"][0]["status"], "pass", "{ok:#}");
-    let gone = finding_for(ok, "/api/v2/sync", "api.gone");
+    let gone = finding_for(ok, "/api/v2/sync", "api-version.gone");
     assert!(
         gone["message"].as_str().unwrap().contains("/api/v3/sync"),
         "{gone:#}"
@@ -83,11 +83,11 @@ fn api_old_client_upgrade_required_retired_path_outage_and_range() {
 
     // A 503 is an outage, not a version problem.
     let down = result(&report, "down");
-    let f = finding_for(down, "/unavailable", "api.server-error");
+    let f = finding_for(down, "/unavailable", "api-version.server-error");
     assert!(
         findings(down).iter().all(|f| {
             let c = f["code"].as_str().unwrap_or("");
-            c != "api.upgrade-required" && c != "api.unsupported-version"
+            c != "api-version.upgrade-required" && c != "api-version.unsupported-version"
         }),
         "{down:#}"
     );
@@ -101,7 +101,7 @@ fn api_old_client_upgrade_required_retired_path_outage_and_range() {
     // Answered 200, but outside the advertised range.
     let new = result(&report, "new");
     assert_eq!(new["status"], "fail", "{new:#}");
-    assert_eq!(new["code"], "api.unsupported-version", "{new:#}");
+    assert_eq!(new["code"], "api-version.unsupported-version", "{new:#}");
     assert!(new["message"].as_str().unwrap().contains("3.9"));
 
     assert_eq!(report["facts"]["api.server_version"], "3.1.0");
@@ -135,14 +135,14 @@ fn api_sunset_ten_days_away_warns_with_the_date_over_https() {
     let r = result(&report, "v");
     assert_eq!(out.status.code(), Some(0), "{r:#}");
     assert_eq!(r["status"], "warn", "{r:#}");
-    let sunset = finding_for(r, "/api/version", "api.sunset");
+    let sunset = finding_for(r, "/api/version", "api-version.sunset");
     let date = (chrono::Utc::now() + chrono::Duration::days(10))
         .format("%Y-%m-%d")
         .to_string();
     let msg = sunset["message"].as_str().unwrap();
     assert!(msg.contains(&date), "{msg} lacks {date}");
     assert!(msg.contains("in 10 days"), "{msg}");
-    finding_for(r, "/api/version", "api.deprecated");
+    finding_for(r, "/api/version", "api-version.deprecated");
     assert_eq!(report["facts"]["api.client_version"], "3.1");
 }
 
@@ -175,7 +175,7 @@ fn api_redirects_are_followed_on_the_same_host_only() {
         "{same:#}"
     );
     let away = result(&report, "away");
-    assert_eq!(away["code"], "api.redirect", "{away:#}");
+    assert_eq!(away["code"], "api-version.redirect", "{away:#}");
 }
 
 #[test]
@@ -212,12 +212,12 @@ fn peer_nginx_interop_api_version_check() {
     let (out, report) = run_suite(dir.path(), &suite);
     assert_eq!(out.status.code(), Some(1));
     let old = result(&report, "old");
-    assert_eq!(old["code"], "api.upgrade-required", "{old:#}");
+    assert_eq!(old["code"], "api-version.upgrade-required", "{old:#}");
     let msg = old["message"].as_str().unwrap();
     assert!(msg.contains("2.5") && msg.contains("3.0"), "{msg}");
     let current = result(&report, "current");
     assert_eq!(current["findings"][0]["status"], "pass", "{current:#}");
-    let sunset = finding_for(current, "/api/version", "api.sunset");
+    let sunset = finding_for(current, "/api/version", "api-version.sunset");
     assert!(
         sunset["message"]
             .as_str()
@@ -225,7 +225,7 @@ fn peer_nginx_interop_api_version_check() {
             .contains("2099-12-05 00:00 UTC"),
         "{sunset:#}"
     );
-    let deprecated = finding_for(current, "/api/version", "api.deprecated");
+    let deprecated = finding_for(current, "/api/version", "api-version.deprecated");
     assert!(
         deprecated["message"]
             .as_str()
@@ -233,7 +233,7 @@ fn peer_nginx_interop_api_version_check() {
             .contains("2026-01-01 00:00 UTC"),
         "{deprecated:#}"
     );
-    finding_for(current, "/api/v2/sync", "api.gone");
-    finding_for(current, "/unavailable", "api.server-error");
+    finding_for(current, "/api/v2/sync", "api-version.gone");
+    finding_for(current, "/unavailable", "api-version.server-error");
     assert_eq!(report["facts"]["api.server_version"], "3.1.0");
 }

@@ -58,7 +58,7 @@ fn ttl_mismatch_is_one_row_of_a_side_by_side_table_in_every_format() {
     let (out, report) = check(&demo, &[]);
     assert_eq!(out.status.code(), Some(1));
     let r = result(&report, "auth.params");
-    assert_eq!(codes(r), ["auth.ttl-mismatch"], "{r:#}");
+    assert_eq!(codes(r), ["auth-params.ttl-mismatch"], "{r:#}");
     assert_eq!(report["root_causes"], serde_json::json!(["auth.params"]));
     let rows = r["evidence"]["comparison"].as_array().unwrap();
     let bad: Vec<_> = rows.iter().filter(|r| r["match"] == false).collect();
@@ -96,7 +96,7 @@ fn ca_version_mismatch_is_named() {
     edit(&demo, "version: v2.1", "version: v2.0");
     let (_, report) = check(&demo, &[]);
     let r = result(&report, "auth.params");
-    assert_eq!(codes(r), ["auth.ca-version-mismatch"], "{r:#}");
+    assert_eq!(codes(r), ["auth-params.ca-version-mismatch"], "{r:#}");
     assert!(r["message"].as_str().unwrap().contains("v2.1"));
 }
 
@@ -106,7 +106,7 @@ fn a_token_from_a_rotated_out_key_is_an_unknown_kid() {
     let (out, report) = check(&demo, &[]);
     assert_eq!(out.status.code(), Some(1));
     let r = result(&report, "auth.token");
-    assert_eq!(codes(r), ["auth.kid-unknown"], "{r:#}");
+    assert_eq!(codes(r), ["auth-token.kid-unknown"], "{r:#}");
     assert!(r["message"].as_str().unwrap().contains("master-2026-10"));
     assert_eq!(result(&report, "auth.params")["status"], "pass");
 }
@@ -119,13 +119,13 @@ fn expired_token_and_bad_signature() {
     token(&demo, &key.kid, t - 7200, t - 3600, &key.private_pem);
     let (_, report) = check(&demo, &[]);
     let r = result(&report, "auth.token");
-    assert_eq!(codes(r), ["auth.token-expired"], "{r:#}");
+    assert_eq!(codes(r), ["auth-token.expired"], "{r:#}");
 
     let impostor = autoglm_doctor::sim::signing_key(&key.kid).unwrap();
     token(&demo, &key.kid, t - 60, t + 3540, &impostor.private_pem);
     let (_, report) = check(&demo, &[]);
     let r = result(&report, "auth.token");
-    assert_eq!(codes(r), ["auth.token-bad-signature"], "{r:#}");
+    assert_eq!(codes(r), ["auth-token.bad-signature"], "{r:#}");
 }
 
 #[test]
@@ -140,7 +140,7 @@ fn offline_comparison_with_a_copy_of_the_master_config() {
     );
     assert_eq!(out.status.code(), Some(1), "{report:#}");
     let r = result(&report, "auth.params");
-    assert_eq!(codes(r), ["auth.ttl-mismatch"], "{r:#}");
+    assert_eq!(codes(r), ["auth-params.ttl-mismatch"], "{r:#}");
     assert!(
         r["evidence"]["master_source"]
             .as_str()
@@ -151,7 +151,7 @@ fn offline_comparison_with_a_copy_of_the_master_config() {
     let (_, report) = check(&demo, &["--offline"]);
     assert_eq!(
         result(&report, "auth.params")["code"],
-        "auth.no-master-values"
+        "auth-params.no-master-values"
     );
 }
 
@@ -209,7 +209,7 @@ fn no_auth_secret_appears_in_any_format() {
                 );
                 assert!(
                     codes(result(&report, "auth.token"))
-                        .contains(&"auth.token-expired".to_string())
+                        .contains(&"auth-token.expired".to_string())
                 );
             }
         }
@@ -305,7 +305,10 @@ fn tokens_signed_by_pyjwt_are_judged_like_ours() {
     );
     sign("master-2026-10", 3600);
     let (_, report) = check(&demo, &[]);
-    assert_eq!(result(&report, "auth.token")["code"], "auth.kid-unknown");
+    assert_eq!(
+        result(&report, "auth.token")["code"],
+        "auth-token.kid-unknown"
+    );
     sign(&demo.sim.signing_key.kid, 30);
     let (_, report) = check(&demo, &[]);
     assert!(

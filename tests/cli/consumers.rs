@@ -260,7 +260,7 @@ fn junit_maps_failures_errors_skips_and_warnings_as_a_ci_server_reads_them() {
     let hang = &case(default, "hang")["results"][0];
     assert_eq!(hang["type"], "exec.timeout");
     let after = &case(default, "after")["results"][0];
-    assert_eq!(after["type"], "doctor.blocked");
+    assert_eq!(after["type"], "exec.blocked");
     assert_eq!(after["message"], "blocked by critical (fail)");
     assert_eq!(case(default, "ok")["classname"], "plugin");
     assert!(

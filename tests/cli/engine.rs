@@ -77,7 +77,7 @@ fn a_failed_need_blocks_its_dependents_and_is_the_root_cause() {
     let report = json_report(&out);
     let tcp = result(&report, "tcp");
     assert_eq!(tcp["status"], "skip");
-    assert_eq!(tcp["code"], "doctor.blocked");
+    assert_eq!(tcp["code"], "exec.blocked");
     assert_eq!(tcp["cause"], "dependency");
     assert_eq!(tcp["blocked_by"], serde_json::json!(["dns"]));
     assert_eq!(
@@ -277,7 +277,7 @@ fn only_brings_needs_skip_drops_checks_offline_skips_network_kinds() {
     let out = run(dir.path(), &s, &["--offline"]);
     assert_eq!(out.status.code(), Some(0));
     let report = json_report(&out);
-    assert_eq!(result(&report, "c")["code"], "doctor.offline");
+    assert_eq!(result(&report, "c")["code"], "exec.not-probed");
     // A plugin declared local runs under --offline.
     let local = suite(
         dir.path(),
@@ -330,7 +330,7 @@ fn config_references_resolve_and_unresolvable_ones_skip() {
     );
     let missing = result(&report, "missing");
     assert_eq!(missing["status"], "skip");
-    assert_eq!(missing["code"], "doctor.unresolved");
+    assert_eq!(missing["code"], "exec.unresolved-reference");
     assert_eq!(
         missing["message"],
         format!(

@@ -18,7 +18,7 @@ fn no_config_anywhere_fails_config_file_as_root_cause_and_blocks_the_rest() {
     let report = json_report(&out);
     assert_eq!(report["root_causes"], serde_json::json!(["config.file"]));
     let file = result(&report, "config.file");
-    assert_eq!(file["code"], "config.file.missing");
+    assert_eq!(file["code"], "config-file.missing");
     assert_eq!(
         file["message"],
         "no node config found; looked at $AUTOGLM_CONFIG (unset), ./open-autoglm.yaml (not found), /etc/open-autoglm/config.yaml (not found)"
@@ -124,15 +124,15 @@ fn explain_kind_and_code() {
     let text = stdout(&out);
     assert!(text.starts_with("config.schema — "), "{text}");
     assert!(text.contains("What it checks:") && text.contains("How to fix:"));
-    assert!(text.contains("config.schema.out-of-range"));
+    assert!(text.contains("config-schema.out-of-range"));
 
     let out = doctor(&root())
-        .args(["explain", "config.credentials.unset-env"])
+        .args(["explain", "config-credentials.unset-env"])
         .output()
         .unwrap();
     let text = stdout(&out);
     assert!(
-        text.starts_with("config.credentials.unset-env (fail when reported)\n"),
+        text.starts_with("config-credentials.unset-env (fail when reported)\n"),
         "{text}"
     );
     assert!(text.contains("How to fix: Export the variable"));

@@ -14,6 +14,7 @@
 
 mod api;
 mod auth;
+mod codes;
 mod conformance;
 mod consumers;
 mod engine;

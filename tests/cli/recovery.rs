@@ -120,7 +120,7 @@ fn a_node_whose_newest_checkpoint_is_ten_intervals_old_fails_stale() {
     let report = json_report(&out);
     let r = result(&report, "recovery.checkpoint");
     assert_eq!(r["status"], "fail");
-    assert_eq!(r["code"], "recovery.checkpoint-stale");
+    assert_eq!(r["code"], "checkpoint.stale");
     let message = r["message"].as_str().unwrap();
     assert!(
         message.starts_with("newest checkpoint step-000120 is 50m"),
@@ -165,8 +165,8 @@ fn a_corrupt_newest_checkpoint_fails_and_names_the_fallback() {
     assert_eq!(out.status.code(), Some(1));
     let report = json_report(&out);
     let r = result(&report, "recovery.checkpoint");
-    assert_eq!(r["code"], "recovery.checkpoint-corrupt");
-    let f = finding(r, "recovery.checkpoint-corrupt");
+    assert_eq!(r["code"], "checkpoint.corrupt");
+    let f = finding(r, "checkpoint.corrupt");
     assert!(
         f["message"]
             .as_str()
@@ -198,7 +198,7 @@ fn storage_the_service_account_cannot_write_fails_without_writing_into_it() {
     std::fs::set_permissions(&storage, std::fs::Permissions::from_mode(0o755)).unwrap();
     let report = json_report(&out);
     let r = result(&report, "recovery.checkpoint");
-    assert_eq!(r["code"], "recovery.checkpoint-path-unwritable", "{r:#}");
+    assert_eq!(r["code"], "checkpoint.path-unwritable", "{r:#}");
     let message = r["message"].as_str().unwrap();
     let gid = std::fs::metadata(&storage).unwrap().gid();
     assert!(
@@ -225,8 +225,8 @@ fn missing_and_empty_storage() {
     std::fs::remove_dir_all(dir.path().join("checkpoints")).unwrap();
     let report = json_report(&check_node(dir.path(), &own_uid()));
     let r = result(&report, "recovery.checkpoint");
-    assert_eq!(r["code"], "recovery.checkpoint-path-missing");
-    let f = finding(r, "recovery.checkpoint-path-missing");
+    assert_eq!(r["code"], "checkpoint.path-missing");
+    let f = finding(r, "checkpoint.path-missing");
     assert_eq!(f["location"]["line"], 15);
     assert!(
         f["remediation"]
@@ -239,7 +239,7 @@ fn missing_and_empty_storage() {
     let report = json_report(&check_node(dir.path(), &own_uid()));
     assert_eq!(
         result(&report, "recovery.checkpoint")["code"],
-        "recovery.checkpoint-none"
+        "checkpoint.none"
     );
 }
 
@@ -250,7 +250,7 @@ fn an_unknown_service_account_is_a_warning_not_a_guess() {
     let report = json_report(&out);
     let r = result(&report, "recovery.checkpoint");
     assert_eq!(r["status"], "warn");
-    assert_eq!(r["code"], "recovery.service-user-unknown");
+    assert_eq!(r["code"], "checkpoint.service-user-unknown");
     assert!(
         r["message"]
             .as_str()
@@ -343,16 +343,16 @@ fn log_scan_finds_each_signature_and_names_the_check_that_explains_it() {
     let r = result(&report, "recovery.log-scan");
     assert_eq!(r["status"], "warn");
     let expected = [
-        ("recovery.log-checkpoint-write", 2, "checkpoint"),
-        ("recovery.log-tls", 1, "tls"),
-        ("recovery.log-clock-skew", 1, "time"),
-        ("recovery.log-auth", 2, "auth"),
-        ("recovery.log-api-upgrade", 1, "api-version"),
-        ("recovery.log-api-gone", 2, "api-version"),
-        ("recovery.log-refused", 2, "tcp"),
-        ("recovery.log-unreachable", 1, "tcp"),
-        ("recovery.log-dns", 1, "dns"),
-        ("recovery.log-timeout", 4, "tcp"),
+        ("log-scan.logged-checkpoint-write", 2, "checkpoint"),
+        ("log-scan.logged-tls", 1, "tls"),
+        ("log-scan.logged-clock-skew", 1, "time"),
+        ("log-scan.logged-auth", 2, "auth"),
+        ("log-scan.logged-api-upgrade", 1, "api-version"),
+        ("log-scan.logged-api-gone", 2, "api-version"),
+        ("log-scan.logged-refused", 2, "tcp"),
+        ("log-scan.logged-unreachable", 1, "tcp"),
+        ("log-scan.logged-dns", 1, "dns"),
+        ("log-scan.logged-timeout", 4, "tcp"),
     ];
     for (code, count, by) in expected {
         let f = finding(r, code);
@@ -367,14 +367,14 @@ fn log_scan_finds_each_signature_and_names_the_check_that_explains_it() {
         );
         assert!(f["remediation"].as_str().unwrap().len() > 30);
     }
-    let timeout = finding(r, "recovery.log-timeout");
+    let timeout = finding(r, "log-scan.logged-timeout");
     assert_eq!(
         timeout["message"],
         "log shows 4 connection timeouts to master.autoglm.test:9090 in the last hour; see the tcp checks. Newest (2026-11-22T07:58:30Z, network.log): 2026-11-22T07:58:30Z ERROR sync: dial tcp master.autoglm.test:9090: i/o timeout"
     );
     // Local timestamps (no zone in the line) are read in TZ: 15:37 in UTC+8 is 07:37Z.
     assert_eq!(
-        finding(r, "recovery.log-checkpoint-write")["evidence"]["newest_at"],
+        finding(r, "log-scan.logged-checkpoint-write")["evidence"]["newest_at"],
         "2026-11-22T07:37:00Z"
     );
     assert!(r["evidence"]["bytes_read"].as_u64().unwrap() > 0);
@@ -407,7 +407,7 @@ fn log_scan_window_is_relative_to_now_by_default() {
         .output()
         .unwrap();
     let report = json_report(&out);
-    let f = finding(result(&report, "logs"), "recovery.log-timeout");
+    let f = finding(result(&report, "logs"), "log-scan.logged-timeout");
     assert_eq!(f["evidence"]["count"], 1, "{f:#}");
     assert!(
         f["message"]
@@ -453,7 +453,10 @@ fn log_scan_reads_only_the_bounded_tail_of_a_huge_log() {
     let total = (1u64 << 30) + line.len() as u64;
     assert_eq!(r["evidence"]["bytes_total"], total);
     assert_eq!(r["evidence"]["bytes_read"], 4 * 1024 * 1024 + 1);
-    assert_eq!(finding(r, "recovery.log-timeout")["evidence"]["count"], 1);
+    assert_eq!(
+        finding(r, "log-scan.logged-timeout")["evidence"]["count"],
+        1
+    );
 }
 
 #[test]
@@ -473,7 +476,7 @@ fn log_scan_with_no_logs_is_a_skip_that_says_where_it_looked() {
     let report = json_report(&out);
     let r = result(&report, "logs");
     assert_eq!(r["status"], "skip");
-    assert_eq!(r["code"], "recovery.logs-missing");
+    assert_eq!(r["code"], "log-scan.logs-missing");
     assert_eq!(
         r["message"],
         "no Open-AutoGLM log at /nonexistent/open-autoglm/ (*.log, *.log.1): nothing scanned"
@@ -484,14 +487,11 @@ fn log_scan_with_no_logs_is_a_skip_that_says_where_it_looked() {
 fn explain_and_list_know_the_recovery_kinds() {
     for (what, first) in [
         ("checkpoint", "checkpoint — "),
-        (
-            "recovery.checkpoint-stale",
-            "recovery.checkpoint-stale (fail when reported)",
-        ),
+        ("checkpoint.stale", "checkpoint.stale (fail when reported)"),
         ("log-scan", "log-scan — "),
         (
-            "recovery.lww-clock-skew",
-            "recovery.lww-clock-skew (fail when reported)",
+            "sync-semantics.lww-clock-skew",
+            "sync-semantics.lww-clock-skew (fail when reported)",
         ),
     ] {
         let out = doctor(&root()).args(["explain", what]).output().unwrap();

@@ -224,7 +224,7 @@ fn demo_scenarios_exit_as_check_would_and_name_their_root_cause() {
                         .as_array()
                         .unwrap()
                         .iter()
-                        .any(|f| f["code"] == code),
+                        .any(|f| f["code"] == code.name),
                     "{name}: root cause {root:#} lacks {code}"
                 );
             }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use autoglm_doctor::render::{self, Style};
-use autoglm_doctor::report::{Cause, CheckResult, Evaluation, Finding, Location, Report, Status};
+use autoglm_doctor::report::{Cause, CheckResult, Evaluation, Finding, Location, Report};
 use autoglm_doctor::settings::Format;
 
 fn located(f: Finding, line: usize, column: usize, snippet: &str) -> Finding {
@@ -35,8 +35,8 @@ fn canonical() -> Report {
         ),
         ..Evaluation::of(vec![
             located(
-                Finding::fail(
-                    "config.schema.out-of-range",
+                Finding::new(
+                    &autoglm_doctor::check::config_schema::OUT_OF_RANGE,
                     "`auth.token_ttl` is -3600, below the minimum 1",
                     "set `auth.token_ttl` at /etc/open-autoglm/config.yaml:8 to at least 1",
                 ),
@@ -45,8 +45,8 @@ fn canonical() -> Report {
                 "  token_ttl: -3600",
             ),
             located(
-                Finding::fail(
-                    "config.schema.unknown-field",
+                Finding::new(
+                    &autoglm_doctor::check::config_schema::UNKNOWN_FIELD,
                     "unknown key `endpiont` at top level",
                     "rename `endpiont` to `endpoint` at /etc/open-autoglm/config.yaml:9",
                 ),
@@ -57,8 +57,8 @@ fn canonical() -> Report {
         ])
     };
     let lint = Evaluation::single(located(
-        Finding::warn(
-            "config.lint.warning",
+        Finding::new(
+            &autoglm_doctor::check::config_lint::WARNING,
             "[truthy] truthy value should be one of [false, true]",
             "write `true` or `false` (not yes/no/on/off) on line 11",
         )
@@ -68,15 +68,14 @@ fn canonical() -> Report {
         "  enabled: yes\t# \x1b[31mred\x1b[0m",
     ));
     let mut blocked = Evaluation::single(Finding::new(
-        Status::Skip,
-        "doctor.blocked",
+        &autoglm_doctor::check::exec::BLOCKED,
         "blocked by config.schema (fail)",
         "fix config.schema first",
     ));
     blocked.cause = Some(Cause::Dependency);
     let mut hung = Evaluation::single(
-        Finding::fail(
-            "exec.timeout",
+        Finding::new(
+            &autoglm_doctor::check::exec::TIMEOUT,
             "did not finish within its timeout of 3s",
             "find what the check is waiting on",
         )
@@ -111,15 +110,15 @@ fn canonical() -> Report {
         profile: "default".into(),
         interrupted: false,
         results: vec![
-            r("config.file", "config.file", &[], file, ms(0)),
+            r("config.file", "config-file", &[], file, ms(0)),
             r(
                 "config.schema",
-                "config.schema",
+                "config-schema",
                 &["config.file"],
                 schema,
                 ms(3),
             ),
-            r("config.lint", "config.lint", &["config.file"], lint, ms(1)),
+            r("config.lint", "config-lint", &["config.file"], lint, ms(1)),
             blocked_result,
             r("exec.plugin", "exec", &[], hung, ms(3000)),
         ],
