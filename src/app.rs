@@ -451,7 +451,9 @@ pub fn compare(args: &crate::cli::CompareArgs) -> Result<Exit> {
 /// `list`: the checks of a suite.
 pub fn list(args: &ListArgs) -> Result<Exit> {
     let suite = suite::load(args.suite.as_deref()).map_err(|e| UsageError(e.to_string()))?;
-    let env = |_: &str| Some(String::new());
+    // Parameters are typed here as for `check`: a bad value is the same exit-2 error. An
+    // `${env.…}` reference is checked with the variable's value when it is set.
+    let env = |name: &str| std::env::var(name).ok();
     let input = plan::PlanInput {
         only: &[],
         skip: &[],

@@ -70,7 +70,7 @@ pub struct Spec {
     pub paths: Vec<Text>,
     /// Connect here instead of resolving the URL's host.
     #[serde(default)]
-    pub address: Option<Text>,
+    pub address: Option<super::param::IpAddress>,
     /// PEM CA bundle for https (relative paths from the node config's directory).
     #[serde(default)]
     pub ca_file: Option<Text>,
@@ -303,25 +303,7 @@ impl CheckKind for Kind {
                 );
             }
         };
-        let address = match &spec.address {
-            Some(a) => match a
-                .0
-                .trim()
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<IpAddr>()
-            {
-                Ok(ip) => Some(ip),
-                Err(_) => {
-                    return super::tls::probe_error(
-                        &CONNECTION_FAILED,
-                        format!("`{}` is not an IP address", a.0),
-                        "give `address` as an IP address",
-                    );
-                }
-            },
-            None => None,
-        };
+        let address = spec.address.map(|a| a.0);
         let roots = if base.tls || spec.follow_redirects == FollowRedirects::Any {
             match super::tls::load_roots(ctx, spec.ca_file.as_ref(), &CA_UNREADABLE) {
                 Ok((_, roots, _)) => Some(roots),

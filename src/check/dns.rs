@@ -29,7 +29,7 @@ pub struct Spec {
     pub host: Text,
     /// Nameservers to ask directly, `ip` or `ip:port`; empty: those of /etc/resolv.conf.
     #[serde(default)]
-    pub nameservers: Vec<Text>,
+    pub nameservers: Vec<super::param::Nameserver>,
     /// Which paths to try (default both).
     #[serde(default = "both")]
     pub paths: Vec<ResolvePath>,
@@ -164,17 +164,7 @@ impl CheckKind for Kind {
                 if spec.nameservers.is_empty() {
                     dns::system_nameservers()
                 } else {
-                    spec.nameservers
-                        .iter()
-                        .map(|s| {
-                            dns::parse_server(&s.0).ok_or_else(|| {
-                                format!(
-                                    "nameserver `{}` is not an address (write ip or ip:port)",
-                                    s.0
-                                )
-                            })
-                        })
-                        .collect()
+                    Ok(spec.nameservers.iter().map(|s| s.0).collect())
                 }
             } else {
                 Ok(Vec::new())

@@ -26,7 +26,7 @@ pub struct Spec {
     pub path: Option<Text>,
     /// Connect here instead of resolving the URL's host.
     #[serde(default)]
-    pub address: Option<Text>,
+    pub address: Option<super::param::IpAddress>,
     /// PEM CA bundle for https (relative paths from the node config's directory).
     #[serde(default)]
     pub ca_file: Option<Text>,
@@ -207,22 +207,7 @@ impl CheckKind for Kind {
             None
         };
         let ip = match &spec.address {
-            Some(a) => match a
-                .0
-                .trim()
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse()
-            {
-                Ok(ip) => ip,
-                Err(_) => {
-                    return super::tls::probe_error(
-                        &CONNECTION_FAILED,
-                        format!("`{}` is not an IP address", a.0),
-                        "give `address` as an IP address",
-                    );
-                }
-            },
+            Some(a) => a.0,
             None => match addresses_for(&target.host, &ctx.facts, budget).await {
                 Ok((a, _)) => match a.first() {
                     Some(ip) => *ip,

@@ -294,6 +294,148 @@ impl<'de> serde::Deserialize<'de> for Text {
     }
 }
 
+/// Typed suite parameters: each is checked when the plan is made, so a bad value is a suite
+/// error at its `file:line:col` (exit status 2), never a finding about the master.
+pub mod param {
+    use std::net::{IpAddr, SocketAddr};
+    use std::time::Duration;
+
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer};
+
+    fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Ok(s),
+            v @ serde_json::Value::Number(_) => Ok(v.to_string()),
+            other => Err(D::Error::custom(format!(
+                "expected a string, found {other}"
+            ))),
+        }
+    }
+
+    /// A TCP or UDP port, 1-65535 (a number, or text holding one).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Port(pub u16);
+
+    impl Port {
+        fn parse(s: &str) -> Result<Self, String> {
+            s.trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .map(Self)
+                .ok_or_else(|| format!("invalid port `{s}`: expected a number 1-65535"))
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Port {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Self::parse(&text(d)?).map_err(D::Error::custom)
+        }
+    }
+
+    /// An optional port where an empty value (a reference with an empty default) means none.
+    pub fn optional_port<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Port>, D::Error> {
+        let s = text(d)?;
+        if s.trim().is_empty() {
+            return Ok(None);
+        }
+        Port::parse(&s).map(Some).map_err(D::Error::custom)
+    }
+
+    /// An IP address (IPv6 with or without brackets).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct IpAddress(pub IpAddr);
+
+    impl<'de> Deserialize<'de> for IpAddress {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let s = text(d)?;
+            s.trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse()
+                .map(Self)
+                .map_err(|_| D::Error::custom(format!("invalid IP address `{s}`")))
+        }
+    }
+
+    /// A nameserver: `ip` or `ip:port` (port 53 when left out).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Nameserver(pub SocketAddr);
+
+    impl<'de> Deserialize<'de> for Nameserver {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let s = text(d)?;
+            crate::probe::dns::parse_server(&s)
+                .map(Self)
+                .ok_or_else(|| {
+                    D::Error::custom(format!(
+                        "nameserver `{s}` is not an address (write ip or ip:port)"
+                    ))
+                })
+        }
+    }
+
+    /// A duration written like `500ms`, `3s`, `1m`, `14d`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Span(pub Duration);
+
+    impl<'de> Deserialize<'de> for Span {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let s = text(d)?;
+            crate::duration::parse(&s)
+                .map(Self)
+                .map_err(|e| D::Error::custom(e.to_string()))
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn de<T: for<'a> Deserialize<'a>>(v: serde_json::Value) -> Result<T, String> {
+            serde_json::from_value(v).map_err(|e| e.to_string())
+        }
+
+        #[test]
+        fn typed_parameters_accept_good_values_and_name_bad_ones() {
+            assert_eq!(de::<Port>(serde_json::json!(8443)), Ok(Port(8443)));
+            assert_eq!(de::<Port>(serde_json::json!(" 9090 ")), Ok(Port(9090)));
+            for bad in [
+                serde_json::json!(0),
+                serde_json::json!("http"),
+                serde_json::json!(70000),
+            ] {
+                assert!(
+                    de::<Port>(bad.clone())
+                        .unwrap_err()
+                        .contains("invalid port"),
+                    "{bad}"
+                );
+            }
+            assert_eq!(
+                de::<IpAddress>(serde_json::json!("[::1]")),
+                Ok(IpAddress("::1".parse().unwrap()))
+            );
+            assert!(de::<IpAddress>(serde_json::json!("master")).is_err());
+            assert_eq!(
+                de::<Nameserver>(serde_json::json!("127.0.0.1")),
+                Ok(Nameserver("127.0.0.1:53".parse().unwrap()))
+            );
+            assert!(de::<Nameserver>(serde_json::json!("ns1.example")).is_err());
+            assert_eq!(
+                de::<Span>(serde_json::json!("14d")),
+                Ok(Span(Duration::from_secs(14 * 86_400)))
+            );
+            assert!(
+                de::<Span>(serde_json::json!("soon"))
+                    .unwrap_err()
+                    .contains("invalid duration `soon`")
+            );
+        }
+    }
+}
+
 /// A check that cannot run because what it depends on (usually the config checks) did not
 /// pass: a skip with the kind's `blocked` code and cause `dependency`.
 pub fn blocked(

@@ -18,8 +18,8 @@ pub struct Spec {
     /// The master's URL (e.g. `${config.endpoint}`).
     pub url: Text,
     /// The gRPC sync port, if any (e.g. `${config.sync.ports.grpc:-}`).
-    #[serde(default)]
-    pub grpc_port: Option<Text>,
+    #[serde(default, deserialize_with = "super::param::optional_port")]
+    pub grpc_port: Option<super::param::Port>,
 }
 
 super::generated_codes!("proxy");
@@ -112,10 +112,7 @@ impl CheckKind for Kind {
             .collect();
         judge(
             &spec.url.0,
-            spec.grpc_port
-                .as_ref()
-                .map(|p| p.0.as_str())
-                .filter(|p| !p.trim().is_empty()),
+            spec.grpc_port.map(|p| p.0.to_string()).as_deref(),
             &env,
         )
     }

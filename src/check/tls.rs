@@ -27,20 +27,20 @@ pub struct Spec {
     pub host: Option<Text>,
     /// The TLS port (overrides the URL's port).
     #[serde(default)]
-    pub port: Option<Text>,
+    pub port: Option<super::param::Port>,
     /// Connect here instead of resolving `host`.
     #[serde(default)]
-    pub address: Option<Text>,
+    pub address: Option<super::param::IpAddress>,
     /// PEM CA bundle (relative paths from the node config's directory); empty: system roots.
     #[serde(default)]
     pub ca_file: Option<Text>,
     /// Warn when the certificate expires within this (default 14d).
     #[serde(default = "fourteen_days")]
-    pub expiry_warning: Text,
+    pub expiry_warning: super::param::Span,
 }
 
-fn fourteen_days() -> Text {
-    Text("14d".into())
+fn fourteen_days() -> super::param::Span {
+    super::param::Span(Duration::from_secs(14 * 86_400))
 }
 
 super::generated_codes!("tls");
@@ -232,29 +232,11 @@ impl CheckKind for Kind {
             }
         };
         let port: u16 = match (&spec.port, &from_url) {
-            (Some(p), _) => match p.0.trim().parse() {
-                Ok(p) if p > 0 => p,
-                _ => {
-                    return probe_error(
-                        &CONNECTION_FAILED,
-                        format!("`{}` is not a port number", p.0),
-                        "give `port` as a number 1-65535",
-                    );
-                }
-            },
+            (Some(p), _) => p.0,
             (None, Some(t)) => t.port,
             (None, None) => 443,
         };
-        let warn_within = match crate::duration::parse(&spec.expiry_warning.0) {
-            Ok(d) => d,
-            Err(e) => {
-                return probe_error(
-                    &HANDSHAKE_FAILED,
-                    e.to_string(),
-                    "write `expiry_warning` like 14d",
-                );
-            }
-        };
+        let warn_within = spec.expiry_warning.0;
         let (bundle_name, roots, cas) = match load_roots(ctx, spec.ca_file.as_ref(), &CA_UNREADABLE)
         {
             Ok(r) => r,
@@ -262,22 +244,7 @@ impl CheckKind for Kind {
         };
 
         let addrs: Vec<IpAddr> = match &spec.address {
-            Some(a) => match a
-                .0
-                .trim()
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse()
-            {
-                Ok(ip) => vec![ip],
-                Err(_) => {
-                    return probe_error(
-                        &CONNECTION_FAILED,
-                        format!("`{}` is not an IP address", a.0),
-                        "give `address` as an IP address, or leave it out to resolve `host`",
-                    );
-                }
-            },
+            Some(a) => vec![a.0],
             None => match addresses_for(&host, &ctx.facts, budget).await {
                 Ok((a, _)) => a,
                 Err(why) => {

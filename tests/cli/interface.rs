@@ -110,7 +110,7 @@ fn list_shows_checks_kinds_and_needs() {
         .iter()
         .find(|c| c["id"] == "config.schema")
         .unwrap();
-    assert_eq!(schema["kind"], "config.schema");
+    assert_eq!(schema["kind"], "config-schema");
     assert_eq!(schema["needs"], serde_json::json!(["config.syntax"]));
 }
 
@@ -122,7 +122,7 @@ fn explain_kind_and_code() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
-    assert!(text.starts_with("config.schema — "), "{text}");
+    assert!(text.starts_with("config-schema — "), "{text}");
     assert!(text.contains("What it checks:") && text.contains("How to fix:"));
     assert!(text.contains("config-schema.out-of-range"));
 
@@ -417,4 +417,131 @@ fn output_through_a_symlink_replaces_the_target_not_the_link() {
     );
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&real).unwrap()).unwrap();
     assert_eq!(v["status"], "pass");
+}
+
+/// A bad suite value is the suite's fault, found before anything runs: it used to be
+/// reported as a failed handshake with the master (`tls.handshake-failed`, exit 1).
+#[test]
+fn a_bad_suite_value_exits_2_naming_its_line_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write_suite(
+        dir.path(),
+        "bad-value.yaml",
+        "checks:\n  - id: tls.master\n    kind: tls\n    with:\n      host: localhost\n      port: 1\n      expiry_warning: soon\n",
+    );
+    let expected = format!(
+        "error: suite {}:7:7: invalid parameters for check `tls.master` (kind tls): `expiry_warning`: invalid duration `soon`",
+        s.display()
+    );
+    for args in [&["check"][..], &["list"][..]] {
+        let out = doctor(dir.path())
+            .args(args)
+            .arg("--suite")
+            .arg(&s)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with(&expected), "{args:?}: {err}");
+        assert!(out.stdout.is_empty());
+    }
+    // Every typed parameter is checked the same way.
+    for (with, at, what) in [
+        ("port: https", "6:7", "`port`: invalid port `https`"),
+        (
+            "address: master.local",
+            "6:7",
+            "`address`: invalid IP address",
+        ),
+    ] {
+        let s = write_suite(
+            dir.path(),
+            "bad-param.yaml",
+            &format!(
+                "checks:\n  - id: t\n    kind: tls\n    with:\n      host: localhost\n      {with}\n"
+            ),
+        );
+        let out = doctor(dir.path())
+            .args(["list", "--suite"])
+            .arg(&s)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{with}");
+        let err = stderr(&out);
+        assert!(
+            err.starts_with(&format!("error: suite {}:{at}: ", s.display())) && err.contains(what),
+            "{with}: {err}"
+        );
+    }
+}
+
+/// A value that comes from a reference is checked after substitution, still before
+/// anything runs, at the suite line of the reference.
+#[test]
+fn a_bad_value_from_a_reference_is_found_after_substitution() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write_suite(
+        dir.path(),
+        "env-port.yaml",
+        "checks:\n  - id: plugin\n    kind: exec\n    with: {command: [\"true\"]}\n  - id: tls.master\n    kind: tls\n    with:\n      host: localhost\n      port: ${env.MASTER_TLS_PORT}\n",
+    );
+    for args in [&["check"][..], &["list"][..]] {
+        let out = doctor(dir.path())
+            .args(args)
+            .arg("--suite")
+            .arg(&s)
+            .env("MASTER_TLS_PORT", "https")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.starts_with(&format!("error: suite {}:9:", s.display()))
+                && err.contains("invalid port `https`"),
+            "{args:?}: {err}"
+        );
+        // Nothing ran: no report was printed.
+        assert!(out.stdout.is_empty());
+    }
+    // A good value passes planning (the check then runs against loopback).
+    let out = doctor(dir.path())
+        .args(["list", "--format", "json", "--suite"])
+        .arg(&s)
+        .env("MASTER_TLS_PORT", "8443")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // A node config value of the wrong type is the config's problem, reported by the
+    // config checks: that check is skipped with the suite location, the rest runs.
+    let cfg = dir.path().join("node.yaml");
+    std::fs::write(
+        &cfg,
+        "endpoint: https://localhost:1\nsync:\n  ports:\n    grpc: grpc-port\n",
+    )
+    .unwrap();
+    let s = write_suite(
+        dir.path(),
+        "config-port.yaml",
+        "checks:\n  - id: tls.master\n    kind: tls\n    with:\n      host: localhost\n      port: ${config.sync.ports.grpc}\n",
+    );
+    let out = doctor(dir.path())
+        .args(["check", "--format", "json", "--config"])
+        .arg(&cfg)
+        .arg("--suite")
+        .arg(&s)
+        .output()
+        .unwrap();
+    let report = json_report(&out);
+    let r = &report["results"][0];
+    assert_eq!(r["status"], "skip", "{r:#}");
+    assert_eq!(r["code"], "tls.unresolved-reference");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("({}:6:", s.display())),
+        "{r:#}"
+    );
 }
