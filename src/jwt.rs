@@ -189,7 +189,7 @@ impl PublicKey {
 
     /// A short fingerprint of the key material, the same whether read from PEM or JWK.
     pub fn fingerprint(&self) -> String {
-        let hex = crate::config::hex;
+        let hex = crate::encoding::hex;
         let canon = match self {
             Self::Ec(p) => format!("ec:{}", hex(p)),
             Self::Rsa { n, e } => format!("rsa:{}:{}", hex(n), hex(e)),
@@ -298,25 +298,25 @@ pub fn sign_es256(header: &Value, claims: &Value, private_pem: &str) -> Result<S
     .map_err(|e| format!("not a P-256 key: {e}"))?;
     let input = format!(
         "{}.{}",
-        crate::sim::b64url(header.to_string().as_bytes()),
-        crate::sim::b64url(claims.to_string().as_bytes())
+        crate::encoding::b64url(header.to_string().as_bytes()),
+        crate::encoding::b64url(claims.to_string().as_bytes())
     );
     let sig = pair
         .sign(&rng, input.as_bytes())
         .map_err(|_| "signing failed".to_string())?;
-    Ok(format!("{input}.{}", crate::sim::b64url(sig.as_ref())))
+    Ok(format!("{input}.{}", crate::encoding::b64url(sig.as_ref())))
 }
 
 /// Sign an HS256 token (tests).
 pub fn sign_hs256(header: &Value, claims: &Value, secret: &[u8]) -> String {
     let input = format!(
         "{}.{}",
-        crate::sim::b64url(header.to_string().as_bytes()),
-        crate::sim::b64url(claims.to_string().as_bytes())
+        crate::encoding::b64url(header.to_string().as_bytes()),
+        crate::encoding::b64url(claims.to_string().as_bytes())
     );
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
     let tag = ring::hmac::sign(&key, input.as_bytes());
-    format!("{input}.{}", crate::sim::b64url(tag.as_ref()))
+    format!("{input}.{}", crate::encoding::b64url(tag.as_ref()))
 }
 
 #[cfg(test)]
@@ -327,7 +327,7 @@ mod tests {
     #[test]
     fn base64url_round_trips() {
         for s in [&b""[..], b"f", b"fo", b"foo", b"foob", &[0xfb, 0xff, 0x00]] {
-            assert_eq!(b64url_decode(&crate::sim::b64url(s)).unwrap(), s);
+            assert_eq!(b64url_decode(&crate::encoding::b64url(s)).unwrap(), s);
         }
         assert!(b64url_decode("a*b").is_none());
     }

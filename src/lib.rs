@@ -14,6 +14,7 @@ pub mod cli;
 pub mod compare;
 pub mod config;
 pub mod duration;
+pub mod encoding;
 pub mod exit;
 pub mod human;
 pub mod jwt;

@@ -41,7 +41,7 @@ pub fn is_secret_key(key: &str) -> bool {
 /// First 12 hex digits of the SHA-256 of a value: comparable, not reversible.
 pub fn fingerprint(value: &str) -> String {
     let digest = Sha256::digest(value.as_bytes());
-    let hex = crate::config::hex(&digest);
+    let hex = crate::encoding::hex(&digest);
     format!("sha256:{}", &hex[..12])
 }
 

@@ -352,7 +352,7 @@ impl CheckKind for Kind {
 }
 
 fn resolve(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    match crate::suite::refs::env_ref(raw) {
+    match crate::config::env_ref(raw) {
         Some(var) => env(var),
         None => Some(raw.to_string()),
     }
@@ -386,7 +386,7 @@ pub fn side_from_config(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>
     let ca_sha256 = read("/auth/ca_certificate/path").and_then(|b| {
         crate::probe::tls::load_pem(&b)
             .first()
-            .map(|c| crate::config::hex(&<sha2::Sha256 as sha2::Digest>::digest(c.as_ref())))
+            .map(|c| crate::encoding::hex(&<sha2::Sha256 as sha2::Digest>::digest(c.as_ref())))
     });
     let key_fingerprint = read("/auth/jwt/public_key_file")
         .and_then(|b| PublicKey::from_pem(&b).ok())

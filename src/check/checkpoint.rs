@@ -416,7 +416,7 @@ pub fn settings<'a>(
     }
     match setting::str_at(tree, "/checkpoint/storage_path") {
         Setting::Present(raw, n) => {
-            let value = match crate::suite::refs::env_ref(&raw) {
+            let value = match crate::config::env_ref(&raw) {
                 Some(var) => match env(var) {
                     Some(v) => v,
                     None => {
@@ -914,7 +914,7 @@ fn hash_file(path: &Path, budget: u64, deadline: Instant) -> Hashed {
             Err(e) => return Hashed::Error(e.to_string()),
         }
     }
-    Hashed::Digest(crate::config::hex(&hasher.finalize()), total)
+    Hashed::Digest(crate::encoding::hex(&hasher.finalize()), total)
 }
 
 fn at(src: &ConfigSource, node: Option<&Node>, f: Finding) -> Finding {
@@ -2108,7 +2108,7 @@ mod tests {
         std::fs::create_dir(&ck).unwrap();
         std::fs::write(ck.join("model.bin"), b"weights").unwrap();
         std::fs::write(ck.join("opt.bin"), b"state").unwrap();
-        let good = crate::config::hex(&Sha256::digest(b"weights"));
+        let good = crate::encoding::hex(&Sha256::digest(b"weights"));
         std::fs::write(
             ck.join(MANIFEST),
             format!(

@@ -11,10 +11,10 @@ use serde::Deserialize;
 
 use super::{CheckKind, Context, KindInfo};
 use crate::config::ConfigSource;
+use crate::config::env_ref;
 use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status};
 use crate::secret::fingerprint;
-use crate::suite::refs::env_ref;
 use crate::yaml::{Node, Value};
 
 /// Keys holding a credential value.

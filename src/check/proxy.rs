@@ -221,7 +221,7 @@ fn valid_proxy(v: &str) -> bool {
 
 /// Judge the proxy environment for traffic to `url` (and gRPC to `grpc_port`).
 pub fn judge(url: &str, grpc_port: Option<&str>, env: &BTreeMap<String, String>) -> Evaluation {
-    let Some((scheme, host, port, _)) = crate::suite::refs::split_url(url) else {
+    let Some((scheme, host, port, _)) = crate::probe::url::split_url(url) else {
         return Evaluation::single(Finding::new(
             &BAD_URL,
             format!("`{url}` is not a URL"),

@@ -13,9 +13,9 @@ use super::{CheckKind, Context, KindInfo};
 use crate::config::ConfigSource;
 use crate::config::setting::{self, Setting, dotted};
 use crate::human;
+use crate::probe::url::split_url;
 use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status};
-use crate::suite::refs::split_url;
 use crate::yaml::Node;
 
 /// The modes Open-AutoGLM knows.

@@ -162,7 +162,7 @@ impl ConfigSource {
                 text: text.to_string(),
                 size: text.len() as u64,
             },
-            Some(hex(&Sha256::digest(text.as_bytes()))),
+            Some(crate::encoding::hex(&Sha256::digest(text.as_bytes()))),
         )
     }
 
@@ -284,7 +284,7 @@ fn read_file(path: &Path) -> (ReadOutcome, Option<String>) {
     if size > HARD_LIMIT {
         return (ReadOutcome::TooLarge { size }, None);
     }
-    let sha = Some(hex(&Sha256::digest(&bytes)));
+    let sha = Some(crate::encoding::hex(&Sha256::digest(&bytes)));
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     match std::str::from_utf8(body) {
         Ok(text) => (
@@ -316,13 +316,12 @@ fn bytecount_newlines(bytes: &[u8]) -> usize {
     bytes.split(|b| *b == b'\n').count() - 1
 }
 
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+/// `NAME` when `s` is exactly `${NAME}` (a plain environment reference in a node config).
+pub fn env_ref(s: &str) -> Option<&str> {
+    let name = s.strip_prefix("${")?.strip_suffix('}')?;
+    let name = name.split_once(":-").map_or(name, |(n, _)| n);
+    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then_some(name)
 }
 
 #[cfg(test)]

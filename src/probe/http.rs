@@ -22,7 +22,7 @@ pub struct Target {
 impl Target {
     /// Parse a URL; `path` replaces the URL's path when given.
     pub fn parse(url: &str, path: Option<&str>) -> Result<Self, String> {
-        let (scheme, host, port, url_path) = crate::suite::refs::split_url(url)
+        let (scheme, host, port, url_path) = crate::probe::url::split_url(url)
             .ok_or_else(|| format!("`{url}` is not a URL like https://host:port/"))?;
         let tls = match scheme.as_str() {
             "https" => true,

@@ -15,6 +15,7 @@ pub mod ntp;
 pub mod tail;
 pub mod tcp;
 pub mod tls;
+pub mod url;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;

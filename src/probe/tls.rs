@@ -63,7 +63,7 @@ pub fn describe(der: &[u8]) -> Option<CertInfo> {
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),
         serial: cert.raw_serial_as_string(),
-        sha256: crate::config::hex(&sha2::Sha256::digest(der)),
+        sha256: crate::encoding::hex(&sha2::Sha256::digest(der)),
     })
 }
 

@@ -134,24 +134,6 @@ pub struct SimMaster {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-/// Unpadded base64url (JWK coordinates).
-pub fn b64url(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 2);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..=chunk.len() {
-            out.push(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
-        }
-    }
-    out
-}
-
 /// Generate an ES256 signing key and its JWK.
 pub fn signing_key(kid: &str) -> Result<SigningKey, rcgen::Error> {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
@@ -165,7 +147,7 @@ pub fn signing_key(kid: &str) -> Result<SigningKey, rcgen::Error> {
     Ok(SigningKey {
         kid: kid.to_string(),
         private_pem: key.serialize_pem(),
-        jwk: serde_json::json!({"kty": "EC", "crv": "P-256", "x": b64url(x), "y": b64url(y), "kid": kid, "alg": "ES256", "use": "sig"}),
+        jwk: serde_json::json!({"kty": "EC", "crv": "P-256", "x": crate::encoding::b64url(x), "y": crate::encoding::b64url(y), "kid": kid, "alg": "ES256", "use": "sig"}),
     })
 }
 
@@ -370,19 +352,4 @@ async fn bind_all(opts: &Options, pki: &TestPki) -> io::Result<(Addresses, Serve
             _dropped: dropped,
         },
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn b64url_matches_rfc_4648_vectors() {
-        assert_eq!(b64url(b""), "");
-        assert_eq!(b64url(b"f"), "Zg");
-        assert_eq!(b64url(b"fo"), "Zm8");
-        assert_eq!(b64url(b"foo"), "Zm9v");
-        assert_eq!(b64url(b"foob"), "Zm9vYg");
-        assert_eq!(b64url(&[0xfb, 0xff]), "-_8");
-    }
 }

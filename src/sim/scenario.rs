@@ -126,7 +126,7 @@ pub fn start(scenario: Scenario) -> std::io::Result<Demo> {
         "checkpoints/step-000001/model.bin",
         std::str::from_utf8(model).unwrap_or_default(),
     )?;
-    let digest = crate::config::hex(&<sha2::Sha256 as sha2::Digest>::digest(model));
+    let digest = crate::encoding::hex(&<sha2::Sha256 as sha2::Digest>::digest(model));
     write(
         d,
         "checkpoints/step-000001/MANIFEST.sha256",

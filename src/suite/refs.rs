@@ -163,7 +163,7 @@ pub fn resolve(
     // A config value written as `${NAME}` is expanded from the environment, as the node does.
     if r.namespace == Namespace::Config
         && let J::String(s) = &value
-        && let Some(var) = env_ref(s)
+        && let Some(var) = crate::config::env_ref(s)
     {
         return env(var).map(J::String).ok_or(Unresolved::ConfigEnvUnset {
             raw: r.raw.clone(),
@@ -171,14 +171,6 @@ pub fn resolve(
         });
     }
     Ok(value)
-}
-
-/// `NAME` when `s` is exactly `${NAME}` (a plain environment reference in a node config).
-pub fn env_ref(s: &str) -> Option<&str> {
-    let name = s.strip_prefix("${")?.strip_suffix('}')?;
-    let name = name.split_once(":-").map_or(name, |(n, _)| n);
-    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        .then_some(name)
 }
 
 fn lookup(cfg: &J, path: &str) -> Option<J> {
@@ -195,40 +187,8 @@ fn lookup(cfg: &J, path: &str) -> Option<J> {
     Some(node.clone())
 }
 
-/// Split `scheme://host:port/path` (IPv6 hosts in brackets).
-pub fn split_url(s: &str) -> Option<(String, String, Option<u16>, String)> {
-    let (scheme, rest) = s.split_once("://")?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (h, after) = v6.split_once(']')?;
-        (h, after.strip_prefix(':'))
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        }
-    };
-    if host.is_empty() {
-        return None;
-    }
-    let port = match port {
-        Some(p) => Some(p.parse::<u16>().ok()?),
-        None => None,
-    };
-    Some((
-        scheme.to_ascii_lowercase(),
-        host.to_string(),
-        port,
-        path.to_string(),
-    ))
-}
-
 fn url_part(s: &str, part: &str) -> Option<J> {
-    let (scheme, host, explicit_port, url_path) = split_url(s)?;
+    let (scheme, host, explicit_port, url_path) = crate::probe::url::split_url(s)?;
     match part {
         "scheme" => Some(J::String(scheme)),
         "host" => Some(J::String(host)),

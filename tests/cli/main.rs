@@ -23,6 +23,7 @@ mod fleet;
 mod freshness;
 mod hygiene;
 mod interface;
+mod layers;
 mod network;
 mod peers;
 mod plugins;
