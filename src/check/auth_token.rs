@@ -531,7 +531,7 @@ mod tests {
     }
 
     fn codes(e: &Evaluation) -> Vec<&str> {
-        e.findings.iter().filter_map(|f| f.code_name()).collect()
+        e.findings.iter().filter_map(Finding::code_name).collect()
     }
 
     #[test]

@@ -355,7 +355,7 @@ mod tests {
     }
 
     fn code(e: &Evaluation) -> Option<&str> {
-        e.worst().and_then(|f| f.code_name())
+        e.worst().and_then(Finding::code_name)
     }
 
     #[test]

@@ -356,7 +356,7 @@ mod tests {
         for (d, r, status, code, sync) in cases {
             let e = judge(d, r);
             assert_eq!(e.status(), status, "{d:?} {r:?}");
-            assert_eq!(e.worst().and_then(|f| f.code_name()), code);
+            assert_eq!(e.worst().and_then(Finding::code_name), code);
             assert_eq!(
                 e.facts
                     .get(keys::TIME_SYNCHRONISED)

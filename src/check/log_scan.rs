@@ -1423,7 +1423,7 @@ mod tests {
         assert_eq!(
             e.findings
                 .iter()
-                .filter_map(|f| f.code_name())
+                .filter_map(Finding::code_name)
                 .collect::<Vec<_>>(),
             ["log-scan.unreadable"]
         );

@@ -40,6 +40,8 @@ pub mod timezone;
 pub mod tls;
 
 /// Static description of a kind.
+// Independent yes/no facts about a kind, read one at a time; not a state machine.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug)]
 pub struct KindInfo {
     /// The kind's name: kebab-case, the prefix of every code it reports.

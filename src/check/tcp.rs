@@ -307,7 +307,7 @@ mod tests {
         ];
         let e = judge("m", &results, Duration::from_secs(3));
         assert_eq!(e.status(), Status::Fail);
-        let codes: Vec<_> = e.findings.iter().map(|f| f.code_name()).collect();
+        let codes: Vec<_> = e.findings.iter().map(Finding::code_name).collect();
         assert_eq!(codes, [None, Some("tcp.filtered"), Some("tcp.refused")]);
         assert_eq!(
             e.message.as_deref().unwrap(),

@@ -267,7 +267,7 @@ mod tests {
         for (n, want, status, code) in cases {
             let e = judge(n.as_ref(), want, &kolkata);
             assert_eq!(e.status(), status, "{n:?} {want:?}");
-            assert_eq!(e.worst().and_then(|f| f.code_name()), code);
+            assert_eq!(e.worst().and_then(Finding::code_name), code);
         }
         let e = judge(node("Etc/UTC").as_ref(), Some("Asia/Shanghai"), &kolkata);
         let f = e.worst().unwrap();
