@@ -30,6 +30,7 @@ pub const MAX_OUTPUT: usize = 64 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     /// Program and arguments, e.g. `[/usr/lib/nagios/plugins/check_tcp, -H, 127.0.0.1, -p, "8080"]`.
+    #[serde(deserialize_with = "super::param::non_empty")]
     pub command: Vec<super::Text>,
     /// Working directory.
     #[serde(default)]

@@ -345,6 +345,19 @@ pub mod param {
         Port::parse(&s).map(Some).map_err(D::Error::custom)
     }
 
+    /// A list that must hold at least one item (a command, say).
+    pub fn non_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        let items = Vec::<T>::deserialize(d)?;
+        if items.is_empty() {
+            return Err(D::Error::custom("must not be empty"));
+        }
+        Ok(items)
+    }
+
     /// An IP address (IPv6 with or without brackets).
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub struct IpAddress(pub IpAddr);
@@ -420,6 +433,18 @@ pub mod param {
                 Ok(IpAddress("::1".parse().unwrap()))
             );
             assert!(de::<IpAddress>(serde_json::json!("master")).is_err());
+            #[derive(Debug, Deserialize)]
+            struct List {
+                #[serde(deserialize_with = "non_empty")]
+                #[allow(dead_code)]
+                items: Vec<u8>,
+            }
+            assert!(
+                de::<List>(serde_json::json!({"items": []}))
+                    .unwrap_err()
+                    .contains("must not be empty")
+            );
+            assert!(de::<List>(serde_json::json!({"items": [1]})).is_ok());
             assert_eq!(
                 de::<Nameserver>(serde_json::json!("127.0.0.1")),
                 Ok(Nameserver("127.0.0.1:53".parse().unwrap()))
