@@ -725,14 +725,9 @@ mod tests {
 
     #[test]
     fn one_meaning_has_one_condition_name() {
-        // Spellings that were used for these meanings before and must not come back.
-        let retired = [
-            "connect-failed",
-            "unreachable-master",
-            "ca-missing",
-            "url-invalid",
-            "offline",
-        ];
+        // Spellings that were used for these meanings before and must not come back
+        // (`connection-failed` and `not-probed` are the names now).
+        let retired = ["connect-failed", "offline"];
         for c in all_codes() {
             assert!(
                 !retired.contains(&c.code.condition()),
@@ -747,6 +742,18 @@ mod tests {
                     c.code.name
                 );
             }
+            // Every kind that reads a CA bundle reports it under one condition name.
+            if c.code.summary.contains("CA bundle cannot be read") {
+                assert_eq!(c.code.condition(), "ca-unreadable", "{}", c.code.name);
+            }
+        }
+        // The kinds that load a CA bundle each have the code.
+        for kind in ["tls", "http", "api-version", "clock-http", "auth-params"] {
+            let k = kind_info(kind).unwrap();
+            assert!(
+                k.codes.iter().any(|c| c.condition() == "ca-unreadable"),
+                "{kind} lacks {kind}.ca-unreadable"
+            );
         }
     }
 
