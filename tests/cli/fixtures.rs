@@ -186,7 +186,14 @@ fn every_valid_fixture_passes_the_config_checks() {
     for entry in std::fs::read_dir(root().join("fixtures/config/valid")).unwrap() {
         let path = entry.unwrap().path();
         let out = doctor(&root())
-            .args(["check", "--suite", "ci-preflight", "--format", "json", "--config"])
+            .args([
+                "check",
+                "--suite",
+                "ci-preflight",
+                "--format",
+                "json",
+                "--config",
+            ])
             .arg(&path)
             .output()
             .unwrap();
@@ -208,7 +215,14 @@ fn every_valid_fixture_passes_the_config_checks() {
 #[test]
 fn hyphenated_replication_keys_get_the_rename_hint() {
     let out = doctor(&root())
-        .args(["check", "--suite", "ci-preflight", "--format", "json", "--config"])
+        .args([
+            "check",
+            "--suite",
+            "ci-preflight",
+            "--format",
+            "json",
+            "--config",
+        ])
         .arg("fixtures/config/invalid/hyphenated-replication-keys.yaml")
         .output()
         .unwrap();
