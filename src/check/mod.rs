@@ -412,6 +412,13 @@ pub mod param {
             serde_json::from_value(v).map_err(|e| e.to_string())
         }
 
+        #[derive(Debug, Deserialize)]
+        struct List {
+            #[serde(deserialize_with = "non_empty")]
+            #[allow(dead_code)]
+            items: Vec<u8>,
+        }
+
         #[test]
         fn typed_parameters_accept_good_values_and_name_bad_ones() {
             assert_eq!(de::<Port>(serde_json::json!(8443)), Ok(Port(8443)));
@@ -433,12 +440,6 @@ pub mod param {
                 Ok(IpAddress("::1".parse().unwrap()))
             );
             assert!(de::<IpAddress>(serde_json::json!("master")).is_err());
-            #[derive(Debug, Deserialize)]
-            struct List {
-                #[serde(deserialize_with = "non_empty")]
-                #[allow(dead_code)]
-                items: Vec<u8>,
-            }
             assert!(
                 de::<List>(serde_json::json!({"items": []}))
                     .unwrap_err()
