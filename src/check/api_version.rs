@@ -6,21 +6,20 @@
 
 use std::cmp::Ordering;
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CheckKind, Context, KindInfo, Text};
-use crate::probe::http::{self, Failure, Response, Target};
-use crate::probe::{addresses_for, inner_timeout};
+use super::endpoint::{self, Codes};
+use super::{CheckKind, Context, KindInfo, Text, seam_code};
+use crate::probe::http::{
+    Condition, Exchange, Failure, HttpUrl, MAX_REDIRECTS, Redirects, Request, Response, UrlPath,
+};
 use crate::report::Code;
 use crate::report::{Cause, Evaluation, Finding, Status};
 
-/// Most of a body read per response.
-pub const MAX_BODY: usize = 64 * 1024;
 /// Most redirects followed per path.
-pub const MAX_HOPS: usize = 5;
+pub const MAX_HOPS: usize = MAX_REDIRECTS;
 
 /// Fact: the client API version this node sends (string, as configured).
 pub const FACT_CLIENT_VERSION: &str = "api.client_version";
@@ -31,43 +30,33 @@ pub const FACT_SUPPORTED_MIN: &str = "api.supported_min";
 /// Fact: the newest client version the master supports (string).
 pub const FACT_SUPPORTED_MAX: &str = "api.supported_max";
 
-fn default_path() -> Text {
-    Text("/api/version".into())
+fn default_path() -> UrlPath {
+    UrlPath::parse("/api/version").unwrap_or_else(|_| unreachable!())
 }
 
 fn default_header() -> Text {
     Text("X-API-Version".into())
 }
 
-/// Which redirects are followed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FollowRedirects {
-    /// Only to the same scheme, host and port (the default).
-    #[default]
-    SameHost,
-    /// To any http(s) URL.
-    Any,
-    /// None: a redirect is reported.
-    Never,
-}
+/// Which redirects are followed (the HTTP seam's policy).
+pub type FollowRedirects = Redirects;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     /// The master's URL (e.g. `${config.endpoint}`).
-    pub url: Text,
+    pub url: HttpUrl,
     /// The client API version this node speaks (e.g. `${config.api.version}`).
     pub version: Text,
     /// The version negotiation endpoint.
     #[serde(default = "default_path")]
-    pub path: Text,
+    pub path: UrlPath,
     /// The header carrying the client version.
     #[serde(default = "default_header")]
     pub header: Text,
     /// Further endpoints the node calls (e.g. `/api/v2/sync`), each judged on its own.
     #[serde(default)]
-    pub paths: Vec<Text>,
+    pub paths: Vec<UrlPath>,
     /// Connect here instead of resolving the URL's host.
     #[serde(default)]
     pub address: Option<super::param::IpAddress>,
@@ -189,32 +178,11 @@ pub const REDIRECT: Code = Code::new(
 )
 .was(&["api.redirect"]);
 
-/// No connection or TLS session to the master (the tcp and tls checks say why).
-pub const CONNECTION_FAILED: Code = Code::new(
-    "api-version.connection-failed",
-    Status::Fail,
-    "No connection or TLS session to the master (the tcp and tls checks say why).",
-    "Fix the TCP connection and TLS first.",
-)
-.was(&["api.unreachable"]);
+pub const CONNECTION_FAILED: Code = seam_code!("api-version.connection-failed", ConnectionFailed).was(&["api.unreachable"]);
 
-/// Connected, but no complete response within the timeout.
-pub const NO_RESPONSE: Code = Code::new(
-    "api-version.no-response",
-    Status::Fail,
-    "Connected, but no complete response within the timeout.",
-    "Check the master's load and whatever sits in front of it.",
-)
-.was(&["api.no-response"]);
+pub const NO_RESPONSE: Code = seam_code!("api-version.no-response", NoResponse).was(&["api.no-response"]);
 
-/// The peer answered something that is not HTTP.
-pub const NOT_HTTP: Code = Code::new(
-    "api-version.not-http",
-    Status::Fail,
-    "The peer answered something that is not HTTP.",
-    "Point `endpoint` at the master's HTTP(S) port.",
-)
-.was(&["api.not-http"]);
+pub const NOT_HTTP: Code = seam_code!("api-version.not-http", NotHttp).was(&["api.not-http"]);
 
 /// The configured client version is not a version (like 3.1 or v3.1.0).
 pub const BAD_VERSION: Code = Code::new(
@@ -225,23 +193,29 @@ pub const BAD_VERSION: Code = Code::new(
 )
 .was(&["api.bad-version"]);
 
-/// The URL is not an http(s) URL.
-pub const BAD_URL: Code = Code::new(
-    "api-version.bad-url",
-    Status::Fail,
-    "The URL is not an http(s) URL.",
-    "Write `endpoint` like https://master.example:8443.",
-)
-.was(&["api.bad-url"]);
+pub const BAD_URL: Code = seam_code!("api-version.bad-url", BadUrl).was(&["api.bad-url"]);
 
-/// The configured CA bundle cannot be read or holds no certificate.
-pub const CA_UNREADABLE: Code = Code::new(
-    "api-version.ca-unreadable",
-    Status::Fail,
-    "The configured CA bundle cannot be read or holds no certificate.",
-    "Point `auth.ca_certificate.path` at a readable PEM bundle.",
-)
-.was(&["api.ca-unreadable"]);
+pub const CA_UNREADABLE: Code = seam_code!("api-version.ca-unreadable", CaUnreadable).was(&["api.ca-unreadable"]);
+
+pub const UNRESOLVED: Code = seam_code!("api-version.unresolved", Unresolved);
+
+pub const TLS_FAILED: Code = seam_code!("api-version.tls-failed", TlsFailed);
+
+/// This kind's code for each condition of the HTTP seam.
+fn code(c: Condition) -> &'static Code {
+    match c {
+        Condition::CaUnreadable => &CA_UNREADABLE,
+        Condition::NotProbed => &NOT_PROBED,
+        Condition::BadUrl => &BAD_URL,
+        Condition::Unresolved => &UNRESOLVED,
+        Condition::ConnectionFailed => &CONNECTION_FAILED,
+        Condition::TlsFailed => &TLS_FAILED,
+        Condition::NoResponse => &NO_RESPONSE,
+        Condition::NotHttp => &NOT_HTTP,
+    }
+}
+
+const CODES: Codes = code;
 
 pub struct Kind;
 
@@ -274,6 +248,8 @@ impl CheckKind for Kind {
             BAD_VERSION,
             BAD_URL,
             CA_UNREADABLE,
+            UNRESOLVED,
+            TLS_FAILED,
         ],
         generated: GENERATED,
         aliases: &[],
@@ -284,7 +260,6 @@ impl CheckKind for Kind {
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
-        let deadline = Instant::now() + inner_timeout(ctx.timeout);
         let client = spec.version.0.trim().to_string();
         if Version::parse(&client).is_none() {
             return Evaluation::single(Finding::new(
@@ -293,55 +268,38 @@ impl CheckKind for Kind {
                 "set `api.version` in the node config to the client's API version, e.g. \"3.1\"",
             ));
         }
-        let base = match Target::parse(&spec.url.0, Some(&spec.path.0)) {
-            Ok(t) => t,
-            Err(e) => {
-                return super::tls::probe_error(
-                    &BAD_URL,
-                    e,
-                    "write `endpoint` like https://master.example:8443",
-                );
-            }
+        let base = spec.url.with_path(&spec.path);
+        let policy = spec.follow_redirects;
+        let setup = match endpoint::setup(
+            ctx,
+            &base,
+            spec.ca_file.as_ref(),
+            spec.address.as_ref().map(|a| a.0),
+            policy,
+        )
+        .await
+        {
+            Ok(s) => s,
+            Err(f) => return endpoint::failed(CODES, &base, &f),
         };
-        let address = spec.address.map(|a| a.0);
-        let roots = if base.tls || spec.follow_redirects == FollowRedirects::Any {
-            match super::tls::load_roots(ctx, spec.ca_file.as_ref(), &CA_UNREADABLE) {
-                Ok((_, roots, _)) => Some(roots),
-                Err(e) if base.tls => return e,
-                Err(_) => None,
-            }
-        } else {
-            None
+        let request = match Request::get(base.clone()).header(spec.header.0.trim(), &client) {
+            Ok(r) => r,
+            Err(f) => return endpoint::failed(CODES, &base, &f),
         };
-        let headers = vec![(spec.header.0.trim().to_string(), client.clone())];
-        let mut targets = vec![(true, base.clone())];
-        for p in &spec.paths {
-            let mut t = base.clone();
-            t.path = if p.0.starts_with('/') {
-                p.0.clone()
-            } else {
-                format!("/{}", p.0)
+        let http = setup.client(ctx, policy);
+        let targets =
+            std::iter::once((true, &spec.path)).chain(spec.paths.iter().map(|p| (false, p)));
+        let probes = futures_util::future::join_all(targets.map(|(version_endpoint, path)| {
+            let request = Request {
+                url: spec.url.with_path(path),
+                ..request.clone()
             };
-            targets.push((false, t));
-        }
-        let probes = futures_util::future::join_all(targets.into_iter().map(|(version, t)| {
-            let probe = Fetch {
-                base: &base,
-                address,
-                roots: roots.as_ref(),
-                headers: &headers,
-                policy: spec.follow_redirects,
-                deadline,
-                ctx,
-            };
+            let http = &http;
             async move {
-                let (url, redirects, result) = probe.fetch(t.clone()).await;
                 Probe {
-                    version_endpoint: version,
-                    path: t.path,
-                    url,
-                    redirects,
-                    result,
+                    version_endpoint,
+                    path: path.to_string(),
+                    exchange: http.send(request).await,
                 }
             }
         }))
@@ -352,113 +310,6 @@ impl CheckKind for Kind {
         };
         judge(&input, &probes, chrono::Utc::now().timestamp())
     }
-}
-
-/// Everything one request chain needs.
-struct Fetch<'a> {
-    base: &'a Target,
-    address: Option<IpAddr>,
-    roots: Option<&'a rustls::RootCertStore>,
-    headers: &'a [(String, String)],
-    policy: FollowRedirects,
-    deadline: Instant,
-    ctx: &'a Context,
-}
-
-impl Fetch<'_> {
-    async fn addr_of(&self, t: &Target) -> Result<SocketAddr, Failure> {
-        if let (Some(ip), true) = (self.address, same_origin(t, self.base)) {
-            return Ok(SocketAddr::new(ip, t.port));
-        }
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        match addresses_for(&t.host, &self.ctx.facts, left).await {
-            Ok((a, _)) => a
-                .first()
-                .map(|ip| SocketAddr::new(*ip, t.port))
-                .ok_or(Failure::Connect(crate::probe::tcp::Outcome::Error(
-                    format!("{} has no address", t.host),
-                ))),
-            Err(why) => Err(Failure::Connect(crate::probe::tcp::Outcome::Error(
-                format!("{} does not resolve: {why}", t.host),
-            ))),
-        }
-    }
-
-    /// GET `t`, following redirects the policy allows; the final URL, the URLs redirected
-    /// through, and the last answer.
-    async fn fetch(&self, mut t: Target) -> (String, Vec<String>, Result<Response, Failure>) {
-        let mut redirects = Vec::new();
-        loop {
-            let left = self.deadline.saturating_duration_since(Instant::now());
-            let result = match self.addr_of(&t).await {
-                Ok(addr) => {
-                    let roots = if t.tls { self.roots.cloned() } else { None };
-                    http::request("GET", &t, addr, self.headers, roots, left, MAX_BODY).await
-                }
-                Err(f) => Err(f),
-            };
-            let next = match &result {
-                Ok(r) if (300..400).contains(&r.status) && redirects.len() < MAX_HOPS => r
-                    .header("Location")
-                    .and_then(|loc| follow(&t, loc, self.base, self.policy).ok()),
-                _ => None,
-            };
-            match next {
-                Some(n) => {
-                    redirects.push(t.url());
-                    t = n;
-                }
-                None => return (t.url(), redirects, result),
-            }
-        }
-    }
-}
-
-fn same_origin(a: &Target, b: &Target) -> bool {
-    a.tls == b.tls && a.host.eq_ignore_ascii_case(&b.host) && a.port == b.port
-}
-
-/// Where a redirect from `from` to `location` leads, if `policy` allows following it
-/// (`origin` is the configured endpoint's).
-pub fn follow(
-    from: &Target,
-    location: &str,
-    origin: &Target,
-    policy: FollowRedirects,
-) -> Result<Target, String> {
-    if policy == FollowRedirects::Never {
-        return Err("redirects are not followed (`follow_redirects: never`)".into());
-    }
-    let location = location.trim();
-    let next = if location.contains("://") {
-        Target::parse(location, None)?
-    } else if let Some(rest) = location.strip_prefix("//") {
-        let scheme = if from.tls { "https" } else { "http" };
-        Target::parse(&format!("{scheme}://{rest}"), None)?
-    } else {
-        let path = if location.starts_with('/') {
-            location.to_string()
-        } else {
-            let dir = from.path.rsplit_once('/').map_or("", |(d, _)| d);
-            format!("{dir}/{location}")
-        };
-        Target {
-            path,
-            ..from.clone()
-        }
-    };
-    if policy == FollowRedirects::SameHost && !same_origin(&next, origin) {
-        return Err(format!(
-            "{} is not on {} (set `follow_redirects: any` to follow it)",
-            next.url(),
-            Target {
-                path: String::new(),
-                ..origin.clone()
-            }
-            .url()
-        ));
-    }
-    Ok(next)
 }
 
 /// A semantic version: `2.5` is 2.5.0, a leading `v` is allowed, build metadata ignored.
@@ -553,11 +404,19 @@ pub struct Probe {
     pub version_endpoint: bool,
     /// The path as configured.
     pub path: String,
+    /// The request's journey and the final answer.
+    pub exchange: Exchange,
+}
+
+impl Probe {
     /// The URL that gave the final answer.
-    pub url: String,
-    /// URLs redirected through, in order.
-    pub redirects: Vec<String>,
-    pub result: Result<Response, Failure>,
+    fn url(&self) -> String {
+        self.exchange.url.to_string()
+    }
+
+    fn result(&self) -> &Result<Response, Failure> {
+        &self.exchange.result
+    }
 }
 
 /// What the judge needs from the spec.
@@ -672,26 +531,28 @@ pub fn judge(input: &Input<'_>, probes: &[Probe], now: i64) -> Evaluation {
                 }
             }
         }
-        if p.result.is_err() {
+        if p.result().is_err() {
             probe_error = true;
         }
         for f in findings {
             eval.findings.push(
-                f.with("url", p.url.clone())
-                    .with("path", p.path.clone())
-                    .with(
-                        "status",
-                        p.result
-                            .as_ref()
-                            .map_or(serde_json::Value::Null, |r| r.status.into()),
-                    ),
+                f.with("url", p.url()).with("path", p.path.clone()).with(
+                    "status",
+                    p.result()
+                        .as_ref()
+                        .map_or(serde_json::Value::Null, |r| r.status.into()),
+                ),
             );
         }
-        if !p.redirects.is_empty() {
-            eval.evidence.insert(
-                format!("redirects {}", p.path),
-                serde_json::json!(p.redirects),
-            );
+        if !p.exchange.redirects.is_empty() {
+            let hops: Vec<String> = p
+                .exchange
+                .redirects
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            eval.evidence
+                .insert(format!("redirects {}", p.path), serde_json::json!(hops));
         }
     }
     if probe_error && eval.status() == Status::Fail {
@@ -700,40 +561,10 @@ pub fn judge(input: &Input<'_>, probes: &[Probe], now: i64) -> Evaluation {
     eval
 }
 
-fn failure_finding(p: &Probe, f: &Failure) -> Finding {
-    let url = &p.url;
-    match f {
-        Failure::Connect(crate::probe::tcp::Outcome::NotProbed(why)) => Finding::new(
-            &NOT_PROBED,
-            format!("{url}: {why}"),
-            "unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe this target",
-        ),
-        Failure::Connect(o) => Finding::new(
-            &CONNECTION_FAILED,
-            format!("{url}: TCP connection failed: {o}"),
-            format!("fix the TCP connection to {url} first (see the tcp check)"),
-        ),
-        Failure::Tls(e) => Finding::new(
-            &CONNECTION_FAILED,
-            format!("{url}: TLS failed: {e}"),
-            "fix TLS first: the tls check names the certificate or handshake problem",
-        ),
-        Failure::NoResponse => Finding::new(
-            &NO_RESPONSE,
-            format!("{url}: connected, but no complete response in time"),
-            format!("check the master's load and whatever sits in front of {url}"),
-        ),
-        Failure::NotHttp(e) => Finding::new(
-            &NOT_HTTP,
-            format!("{url}: not an HTTP answer: {e}"),
-            "point `endpoint` at the master's HTTP(S) port",
-        ),
-    }
-}
-
 /// Findings for the `Deprecation` and `Sunset` headers of one answer.
 fn lifecycle(p: &Probe, r: &Response, now: i64) -> Vec<Finding> {
     let mut out = Vec::new();
+    let url = p.url();
     let link = r.header("Link").map(str::trim).filter(|l| !l.is_empty());
     let see = link.map(|l| format!(" (Link: {l})")).unwrap_or_default();
     if let Some(d) = r.header("Deprecation") {
@@ -750,10 +581,7 @@ fn lifecycle(p: &Probe, r: &Response, now: i64) -> Vec<Finding> {
         };
         let mut f = Finding::new(
             &DEPRECATED,
-            format!(
-                "{}: the master marks {} deprecated {when}{see}",
-                p.url, p.path
-            ),
+            format!("{url}: the master marks {} deprecated {when}{see}", p.path),
             format!(
                 "plan the client upgrade away from {}: it is deprecated {when}",
                 p.path
@@ -770,8 +598,7 @@ fn lifecycle(p: &Probe, r: &Response, now: i64) -> Vec<Finding> {
                 Finding::new(
                     &SUNSET_PASSED,
                     format!(
-                        "{}: {} was due to stop working on {} ({}){see}",
-                        p.url,
+                        "{url}: {} was due to stop working on {} ({}){see}",
                         p.path,
                         show_date(at),
                         distance(at, now)
@@ -788,8 +615,7 @@ fn lifecycle(p: &Probe, r: &Response, now: i64) -> Vec<Finding> {
                 Finding::new(
                     &SUNSET,
                     format!(
-                        "{}: {} stops working on {} ({}){see}",
-                        p.url,
+                        "{url}: {} stops working on {} ({}){see}",
                         p.path,
                         show_date(at),
                         distance(at, now)
@@ -805,12 +631,7 @@ fn lifecycle(p: &Probe, r: &Response, now: i64) -> Vec<Finding> {
             ),
             None => out.push(Finding::new(
                 &SUNSET,
-                format!(
-                    "{}: {} announces a sunset ({}){see}",
-                    p.url,
-                    p.path,
-                    s.trim()
-                ),
+                format!("{url}: {} announces a sunset ({}){see}", p.path, s.trim()),
                 format!(
                     "upgrade the client before the sunset of {} ({})",
                     p.path,
@@ -824,11 +645,14 @@ fn lifecycle(p: &Probe, r: &Response, now: i64) -> Vec<Finding> {
 
 #[allow(clippy::too_many_lines)]
 fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertised) {
-    let r = match &p.result {
+    let r = match p.result() {
         Ok(r) => r,
-        Err(f) => return (vec![failure_finding(p, f)], Advertised::default()),
+        Err(f) => {
+            let d = crate::probe::http::describe(&p.exchange.url, p.exchange.addr, f);
+            return (vec![endpoint::finding(CODES, d)], Advertised::default());
+        }
     };
-    let url = &p.url;
+    let url = &p.url();
     let adv = advertised(r, input.header);
     let client = input.client;
     let status = r.status;
@@ -858,7 +682,9 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
             };
             match ours {
                 Some(v) if min.as_ref().is_some_and(|m| v < *m) => {
-                    findings.push(Finding::new(&UNSUPPORTED_VERSION, format!(
+                    findings.push(Finding::new(
+                        &UNSUPPORTED_VERSION,
+                        format!(
                             "{line}, but this node's API version {client} is older than the oldest the master {server} supports ({range})"
                         ),
                         format!(
@@ -868,7 +694,9 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
                     ));
                 }
                 Some(v) if max.as_ref().is_some_and(|m| v > *m) => {
-                    findings.push(Finding::new(&UNSUPPORTED_VERSION, format!(
+                    findings.push(Finding::new(
+                        &UNSUPPORTED_VERSION,
+                        format!(
                             "{line}, but this node's API version {client} is newer than the newest the master {server} supports ({range})"
                         ),
                         format!(
@@ -894,13 +722,14 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
         ))),
         300..=399 => {
             let to = r.header("Location").unwrap_or("(no Location)").to_string();
-            let why = if p.redirects.len() >= MAX_HOPS {
-                format!("more than {MAX_HOPS} redirects")
-            } else {
-                "not followed: it leaves the configured scheme, host and port, or redirects are off"
-                    .to_string()
-            };
-            findings.push(Finding::new(&REDIRECT, format!("{line}: redirects to {to} ({why})"),
+            let why = p
+                .exchange
+                .unfollowed
+                .clone()
+                .unwrap_or_else(|| "not followed".to_string());
+            findings.push(Finding::new(
+                &REDIRECT,
+                format!("{line}: redirects to {to} ({why})"),
                 format!(
                     "set `endpoint` to the final URL ({to}), or set `follow_redirects: any` in the suite"
                 ),
@@ -923,7 +752,9 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
             } else {
                 format!(" ({})", sent.join(", "))
             };
-            findings.push(Finding::new(&UPGRADE_REQUIRED, format!(
+            findings.push(Finding::new(
+                &UPGRADE_REQUIRED,
+                format!(
                     "{url} answered 426 Upgrade Required: the master (API {server}) requires client API {min} or newer; this node sends {}: {client}{sent}",
                     input.header
                 ),
@@ -942,7 +773,9 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
                 .into_iter()
                 .flatten()
                 .collect();
-            findings.push(Finding::new(&GONE, format!(
+            findings.push(Finding::new(
+                &GONE,
+                format!(
                     "{url} answered 410 Gone: the master retired {}{}",
                     p.path,
                     if details.is_empty() {
@@ -964,13 +797,17 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
             ));
             return (findings, adv);
         }
-        400 => findings.push(Finding::new(&BAD_REQUEST, with_body(format!("{line}: the master rejected the version request")),
+        400 => findings.push(Finding::new(
+            &BAD_REQUEST,
+            with_body(format!("{line}: the master rejected the version request")),
             format!(
                 "send a valid `{}` header: set `api.version` in the node config like \"3.1\" (now {client:?}) and check the suite's `header`",
                 input.header
             ),
         )),
-        401 | 403 => findings.push(Finding::new(&UNAUTHORIZED, with_body(format!(
+        401 | 403 => findings.push(Finding::new(
+            &UNAUTHORIZED,
+            with_body(format!(
                 "{line}: the version endpoint wants credentials; the API version was not negotiated"
             )),
             format!(
@@ -978,7 +815,9 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
                 p.path
             ),
         )),
-        404 => findings.push(Finding::new(&NOT_FOUND, format!("{line}: the master does not serve {}", p.path),
+        404 => findings.push(Finding::new(
+            &NOT_FOUND,
+            format!("{line}: the master does not serve {}", p.path),
             format!(
                 "correct the path {} in the suite, or the API prefix of `endpoint`",
                 p.path
@@ -993,7 +832,9 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
                 .header("Retry-After")
                 .map(|v| format!(", Retry-After {}", v.trim()))
                 .unwrap_or_default();
-            findings.push(Finding::new(&SERVER_ERROR, with_body(format!(
+            findings.push(Finding::new(
+                &SERVER_ERROR,
+                with_body(format!(
                     "{line}{via}{retry}: a server failure, not a version problem"
                 )),
                 format!(
@@ -1002,7 +843,9 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
                 ),
             ));
         }
-        _ => findings.push(Finding::new(&CLIENT_ERROR, with_body(line.clone()),
+        _ => findings.push(Finding::new(
+            &CLIENT_ERROR,
+            with_body(line.clone()),
             format!("follow the status {status} for {}", p.path),
         )),
     }
@@ -1020,12 +863,15 @@ mod tests {
         Response {
             status,
             reason: String::new(),
+            version: "HTTP/1.1",
             headers: headers
                 .iter()
                 .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
                 .collect(),
             body: body.as_bytes().to_vec(),
             truncated: false,
+            trailers: Vec::new(),
+            sent: std::time::SystemTime::UNIX_EPOCH,
             ttfb: Duration::from_millis(3),
             total: Duration::from_millis(4),
         }
@@ -1035,9 +881,15 @@ mod tests {
         Probe {
             version_endpoint,
             path: path.into(),
-            url: format!("https://m.test:8443{path}"),
-            redirects: Vec::new(),
-            result: r,
+            exchange: Exchange {
+                url: HttpUrl::parse(&format!("https://m.test:8443{path}")).unwrap(),
+                redirects: Vec::new(),
+                unfollowed: None,
+                addr: Some("127.0.0.1:8443".parse().unwrap()),
+                addresses_from: "the check's `address`",
+                failed: Vec::new(),
+                result: r,
+            },
         }
     }
 
@@ -1136,10 +988,7 @@ mod tests {
                 "3.1",
                 true,
                 Ok(resp(200, &[("Sunset", &in10)], OK)),
-                vec![
-                    (Status::Pass, None),
-                    (Status::Warn, Some("api-version.sunset")),
-                ],
+                vec![(Status::Pass, None), (Status::Warn, Some("api-version.sunset"))],
             ),
             (
                 "3.1",
@@ -1154,19 +1003,13 @@ mod tests {
                 "3.1",
                 true,
                 Ok(resp(200, &[("Deprecation", &dep)], OK)),
-                vec![
-                    (Status::Pass, None),
-                    (Status::Warn, Some("api-version.deprecated")),
-                ],
+                vec![(Status::Pass, None), (Status::Warn, Some("api-version.deprecated"))],
             ),
             (
                 "3.1",
                 true,
                 Ok(resp(200, &[("Deprecation", &in10)], OK)),
-                vec![
-                    (Status::Pass, None),
-                    (Status::Warn, Some("api-version.deprecated")),
-                ],
+                vec![(Status::Pass, None), (Status::Warn, Some("api-version.deprecated"))],
             ),
             (
                 "3.1",
@@ -1242,7 +1085,7 @@ mod tests {
                 "3.1",
                 true,
                 Err(Failure::Tls("bad".into())),
-                vec![(Status::Fail, Some("api-version.connection-failed"))],
+                vec![(Status::Fail, Some("api-version.tls-failed"))],
             ),
         ];
         for (client, version, r, want) in cases {
@@ -1381,42 +1224,7 @@ mod tests {
     }
 
     #[test]
-    fn redirects_stay_on_the_host_unless_allowed() {
-        let origin = Target::parse("https://m.test:8443/api/version", None).unwrap();
-        let same = follow(
-            &origin,
-            "/api/v3/version",
-            &origin,
-            FollowRedirects::SameHost,
-        )
-        .unwrap();
-        assert_eq!(same.url(), "https://m.test:8443/api/v3/version");
-        let rel = follow(&origin, "v3", &origin, FollowRedirects::SameHost).unwrap();
-        assert_eq!(rel.path, "/api/v3");
-        let full = follow(
-            &origin,
-            "https://m.test:8443/x",
-            &origin,
-            FollowRedirects::SameHost,
-        )
-        .unwrap();
-        assert_eq!(full.path, "/x");
-        for other in [
-            "https://evil.test:8443/x",
-            "http://m.test:8443/x",
-            "https://m.test/x",
-            "//other.test/x",
-        ] {
-            assert!(
-                follow(&origin, other, &origin, FollowRedirects::SameHost).is_err(),
-                "{other}"
-            );
-            assert!(
-                follow(&origin, other, &origin, FollowRedirects::Any).is_ok(),
-                "{other}"
-            );
-        }
-        assert!(follow(&origin, "/x", &origin, FollowRedirects::Never).is_err());
-        assert!(follow(&origin, "ftp://x/", &origin, FollowRedirects::Any).is_err());
+    fn every_condition_of_the_seam_is_declared() {
+        super::super::endpoint::assert_codes_declared(&Kind::INFO, CODES);
     }
 }

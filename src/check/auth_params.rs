@@ -7,19 +7,18 @@
 //! The master's values come from a copy of its config (`--master-config`, no network) and
 //! from the master itself (`/api/auth/params`, `/.well-known/jwks.json`).
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{CheckKind, Context, KindInfo, Text};
+use super::endpoint::{self, Codes};
+use super::{CheckKind, Context, KindInfo, Text, seam_code};
 use crate::config::ConfigSource;
 use crate::config::setting::{str_at, u64_at};
 use crate::jwt::PublicKey;
-use crate::probe::http::{self, Target};
-use crate::probe::{addresses_for, inner_timeout};
+use crate::probe::http::{Condition, HttpUrl, Redirects, Request, UrlPath, describe};
 use crate::report::Code;
 use crate::report::{Cause, Evaluation, Finding, Status};
 use crate::secret::fingerprint;
@@ -30,24 +29,24 @@ pub struct Spec {
     /// The master's URL (e.g. `${config.endpoint}`); its auth parameters and JWKS are read
     /// from it unless the run is `--offline`.
     #[serde(default)]
-    pub url: Option<Text>,
+    pub url: Option<HttpUrl>,
     /// PEM CA bundle for https (relative paths from the node config's directory).
     #[serde(default)]
     pub ca_file: Option<Text>,
     /// Where the master serves its auth parameters.
     #[serde(default = "params_path")]
-    pub params_path: Text,
+    pub params_path: UrlPath,
     /// Where the master serves its signing keys.
     #[serde(default = "jwks_path")]
-    pub jwks_path: Text,
+    pub jwks_path: UrlPath,
 }
 
-fn params_path() -> Text {
-    Text("/api/auth/params".into())
+fn params_path() -> UrlPath {
+    UrlPath::parse("/api/auth/params").unwrap_or_else(|_| unreachable!())
 }
 
-fn jwks_path() -> Text {
-    Text("/.well-known/jwks.json".into())
+fn jwks_path() -> UrlPath {
+    UrlPath::parse("/.well-known/jwks.json").unwrap_or_else(|_| unreachable!())
 }
 
 /// One side's auth parameters. Secrets are held as fingerprints only.
@@ -209,11 +208,11 @@ Status::Skip,
 )
 .was(&["auth.no-master-values"]);
 
-/// The master's auth parameters and JWKS could not be fetched.
+/// The master answered, but not with usable auth parameters.
 pub const MASTER_UNAVAILABLE: Code = Code::new(
     "auth-params.master-unavailable",
     Status::Fail,
-    "The master's auth parameters and JWKS could not be fetched.",
+    "The master answered, but its auth parameters and JWKS are not usable (an error status, not JSON, or neither endpoint exists).",
     "Fix the connection to the master (see the tls and http checks), or give --master-config PATH.",
 )
 .was(&["auth.master-unavailable"]);
@@ -227,14 +226,30 @@ pub const MASTER_CONFIG_UNREADABLE: Code = Code::new(
 )
 .was(&["auth.master-config-unreadable"]);
 
-/// The CA bundle used to reach the master cannot be read or holds no certificate.
-pub const CA_UNREADABLE: Code = Code::new(
-    "auth-params.ca-unreadable",
-    Status::Fail,
-    "The CA bundle used to reach the master cannot be read or holds no certificate.",
-    "Point `auth.ca_certificate.path` at a readable PEM bundle.",
-)
-.was(&["auth.ca-unreadable"]);
+pub const CA_UNREADABLE: Code =
+    seam_code!("auth-params.ca-unreadable", CaUnreadable).was(&["auth.ca-unreadable"]);
+pub const BAD_URL: Code = seam_code!("auth-params.bad-url", BadUrl);
+pub const UNRESOLVED: Code = seam_code!("auth-params.unresolved", Unresolved);
+pub const CONNECTION_FAILED: Code = seam_code!("auth-params.connection-failed", ConnectionFailed);
+pub const TLS_FAILED: Code = seam_code!("auth-params.tls-failed", TlsFailed);
+pub const NO_RESPONSE: Code = seam_code!("auth-params.no-response", NoResponse);
+pub const NOT_HTTP: Code = seam_code!("auth-params.not-http", NotHttp);
+
+/// This kind's code for each condition of the HTTP seam.
+fn code(c: Condition) -> &'static Code {
+    match c {
+        Condition::CaUnreadable => &CA_UNREADABLE,
+        Condition::NotProbed => &NOT_PROBED,
+        Condition::BadUrl => &BAD_URL,
+        Condition::Unresolved => &UNRESOLVED,
+        Condition::ConnectionFailed => &CONNECTION_FAILED,
+        Condition::TlsFailed => &TLS_FAILED,
+        Condition::NoResponse => &NO_RESPONSE,
+        Condition::NotHttp => &NOT_HTTP,
+    }
+}
+
+const CODES: Codes = code;
 
 pub struct Kind;
 
@@ -263,6 +278,12 @@ impl CheckKind for Kind {
             MASTER_UNAVAILABLE,
             MASTER_CONFIG_UNREADABLE,
             CA_UNREADABLE,
+            BAD_URL,
+            UNRESOLVED,
+            CONNECTION_FAILED,
+            TLS_FAILED,
+            NO_RESPONSE,
+            NOT_HTTP,
         ],
         generated: GENERATED,
         aliases: &[],
@@ -329,10 +350,11 @@ impl CheckKind for Kind {
                     jwks = keys;
                     sources.push(from);
                 }
-                Err(e) if ctx.master_config.is_some() && problems.is_empty() => {
+                Err(mut w) if ctx.master_config.is_some() && problems.is_empty() => {
                     // The copy of the master's config still gives a comparison.
-                    let mut w = e;
-                    w.status = Status::Warn;
+                    if w.status == Status::Fail {
+                        w.status = Status::Warn;
+                    }
                     problems.push(w);
                 }
                 Err(e) => problems.push(e),
@@ -446,72 +468,42 @@ pub fn side_from_master(params: Option<&Value>, jwks: Option<&Jwks>) -> Side {
 
 async fn fetch(
     spec: &Spec,
-    url: &Text,
+    url: &HttpUrl,
     ctx: &Context,
 ) -> Result<(Side, Option<Jwks>, String), Finding> {
-    let budget = inner_timeout(ctx.timeout) / 2;
     let unavailable = |why: String| {
         Finding::new(
             &MASTER_UNAVAILABLE,
             format!("cannot read the master's auth parameters: {why}"),
             format!(
-                "fix the connection to {} (see the tls and http checks), or run with --master-config PATH (a copy of the master's config)",
-                url.0
+                "fix what the master serves at {} (see the http check), or run with --master-config PATH (a copy of the master's config)",
+                url.origin()
             ),
         )
     };
-    let base = Target::parse(&url.0, None).map_err(&unavailable)?;
-    let roots = if base.tls {
-        match super::tls::load_roots(ctx, spec.ca_file.as_ref(), &CA_UNREADABLE) {
-            Ok((_, roots, _)) => Some(roots),
-            Err(e) => {
-                return Err(e
-                    .findings
-                    .into_iter()
-                    .next()
-                    .unwrap_or_else(|| unavailable("the CA bundle cannot be read".into())));
-            }
-        }
-    } else {
-        None
-    };
-    let ip = match addresses_for(&base.host, &ctx.facts, budget).await {
-        Ok((a, _)) => a
-            .first()
-            .copied()
-            .ok_or_else(|| unavailable(format!("{} has no address", base.host)))?,
-        Err(why) => {
-            return Err(unavailable(format!(
-                "{} does not resolve: {why}",
-                base.host
-            )));
-        }
-    };
-    let addr = SocketAddr::new(ip, base.port);
-    let get = |path: String| {
-        let target = Target {
-            path,
-            ..base.clone()
-        };
-        let roots = roots.clone();
+    let policy = Redirects::SameHost;
+    let setup = endpoint::setup(ctx, url, spec.ca_file.as_ref(), None, policy)
+        .await
+        .map_err(|f| endpoint::finding(CODES, describe(url, None, &f)))?;
+    let http = setup.client(ctx, policy);
+    let get = |path: &UrlPath| {
+        let request = Request::get(url.with_path(path));
+        let http = &http;
         async move {
-            let r = http::request("GET", &target, addr, &[], roots, budget, 256 * 1024).await;
-            match r {
+            let x = http.send(request).await;
+            match &x.result {
                 Ok(resp) if resp.status == 200 => serde_json::from_slice::<Value>(&resp.body)
                     .map(Some)
-                    .map_err(|_| format!("{} did not answer JSON", target.url())),
+                    .map_err(|_| unavailable(format!("{} did not answer JSON", x.url))),
                 Ok(resp) if resp.status == 404 => Ok(None),
-                Ok(resp) => Err(format!("{} answered {}", target.url(), resp.status)),
-                Err(e) => Err(format!("{}: {e:?}", target.url())),
+                Ok(resp) => Err(unavailable(format!("{} answered {}", x.url, resp.status))),
+                Err(f) => Err(endpoint::finding(CODES, describe(&x.url, x.addr, f))),
             }
         }
     };
-    let (params, keys) = tokio::join!(
-        get(spec.params_path.0.clone()),
-        get(spec.jwks_path.0.clone())
-    );
-    let params = params.map_err(&unavailable)?;
-    let keys = keys.map_err(&unavailable)?;
+    let (params, keys) = tokio::join!(get(&spec.params_path), get(&spec.jwks_path));
+    let params = params?;
+    let keys = keys?;
     let jwks = keys.map(|k| Jwks {
         keys: k
             .get("keys")
@@ -522,13 +514,13 @@ async fn fetch(
     if params.is_none() && jwks.is_none() {
         return Err(unavailable(format!(
             "neither {} nor {} exists on the master",
-            spec.params_path.0, spec.jwks_path.0
+            spec.params_path, spec.jwks_path
         )));
     }
     Ok((
         side_from_master(params.as_ref(), jwks.as_ref()),
         jwks,
-        format!("the master at {}", base.url().trim_end_matches('/')),
+        format!("the master at {}", url.origin()),
     ))
 }
 
@@ -920,5 +912,10 @@ mod tests {
         assert_eq!(s.token_ttl, Some(3600));
         assert_eq!(s.key_id.as_deref(), Some("k9"));
         assert!(s.key_fingerprint.unwrap().starts_with("sha256:"));
+    }
+
+    #[test]
+    fn every_condition_of_the_seam_is_declared() {
+        super::super::endpoint::assert_codes_declared(&Kind::INFO, CODES);
     }
 }

@@ -3,17 +3,16 @@
 //! only gross skew is judged; when an NTP check already measured this node, the Date header
 //! is used to check the master's clock instead.
 
-use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
+use super::endpoint::{self, Codes};
 use super::ntp::{millis, opt_duration, show_secs};
-use super::{CheckKind, Context, KindInfo, Text};
-use crate::probe::http::{self, Target};
-use crate::probe::{addresses_for, inner_timeout};
+use super::{CheckKind, Context, KindInfo, Text, seam_code};
+use crate::probe::http::{Condition, HttpUrl, Redirects, Request, UrlPath};
 use crate::report::Code;
-use crate::report::{Cause, Evaluation, Finding, Status, keys};
+use crate::report::{Evaluation, Finding, Status, keys};
 
 /// The smallest skew the Date header can establish, whatever the tolerance.
 pub const FLOOR: Duration = Duration::from_secs(2);
@@ -25,10 +24,10 @@ pub const MASTER_OFFSET_MS: &str = "time.master_offset_ms";
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     /// The master's URL (e.g. `${config.endpoint}`).
-    pub url: Text,
+    pub url: HttpUrl,
     /// Path to request (default: the URL's path).
     #[serde(default)]
-    pub path: Option<Text>,
+    pub path: Option<UrlPath>,
     /// PEM CA bundle for https (relative paths from the node config's directory).
     #[serde(default)]
     pub ca_file: Option<Text>,
@@ -71,21 +70,35 @@ pub const NO_DATE: Code = Code::new(
     "Make the master (or the proxy in front of it) send a Date header, or rely on the ntp check.",
 );
 
-/// The configured CA bundle cannot be read or holds no certificate.
-pub const CA_UNREADABLE: Code = Code::new(
-    "clock-http.ca-unreadable",
-    Status::Fail,
-    "The configured CA bundle cannot be read or holds no certificate.",
-    "Point `auth.ca_certificate.path` at a readable PEM bundle.",
-);
+pub const CA_UNREADABLE: Code = seam_code!("clock-http.ca-unreadable", CaUnreadable);
 
-/// The request to the master failed (see the tcp, tls and http checks).
-pub const NO_RESPONSE: Code = Code::new(
-    "clock-http.no-response",
-    Status::Fail,
-    "The request to the master failed (see the tcp, tls and http checks).",
-    "Fix the connection to the master first.",
-);
+pub const NO_RESPONSE: Code = seam_code!("clock-http.no-response", NoResponse);
+
+pub const BAD_URL: Code = seam_code!("clock-http.bad-url", BadUrl);
+
+pub const UNRESOLVED: Code = seam_code!("clock-http.unresolved", Unresolved);
+
+pub const CONNECTION_FAILED: Code = seam_code!("clock-http.connection-failed", ConnectionFailed);
+
+pub const TLS_FAILED: Code = seam_code!("clock-http.tls-failed", TlsFailed);
+
+pub const NOT_HTTP: Code = seam_code!("clock-http.not-http", NotHttp);
+
+/// This kind's code for each condition of the HTTP seam.
+fn code(c: Condition) -> &'static Code {
+    match c {
+        Condition::CaUnreadable => &CA_UNREADABLE,
+        Condition::NotProbed => &NOT_PROBED,
+        Condition::BadUrl => &BAD_URL,
+        Condition::Unresolved => &UNRESOLVED,
+        Condition::ConnectionFailed => &CONNECTION_FAILED,
+        Condition::TlsFailed => &TLS_FAILED,
+        Condition::NoResponse => &NO_RESPONSE,
+        Condition::NotHttp => &NOT_HTTP,
+    }
+}
+
+const CODES: Codes = code;
 
 pub struct Kind;
 
@@ -106,6 +119,11 @@ impl CheckKind for Kind {
             NO_DATE,
             CA_UNREADABLE,
             NO_RESPONSE,
+            BAD_URL,
+            UNRESOLVED,
+            CONNECTION_FAILED,
+            TLS_FAILED,
+            NOT_HTTP,
         ],
         generated: GENERATED,
         aliases: &[],
@@ -116,37 +134,17 @@ impl CheckKind for Kind {
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
-        let budget = inner_timeout(ctx.timeout);
-        let target = match Target::parse(&spec.url.0, spec.path.as_ref().map(|p| p.0.as_str())) {
-            Ok(t) => t,
-            Err(e) => return no_response(e, "write `endpoint` like https://master.example:8443"),
+        let url = match &spec.path {
+            Some(p) => spec.url.with_path(p),
+            None => spec.url.clone(),
         };
-        let roots = if target.tls {
-            match super::tls::load_roots(ctx, spec.ca_file.as_ref(), &CA_UNREADABLE) {
-                Ok((_, roots, _)) => Some(roots),
-                Err(e) => return e,
-            }
-        } else {
-            None
+        // Any answer carries a Date, a redirect's too.
+        let policy = Redirects::Never;
+        let setup = match endpoint::setup(ctx, &url, spec.ca_file.as_ref(), None, policy).await {
+            Ok(s) => s,
+            Err(f) => return endpoint::failed(CODES, &url, &f),
         };
-        let ip = match addresses_for(&target.host, &ctx.facts, budget).await {
-            Ok((a, _)) => a.first().copied(),
-            Err(why) => {
-                return no_response(
-                    format!("{} does not resolve: {why}", target.host),
-                    "fix name resolution first (dns check)",
-                );
-            }
-        };
-        let Some(ip) = ip else {
-            return no_response(
-                format!("{} has no address", target.host),
-                "fix name resolution first (dns check)",
-            );
-        };
-        let addr = SocketAddr::new(ip, target.port);
-        let sent = SystemTime::now();
-        let result = http::request("GET", &target, addr, &[], roots, budget, 4096).await;
+        let exchange = setup.client(ctx, policy).send(Request::get(url)).await;
         let (tolerance, from) = match spec.tolerance {
             Some(t) => (t, "the check's tolerance".to_string()),
             None => (
@@ -155,35 +153,19 @@ impl CheckKind for Kind {
             ),
         };
         let ntp = ntp_offset(&ctx.facts);
-        match result {
-            Err(f) => {
-                let why = f.to_string();
-                no_response(
-                    format!("{}: {why}", target.url()),
-                    format!("fix the connection to {addr} first (tcp, tls and http checks)"),
-                )
-            }
-            Ok(r) => {
-                let date = r.header("Date").map(str::to_string);
-                let local_mid = sent + r.ttfb / 2;
-                judge(&Observed {
-                    url: target.url(),
-                    date,
-                    local_mid,
-                    round_trip: r.ttfb,
-                    tolerance,
-                    tolerance_from: from,
-                    ntp,
-                })
-            }
+        match &exchange.result {
+            Ok(r) => judge(&Observed {
+                url: exchange.url.to_string(),
+                date: r.header("Date").map(str::to_string),
+                local_mid: r.sent + r.ttfb / 2,
+                round_trip: r.ttfb,
+                tolerance,
+                tolerance_from: from,
+                ntp,
+            }),
+            Err(f) => endpoint::exchange_failed(CODES, &exchange, f),
         }
     }
-}
-
-fn no_response(message: impl Into<String>, remediation: impl Into<String>) -> Evaluation {
-    let mut e = Evaluation::single(Finding::new(&NO_RESPONSE, message, remediation));
-    e.cause = Some(Cause::ProbeError);
-    e
 }
 
 /// The NTP measurement of this node published by an ntp check: (offset s, error s, reference).
@@ -410,5 +392,10 @@ mod tests {
         assert_eq!(code(&judge(&o)), Some("clock-http.no-date"));
         o.date = Some("yesterday".into());
         assert_eq!(code(&judge(&o)), Some("clock-http.no-date"));
+    }
+
+    #[test]
+    fn every_condition_of_the_seam_is_declared() {
+        super::super::endpoint::assert_codes_declared(&Kind::INFO, CODES);
     }
 }

@@ -2,28 +2,24 @@
 //! byte, size (capped) — that names what answered: the master, or a proxy in between.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CheckKind, Context, KindInfo, Text};
-use crate::probe::http::{self, Failure, Response, Target};
-use crate::probe::{addresses_for, inner_timeout};
+use super::endpoint::{self, Codes};
+use super::{CheckKind, Context, KindInfo, Text, seam_code};
+use crate::probe::http::{Condition, Exchange, HttpUrl, Redirects, Request, UrlPath};
 use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status};
-
-/// Most of a body read by the probe.
-pub const MAX_BODY: usize = 256 * 1024;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     /// The master's URL (e.g. `${config.endpoint}`).
-    pub url: Text,
+    pub url: HttpUrl,
     /// Path to request instead of the URL's (default: the URL's path).
     #[serde(default)]
-    pub path: Option<Text>,
+    pub path: Option<UrlPath>,
     /// Connect here instead of resolving the URL's host.
     #[serde(default)]
     pub address: Option<super::param::IpAddress>,
@@ -101,54 +97,35 @@ pub const CLIENT_ERROR: Code = Code::new(
     "Follow the status and body in the message.",
 );
 
-/// The TCP connection failed (see the tcp check).
-pub const CONNECTION_FAILED: Code = Code::new(
-    "http.connection-failed",
-    Status::Fail,
-    "The TCP connection failed (see the tcp check).",
-    "Fix the TCP connection first.",
-)
-.was(&["http.connect-failed"]);
+pub const CONNECTION_FAILED: Code = seam_code!("http.connection-failed", ConnectionFailed).was(&["http.connect-failed"]);
 
-/// The TLS handshake failed (see the tls check for why).
-pub const TLS_FAILED: Code = Code::new(
-    "http.tls-failed",
-    Status::Fail,
-    "The TLS handshake failed (see the tls check for why).",
-    "Fix TLS first (the tls check names the problem).",
-);
+pub const TLS_FAILED: Code = seam_code!("http.tls-failed", TlsFailed);
 
-/// Connected, but no complete response within the timeout (a hung or trickling server).
-pub const NO_RESPONSE: Code = Code::new(
-    "http.no-response",
-    Status::Fail,
-    "Connected, but no complete response within the timeout (a hung or trickling server).",
-    "Check the master's load and whatever sits in front of it.",
-);
+pub const NO_RESPONSE: Code = seam_code!("http.no-response", NoResponse);
 
-/// The peer answered something that is not HTTP.
-pub const NOT_HTTP: Code = Code::new(
-    "http.not-http",
-    Status::Fail,
-    "The peer answered something that is not HTTP.",
-    "Point `endpoint` at the master's HTTP port.",
-);
+pub const NOT_HTTP: Code = seam_code!("http.not-http", NotHttp);
 
-/// The configured CA bundle cannot be read or holds no certificate.
-pub const CA_UNREADABLE: Code = Code::new(
-    "http.ca-unreadable",
-    Status::Fail,
-    "The configured CA bundle cannot be read or holds no certificate.",
-    "Point `auth.ca_certificate.path` at a readable PEM bundle.",
-);
+pub const CA_UNREADABLE: Code = seam_code!("http.ca-unreadable", CaUnreadable);
 
-/// The URL is not an http(s) URL.
-pub const BAD_URL: Code = Code::new(
-    "http.bad-url",
-    Status::Fail,
-    "The URL is not an http(s) URL.",
-    "Write `endpoint` like https://master.example:8443.",
-);
+pub const BAD_URL: Code = seam_code!("http.bad-url", BadUrl);
+
+pub const UNRESOLVED: Code = seam_code!("http.unresolved", Unresolved);
+
+/// This kind's code for each condition of the HTTP seam.
+fn code(c: Condition) -> &'static Code {
+    match c {
+        Condition::CaUnreadable => &CA_UNREADABLE,
+        Condition::NotProbed => &NOT_PROBED,
+        Condition::BadUrl => &BAD_URL,
+        Condition::Unresolved => &UNRESOLVED,
+        Condition::ConnectionFailed => &CONNECTION_FAILED,
+        Condition::TlsFailed => &TLS_FAILED,
+        Condition::NoResponse => &NO_RESPONSE,
+        Condition::NotHttp => &NOT_HTTP,
+    }
+}
+
+const CODES: Codes = code;
 
 pub struct Kind;
 
@@ -177,6 +154,7 @@ impl CheckKind for Kind {
             NOT_HTTP,
             CA_UNREADABLE,
             BAD_URL,
+            UNRESOLVED,
         ],
         generated: GENERATED,
         aliases: &[],
@@ -187,55 +165,33 @@ impl CheckKind for Kind {
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
-        let budget = inner_timeout(ctx.timeout);
-        let target = match Target::parse(&spec.url.0, spec.path.as_ref().map(|p| p.0.as_str())) {
-            Ok(t) => t,
-            Err(e) => {
-                return super::tls::probe_error(
-                    &BAD_URL,
-                    e,
-                    "write `endpoint` like https://master.example:8443",
-                );
-            }
+        let url = match &spec.path {
+            Some(p) => spec.url.with_path(p),
+            None => spec.url.clone(),
         };
-        let roots = if target.tls {
-            match super::tls::load_roots(ctx, spec.ca_file.as_ref(), &CA_UNREADABLE) {
-                Ok((_, roots, _)) => Some(roots),
-                Err(e) => return e,
-            }
-        } else {
-            None
+        // A redirect is judged, never followed: the configured URL should be the final one.
+        let policy = Redirects::Never;
+        let setup = match endpoint::setup(
+            ctx,
+            &url,
+            spec.ca_file.as_ref(),
+            spec.address.as_ref().map(|a| a.0),
+            policy,
+        )
+        .await
+        {
+            Ok(s) => s,
+            Err(f) => return endpoint::failed(CODES, &url, &f),
         };
-        let ip = match &spec.address {
-            Some(a) => a.0,
-            None => match addresses_for(&target.host, &ctx.facts, budget).await {
-                Ok((a, _)) => match a.first() {
-                    Some(ip) => *ip,
-                    None => {
-                        return super::tls::probe_error(
-                            &CONNECTION_FAILED,
-                            format!("{} has no address", target.host),
-                            "fix name resolution first (dns check)",
-                        );
-                    }
-                },
-                Err(why) => {
-                    return super::tls::probe_error(
-                        &CONNECTION_FAILED,
-                        format!("{} does not resolve: {why}", target.host),
-                        "fix name resolution first (dns check)",
-                    );
-                }
-            },
-        };
-        let addr = SocketAddr::new(ip, target.port);
-        let headers: Vec<(String, String)> = spec
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.0.clone()))
-            .collect();
-        let result = http::request("GET", &target, addr, &headers, roots, budget, MAX_BODY).await;
-        judge(&target, addr, &result)
+        let mut request = Request::get(url.clone());
+        for (name, value) in &spec.headers {
+            request = match request.header(name, &value.0) {
+                Ok(r) => r,
+                Err(f) => return endpoint::failed(CODES, &url, &f),
+            };
+        }
+        let exchange = setup.client(ctx, policy).send(request).await;
+        judge(&exchange)
     }
 }
 
@@ -255,52 +211,17 @@ fn first_line(body: &[u8]) -> String {
 }
 
 /// Judge the response (or why there is none).
-pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failure>) -> Evaluation {
-    let url = target.url();
-    let at = if target.host == addr.ip().to_string() {
-        String::new()
-    } else {
-        format!(" (at {addr})")
-    };
-    let r = match result {
+pub fn judge(x: &Exchange) -> Evaluation {
+    let url = &x.url;
+    let path = url.path();
+    let at = x
+        .addr
+        .filter(|a| url.host() != &crate::probe::http::Host::Ip(a.ip()))
+        .map(|a| format!(" (at {a})"))
+        .unwrap_or_default();
+    let r = match &x.result {
         Ok(r) => r,
-        Err(f) => {
-            let finding = match f {
-                Failure::Connect(crate::probe::tcp::Outcome::NotProbed(why)) => Finding::new(
-                    &NOT_PROBED,
-                    why.clone(),
-                    "unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe this target",
-                ),
-                Failure::Connect(o) => Finding::new(
-                    &CONNECTION_FAILED,
-                    format!("{url}{at}: TCP connection failed: {o}"),
-                    format!("fix the TCP connection to {addr} first (see the tcp check)"),
-                ),
-                Failure::Tls(e) => Finding::new(
-                    &TLS_FAILED,
-                    format!("{url}{at}: TLS failed: {e}"),
-                    "fix TLS first: the tls check names the certificate or handshake problem",
-                ),
-                Failure::NoResponse => Finding::new(
-                    &NO_RESPONSE,
-                    format!("{url}{at}: connected, but no complete response in time"),
-                    format!(
-                        "check the master's load and whatever sits in front of {addr} (a hung or trickling server)"
-                    ),
-                ),
-                Failure::NotHttp(e) => Finding::new(
-                    &NOT_HTTP,
-                    format!("{url}{at}: not an HTTP answer: {e}"),
-                    format!(
-                        "point `endpoint` at the master's HTTP{} port",
-                        if target.tls { "S" } else { "" }
-                    ),
-                ),
-            };
-            let mut e = Evaluation::single(finding);
-            e.cause = Some(crate::report::Cause::ProbeError);
-            return e;
-        }
+        Err(f) => return endpoint::exchange_failed(CODES, x, f),
     };
     let via = r.header("Via").map(str::to_string);
     let server = r.header("Server").unwrap_or("").to_string();
@@ -322,6 +243,7 @@ pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failur
         r.reason,
         crate::duration::format(r.ttfb)
     );
+    let host = url.host_name();
     let body = first_line(&r.body);
     let finding = match status {
         200..=299 => Finding::pass(format!(
@@ -345,18 +267,12 @@ pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failur
         403 => Finding::new(
             &FORBIDDEN,
             format!("{line}: authenticated but not allowed"),
-            format!(
-                "grant this node's identity access on the master for {}",
-                target.path
-            ),
+            format!("grant this node's identity access on the master for {path}"),
         ),
         404 => Finding::new(
             &NOT_FOUND,
-            format!("{line}: nothing at {}", target.path),
-            format!(
-                "correct the path of `endpoint` ({} is not served)",
-                target.path
-            ),
+            format!("{line}: nothing at {path}"),
+            format!("correct the path of `endpoint` ({path} is not served)"),
         ),
         407 => Finding::new(
             &PROXY_AUTH,
@@ -367,8 +283,7 @@ pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failur
                     .unwrap_or_default()
             ),
             format!(
-                "configure the proxy credentials, or exclude {} from the proxy with NO_PROXY",
-                target.host
+                "configure the proxy credentials, or exclude {host} from the proxy with NO_PROXY"
             ),
         ),
         502..=504 if proxyish => Finding::new(
@@ -378,9 +293,8 @@ pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failur
                 via.clone().unwrap_or_else(|| server.clone())
             ),
             format!(
-                "check the proxy/gateway {} and its route to {}",
+                "check the proxy/gateway {} and its route to {host}",
                 via.clone().unwrap_or_else(|| server.clone()),
-                target.host
             ),
         ),
         500..=599 => Finding::new(
@@ -393,10 +307,7 @@ pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failur
                     format!(": {body}")
                 }
             ),
-            format!(
-                "look at the master's logs around this time for {}",
-                target.path
-            ),
+            format!("look at the master's logs around this time for {path}"),
         ),
         _ => Finding::new(
             &CLIENT_ERROR,
@@ -408,7 +319,7 @@ pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failur
                     format!(": {body}")
                 }
             ),
-            format!("follow the status {status} for {}", target.path),
+            format!("follow the status {status} for {path}"),
         ),
     };
     let mut eval = Evaluation::single(
@@ -418,6 +329,20 @@ pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failur
             .with("bytes", r.body.len()),
     );
     eval.evidence.insert("server".into(), server.into());
+    if let Some(addr) = x.addr {
+        eval.evidence
+            .insert("address".into(), addr.to_string().into());
+    }
+    if !x.failed.is_empty() {
+        eval.evidence.insert(
+            "addresses_failed".into(),
+            x.failed
+                .iter()
+                .map(|(a, o)| format!("{a} {o}"))
+                .collect::<Vec<_>>()
+                .into(),
+        );
+    }
     if let Some(v) = via {
         eval.evidence.insert("via".into(), v.into());
     }
@@ -430,27 +355,41 @@ pub fn judge(target: &Target, addr: SocketAddr, result: &Result<Response, Failur
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::http::{Failure, Response};
 
     fn resp(status: u16, headers: &[(&str, &str)]) -> Response {
         Response {
             status,
             reason: String::new(),
+            version: "HTTP/1.1",
             headers: headers
                 .iter()
                 .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
                 .collect(),
             body: b"oops\n".to_vec(),
             truncated: false,
+            trailers: Vec::new(),
+            sent: std::time::SystemTime::UNIX_EPOCH,
             ttfb: Duration::from_millis(3),
             total: Duration::from_millis(4),
         }
     }
 
+    fn exchange(result: Result<Response, Failure>) -> Exchange {
+        Exchange {
+            url: HttpUrl::parse("https://m.test:8443/healthz").unwrap(),
+            redirects: Vec::new(),
+            unfollowed: None,
+            addr: Some("127.0.0.1:8443".parse().unwrap()),
+            addresses_from: "literal address",
+            failed: Vec::new(),
+            result,
+        }
+    }
+
     #[test]
     fn statuses_map_to_codes() {
-        let t = Target::parse("https://m.test:8443/healthz", None).unwrap();
-        let a: SocketAddr = "127.0.0.1:8443".parse().unwrap();
-        let cases: [(Result<Response, Failure>, Option<&str>); 10] = [
+        let cases: [(Result<Response, Failure>, Option<&str>); 11] = [
             (Ok(resp(200, &[])), None),
             (
                 Ok(resp(302, &[("Location", "https://x/")])),
@@ -473,9 +412,19 @@ mod tests {
             ),
             (Err(Failure::NoResponse), Some("http.no-response")),
             (Err(Failure::NotHttp("x".into())), Some("http.not-http")),
+            (Err(Failure::NotProbed("x".into())), Some("http.not-probed")),
         ];
         for (r, code) in cases {
-            assert_eq!(judge(&t, a, &r).worst().unwrap().code_name(), code, "{r:?}");
+            assert_eq!(
+                judge(&exchange(r.clone())).worst().unwrap().code_name(),
+                code,
+                "{r:?}"
+            );
         }
+    }
+
+    #[test]
+    fn every_condition_of_the_seam_is_declared() {
+        super::super::endpoint::assert_codes_declared(&Kind::INFO, CODES);
     }
 }

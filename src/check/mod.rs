@@ -27,6 +27,7 @@ pub mod config_lint;
 pub mod config_schema;
 pub mod config_syntax;
 pub mod dns;
+pub mod endpoint;
 pub mod exec;
 pub mod http;
 pub mod icmp;
@@ -38,6 +39,20 @@ pub mod sync_semantics;
 pub mod tcp;
 pub mod timezone;
 pub mod tls;
+
+/// A kind's code for a condition of the HTTP seam (`probe::http::Condition`), with the
+/// condition's status and words: `pub const TLS_FAILED: Code = seam_code!("http.tls-failed", TlsFailed);`.
+macro_rules! seam_code {
+    ($name:literal, $condition:ident) => {
+        $crate::report::Code::new(
+            $name,
+            $crate::probe::http::Condition::$condition.status(),
+            $crate::probe::http::Condition::$condition.summary(),
+            $crate::probe::http::Condition::$condition.remediation(),
+        )
+    };
+}
+pub(crate) use seam_code;
 
 /// Static description of a kind.
 // Independent yes/no facts about a kind, read one at a time; not a state machine.

@@ -3,10 +3,8 @@
 //! self-signed, not TLS at all, or a protocol failure. Warns before the certificate expires.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rustls::RootCertStore;
 use serde::Deserialize;
 
 use super::{CheckKind, Context, KindInfo, Text};
@@ -21,7 +19,7 @@ pub struct Spec {
     /// The master's URL (e.g. `${config.endpoint}`): host and port come from it, and a
     /// plain `http://` URL is reported as unencrypted instead of probed.
     #[serde(default)]
-    pub url: Option<Text>,
+    pub url: Option<crate::probe::http::HttpUrl>,
     /// The name the certificate must carry; sent as SNI (overrides the URL's host).
     #[serde(default)]
     pub host: Option<Text>,
@@ -187,33 +185,21 @@ impl CheckKind for Kind {
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
         let budget = inner_timeout(ctx.timeout);
-        let from_url = match spec
-            .url
-            .as_ref()
-            .map(|u| crate::probe::http::Target::parse(&u.0, None))
-        {
+        let from_url = match &spec.url {
             None => None,
-            Some(Ok(t)) if !t.tls => {
+            Some(t) if !t.is_https() => {
                 return Evaluation::single(Finding::new(
                     &PLAINTEXT,
                     format!(
-                        "{} is plain HTTP: the node's credentials and data cross the network unencrypted",
-                        t.url()
+                        "{t} is plain HTTP: the node's credentials and data cross the network unencrypted"
                     ),
                     format!(
                         "serve the master over TLS and set `endpoint` to https://{}:PORT",
-                        t.host
+                        t.host()
                     ),
                 ));
             }
-            Some(Ok(t)) => Some(t),
-            Some(Err(e)) => {
-                return probe_error(
-                    &CONNECTION_FAILED,
-                    e,
-                    "write `endpoint` like https://master.example:8443",
-                );
-            }
+            Some(t) => Some(t),
         };
         let host = match (&spec.host, &from_url) {
             (Some(h), _) => {
@@ -222,7 +208,7 @@ impl CheckKind for Kind {
                     .trim_end_matches(']')
                     .to_string()
             }
-            (None, Some(t)) => t.host.clone(),
+            (None, Some(t)) => t.host_name(),
             (None, None) => {
                 return probe_error(
                     &CONNECTION_FAILED,
@@ -233,15 +219,15 @@ impl CheckKind for Kind {
         };
         let port: u16 = match (&spec.port, &from_url) {
             (Some(p), _) => p.0,
-            (None, Some(t)) => t.port,
+            (None, Some(t)) => t.port(),
             (None, None) => 443,
         };
         let warn_within = spec.expiry_warning.0;
-        let (bundle_name, roots, cas) = match load_roots(ctx, spec.ca_file.as_ref(), &CA_UNREADABLE)
-        {
-            Ok(r) => r,
-            Err(e) => return e,
+        let trust = match super::endpoint::trust(ctx, spec.ca_file.as_ref()).await {
+            Ok(t) => t,
+            Err(e) => return probe_error(&CA_UNREADABLE, e.to_string(), e.remediation()),
         };
+        let (bundle_name, roots, cas) = (trust.name, trust.roots, trust.certs);
 
         let addrs: Vec<IpAddr> = match &spec.address {
             Some(a) => vec![a.0],
@@ -257,7 +243,7 @@ impl CheckKind for Kind {
             },
         };
         let observations = futures_util::future::join_all(addrs.iter().map(|ip| {
-            let roots = roots.clone();
+            let roots = std::sync::Arc::clone(&roots);
             let host = host.clone();
             let target = SocketAddr::new(*ip, port);
             async move { (target, tls::handshake(target, &host, roots, budget).await) }
@@ -281,66 +267,6 @@ impl CheckKind for Kind {
         }
         eval
     }
-}
-
-/// The CA bundle a check trusts: `ca_file` (relative to the node config's directory) or
-/// the system's; errors are ready-made evaluations with the kind's `<kind>.ca-unreadable`.
-pub fn load_roots(
-    ctx: &Context,
-    ca_file: Option<&Text>,
-    code: &'static Code,
-) -> Result<(String, RootCertStore, Vec<CertInfo>), Evaluation> {
-    let config_dir = ctx
-        .config
-        .path
-        .as_deref()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let (bundle_name, bundle) = match ca_file.map(|t| t.0.trim()).filter(|p| !p.is_empty()) {
-        Some(p) => {
-            let path = if Path::new(p).is_absolute() {
-                PathBuf::from(p)
-            } else {
-                config_dir.join(p)
-            };
-            match std::fs::read(&path) {
-                Ok(b) => (path.display().to_string(), b),
-                Err(e) => {
-                    return Err(probe_error(
-                        code,
-                        format!("cannot read the CA bundle {}: {e}", path.display()),
-                        format!(
-                            "put the CA bundle at {} or fix `auth.ca_certificate.path`",
-                            path.display()
-                        ),
-                    ));
-                }
-            }
-        }
-        None => match tls::system_bundle() {
-            Some(found) => found,
-            None => {
-                return Err(probe_error(
-                    code,
-                    "no CA bundle configured and no system CA bundle found".into(),
-                    "set `auth.ca_certificate.path` in the node config, or install ca-certificates",
-                ));
-            }
-        },
-    };
-    let ca_certs = tls::load_pem(&bundle);
-    let mut roots = RootCertStore::empty();
-    let (added, _) = roots.add_parsable_certificates(ca_certs.iter().cloned());
-    if added == 0 {
-        return Err(probe_error(
-            code,
-            format!("the CA bundle {bundle_name} holds no usable certificate"),
-            format!("write the CA certificate (PEM) into {bundle_name}"),
-        ));
-    }
-    let cas = ca_certs.iter().filter_map(|c| tls::describe(c)).collect();
-    Ok((bundle_name, roots, cas))
 }
 
 pub(crate) fn probe_error(

@@ -81,6 +81,18 @@ pub async fn addresses_for(
     facts: &crate::report::Facts,
     timeout: Duration,
 ) -> Result<(Vec<IpAddr>, &'static str), String> {
+    resolve(host, facts, timeout)
+        .await
+        .map_err(|o| o.describe())
+}
+
+/// Like [`addresses_for`], with the resolver's outcome when there is no address (so a
+/// lookup refused by the loopback guard can be told from a failed one).
+pub async fn resolve(
+    host: &str,
+    facts: &crate::report::Facts,
+    timeout: Duration,
+) -> Result<(Vec<IpAddr>, &'static str), dns::Outcome> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<IpAddr>() {
         return Ok((vec![ip], "literal address"));
@@ -99,7 +111,7 @@ pub async fn addresses_for(
     }
     match dns::system_lookup(host, timeout).await {
         dns::Outcome::Addresses(a) => Ok((a, "the system resolver")),
-        other => Err(other.describe()),
+        other => Err(other),
     }
 }
 

@@ -33,18 +33,37 @@ impl std::fmt::Display for Outcome {
     }
 }
 
-/// Connect to `addr` within `timeout`; returns the outcome and the time it took.
-pub async fn connect(addr: SocketAddr, timeout: Duration) -> (Outcome, Duration) {
+/// Open a TCP connection to `addr` within `timeout`: the one connect helper of the doctor
+/// (the `tcp` and `tls` kinds and the HTTP seam use it), with the loopback guard and the
+/// classification of failures. Returns the stream and the time the connect took.
+pub async fn open(
+    addr: SocketAddr,
+    timeout: Duration,
+) -> Result<(tokio::net::TcpStream, Duration), Outcome> {
     if let Err(e) = super::guard(addr.ip()) {
-        return (Outcome::NotProbed(e.to_string()), Duration::ZERO);
+        return Err(Outcome::NotProbed(e.to_string()));
     }
     let start = Instant::now();
-    let outcome = match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
-        Err(_) => Outcome::Filtered,
-        Ok(Ok(_stream)) => Outcome::Open,
-        Ok(Err(e)) => classify(&e),
-    };
-    (outcome, start.elapsed())
+    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
+        Err(_) => Err(Outcome::Filtered),
+        Ok(Ok(stream)) => {
+            // Requests are small and written at once; do not hold them back.
+            let _ = stream.set_nodelay(true);
+            Ok((stream, start.elapsed()))
+        }
+        Ok(Err(e)) => Err(classify(&e)),
+    }
+}
+
+/// Connect to `addr` within `timeout` and close again; returns the outcome and the time it
+/// took.
+pub async fn connect(addr: SocketAddr, timeout: Duration) -> (Outcome, Duration) {
+    let start = Instant::now();
+    match open(addr, timeout).await {
+        Ok((_stream, took)) => (Outcome::Open, took),
+        Err(o @ Outcome::NotProbed(_)) => (o, Duration::ZERO),
+        Err(o) => (o, start.elapsed()),
+    }
 }
 
 /// Map a connect error to an outcome.

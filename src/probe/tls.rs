@@ -88,7 +88,99 @@ pub fn system_bundle() -> Option<(String, Vec<u8>)> {
     );
     candidates
         .into_iter()
-        .find_map(|p| std::fs::read(&p).ok().map(|b| (p, b)))
+        .find_map(|p| read_bundle(std::path::Path::new(&p)).ok().map(|b| (p, b)))
+}
+
+/// Largest CA bundle read (a distribution's full bundle is about 200 KiB).
+pub const MAX_CA_BUNDLE: u64 = 4 * 1024 * 1024;
+
+/// The CA bundle a check trusts, loaded once for `tls` and the HTTP kinds alike.
+#[derive(Debug, Clone)]
+pub struct Trust {
+    /// Where it came from (a path), for messages.
+    pub name: String,
+    pub roots: Arc<RootCertStore>,
+    /// The bundle's certificates, described.
+    pub certs: Vec<CertInfo>,
+}
+
+/// Why the CA bundle cannot be used: every kind reports it as condition `ca-unreadable`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaError {
+    #[error("cannot read the CA bundle {path}: {why}")]
+    Unreadable { path: String, why: String },
+    #[error("no CA bundle configured and no system CA bundle found")]
+    NoBundle,
+    #[error("the CA bundle {0} holds no usable certificate")]
+    NoCertificate(String),
+}
+
+impl CaError {
+    /// What to do about it.
+    pub fn remediation(&self) -> String {
+        match self {
+            Self::Unreadable { path, .. } => {
+                format!("put a readable PEM CA bundle at {path}, or fix `auth.ca_certificate.path`")
+            }
+            Self::NoBundle => {
+                "set `auth.ca_certificate.path` in the node config, or install ca-certificates"
+                    .into()
+            }
+            Self::NoCertificate(path) => format!("write the CA certificate (PEM) into {path}"),
+        }
+    }
+}
+
+/// Read a CA bundle: a regular file of at most [`MAX_CA_BUNDLE`] bytes, on the blocking
+/// pool (a FIFO or a device at the path cannot hang the run).
+fn read_bundle(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_CA_BUNDLE {
+        return Err(format!("larger than {} MiB", MAX_CA_BUNDLE / 1024 / 1024));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CA_BUNDLE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_CA_BUNDLE {
+        return Err(format!("larger than {} MiB", MAX_CA_BUNDLE / 1024 / 1024));
+    }
+    Ok(bytes)
+}
+
+/// Load the CA bundle at `path`, or the system's when `None`.
+pub async fn load_trust(path: Option<std::path::PathBuf>) -> Result<Trust, CaError> {
+    let loaded = tokio::task::spawn_blocking(move || match path {
+        Some(p) => read_bundle(&p)
+            .map(|b| (p.display().to_string(), b))
+            .map_err(|why| CaError::Unreadable {
+                path: p.display().to_string(),
+                why,
+            }),
+        None => system_bundle().ok_or(CaError::NoBundle),
+    })
+    .await
+    .map_err(|e| CaError::Unreadable {
+        path: "(the CA bundle)".into(),
+        why: e.to_string(),
+    })??;
+    let (name, bytes) = loaded;
+    let certs = load_pem(&bytes);
+    let mut roots = RootCertStore::empty();
+    let (added, _) = roots.add_parsable_certificates(certs.iter().cloned());
+    if added == 0 {
+        return Err(CaError::NoCertificate(name));
+    }
+    Ok(Trust {
+        name,
+        roots: Arc::new(roots),
+        certs: certs.iter().filter_map(|c| describe(c)).collect(),
+    })
 }
 
 /// How the handshake ended.
@@ -182,13 +274,17 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// A client configuration trusting `roots` (also used by the HTTP probe).
-pub fn client_config(roots: RootCertStore) -> Result<Arc<rustls::ClientConfig>, String> {
-    let config = rustls::ClientConfig::builder_with_provider(provider())
+/// A client configuration trusting `roots`, offering `alpn` (e.g. `h2`) when not empty.
+pub fn client_config(
+    roots: Arc<RootCertStore>,
+    alpn: &[&[u8]],
+) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut config = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .with_root_certificates(roots)
         .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
 }
 
@@ -211,7 +307,7 @@ fn classify_cert(e: &CertificateError) -> CertProblem {
 pub async fn handshake(
     addr: SocketAddr,
     server_name: &str,
-    roots: RootCertStore,
+    roots: Arc<RootCertStore>,
     timeout: Duration,
 ) -> Observation {
     let start = Instant::now();
@@ -222,45 +318,21 @@ pub async fn handshake(
         cipher,
         took: start.elapsed(),
     };
-    if let Err(e) = super::guard(addr.ip()) {
-        return done(
-            Outcome::Connect(super::tcp::Outcome::NotProbed(e.to_string())),
-            vec![],
-            None,
-            None,
-        );
-    }
-    let stream = match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
-        Err(_) => {
-            return done(
-                Outcome::Connect(super::tcp::Outcome::Filtered),
-                vec![],
-                None,
-                None,
-            );
-        }
-        Ok(Err(e)) => {
-            return done(
-                Outcome::Connect(super::tcp::classify(&e)),
-                vec![],
-                None,
-                None,
-            );
-        }
-        Ok(Ok(s)) => s,
+    let stream = match super::tcp::open(addr, timeout).await {
+        Ok((s, _)) => s,
+        Err(o) => return done(Outcome::Connect(o), vec![], None, None),
     };
-    let verifier =
-        match WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider()).build() {
-            Ok(v) => v,
-            Err(e) => {
-                return done(
-                    Outcome::Handshake(format!("no usable CA certificate: {e}")),
-                    vec![],
-                    None,
-                    None,
-                );
-            }
-        };
+    let verifier = match WebPkiServerVerifier::builder_with_provider(roots, provider()).build() {
+        Ok(v) => v,
+        Err(e) => {
+            return done(
+                Outcome::Handshake(format!("no usable CA certificate: {e}")),
+                vec![],
+                None,
+                None,
+            );
+        }
+    };
     let recorder = Arc::new(Recorder {
         inner: verifier,
         seen: Mutex::new((Vec::new(), None)),
