@@ -369,6 +369,7 @@ fn prepare(
             format!("`with:` of check `{}` must be a mapping", e.id),
         ));
     }
+    let with_value = with.clone();
     match Prepared::from_json(kind.name, with) {
         None => Err(err(e.kind_pos, format!("unknown check kind `{}`", e.kind))),
         Some(Ok(prepared)) => Ok(Action::Run(prepared)),
@@ -381,12 +382,25 @@ fn prepare(
                 .and_then(|w| w.pointer_key(&pointer).or_else(|| w.pointer(&pointer)))
                 .map_or_else(|| e.with.as_ref().map_or(e.pos, |w| w.pos), |n| n.pos);
             if from_config.iter().any(|p| pointer.starts_with(p.as_str())) {
+                // Say why, unless the reason repeats the value (which may be a secret).
+                let inner = de.inner().to_string();
+                let value = with_value
+                    .pointer(&pointer)
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default();
+                let why = if inner.contains("invalid type")
+                    || (!value.is_empty() && inner.contains(value))
+                {
+                    "has the wrong type".to_string()
+                } else {
+                    format!("is not valid: {inner}")
+                };
                 return Ok(Action::Skip(
                     SkipReason::Unresolved { env: false },
                     Finding::new(
                         &kind.generated.unresolved,
                         format!(
-                            "not run: the node config value used for `{path}` ({}:{pos}) has the wrong type",
+                            "not run: the node config value used for `{path}` ({}:{pos}) {why}",
                             suite.file
                         ),
                         "fix the value in the node config (see the config.schema check)",

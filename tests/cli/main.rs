@@ -17,6 +17,7 @@ mod auth;
 mod codes;
 mod conformance;
 mod consumers;
+mod endpoint;
 mod engine;
 mod fixtures;
 mod fleet;

@@ -665,8 +665,21 @@ async fn tls_connect(
     Ok(tls)
 }
 
+/// The words for a peer whose answer is not HTTP from its first byte (whether it spoke
+/// before the request or after).
+const NOT_HTTP_START: &str = "the answer does not start with HTTP/";
+
 /// The classification of a hyper error.
 fn classify(e: &hyper::Error, head: bool) -> Failure {
+    // Bytes before the request was even sent (a banner, a trickler): not an HTTP server.
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if text.contains("unexpected message") || text.contains("invalid HTTP version") {
+            return Failure::NotHttp(NOT_HTTP_START.into());
+        }
+        cause = c.source();
+    }
     if e.is_parse() || e.is_parse_status() {
         let detail = if e.to_string().contains("too large") {
             format!("the response head is larger than {} KiB", MAX_HEAD / 1024)
@@ -721,10 +734,8 @@ where
                 Ok(Err(e)) => return Err(classify(&e, true)),
                 Ok(Ok(pair)) => pair,
             };
-            let task = Abort(tokio::spawn(async move {
-                let _ = conn.await;
-            }));
-            ("HTTP/1.1", Sender::H1(sender, task))
+            let (task, ended) = drive(conn);
+            ("HTTP/1.1", Sender::H1(sender, task, ended))
         }
         Protocol::Http2 => {
             let scheme = if url.is_https() { "https" } else { "http" };
@@ -737,10 +748,8 @@ where
                 Ok(Err(e)) => return Err(classify(&e, true)),
                 Ok(Ok(pair)) => pair,
             };
-            let task = Abort(tokio::spawn(async move {
-                let _ = conn.await;
-            }));
-            ("HTTP/2", Sender::H2(sender, task))
+            let (task, ended) = drive(conn);
+            ("HTTP/2", Sender::H2(sender, task, ended))
         }
     };
     builder = builder
@@ -760,7 +769,7 @@ where
     let head_by = deadline.min(sent_at + deadlines.first_byte);
     let response = match tokio::time::timeout_at(head_by.into(), sender.send(req)).await {
         Err(_) => return Err(Failure::NoResponse),
-        Ok(Err(e)) => return Err(classify(&e, true)),
+        Ok(Err(e)) => return Err(sender.why(&e, true).await),
         Ok(Ok(r)) => r,
     };
     let ttfb = sent_at.elapsed();
@@ -788,7 +797,7 @@ where
                     });
                 }
                 Ok(None) => break,
-                Ok(Some(Err(e))) => return Err(classify(&e, false)),
+                Ok(Some(Err(e))) => return Err(sender.why(&e, false).await),
                 Ok(Some(Ok(frame))) => frame,
             };
             match frame.into_data() {
@@ -832,26 +841,58 @@ where
     })
 }
 
+/// How a connection task ended: its error, if it failed.
+type Ended = tokio::sync::oneshot::Receiver<Option<hyper::Error>>;
+
+/// Drive a connection on a task of its own (aborted with the exchange); its error, which
+/// says more than the request's "connection closed", comes back on the receiver.
+fn drive<C>(conn: C) -> (Abort, Ended)
+where
+    C: std::future::Future<Output = Result<(), hyper::Error>> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let task = Abort(tokio::spawn(async move {
+        let _ = tx.send(conn.await.err());
+    }));
+    (task, rx)
+}
+
 /// A request sender of either version, holding its connection task.
 enum Sender {
     H1(
         hyper::client::conn::http1::SendRequest<Full<Bytes>>,
         #[allow(dead_code)] Abort,
+        Ended,
     ),
     H2(
         hyper::client::conn::http2::SendRequest<Full<Bytes>>,
         #[allow(dead_code)] Abort,
+        Ended,
     ),
 }
 
 impl Sender {
+    /// Why the exchange failed: the connection's own error when it has one.
+    async fn why(&mut self, e: &hyper::Error, head: bool) -> Failure {
+        let ended = match self {
+            Self::H1(_, _, ended) | Self::H2(_, _, ended) => ended,
+        };
+        if (e.is_canceled() || e.is_closed() || e.is_incomplete_message())
+            && let Ok(Ok(Some(inner))) =
+                tokio::time::timeout(Duration::from_millis(200), ended).await
+        {
+            return classify(&inner, head);
+        }
+        classify(e, head)
+    }
+
     async fn send(
         &mut self,
         req: http::Request<Full<Bytes>>,
     ) -> Result<http::Response<hyper::body::Incoming>, hyper::Error> {
         match self {
-            Self::H1(s, _) => s.send_request(req).await,
-            Self::H2(s, _) => s.send_request(req).await,
+            Self::H1(s, _, _) => s.send_request(req).await,
+            Self::H2(s, _, _) => s.send_request(req).await,
         }
     }
 }
@@ -995,6 +1036,85 @@ mod tests {
         assert!(follow(Redirects::Any, &origin, "/x\r\nA: b", &origin, 0).is_err());
         let e = follow(Redirects::SameHost, &origin, "/x", &origin, MAX_REDIRECTS).unwrap_err();
         assert!(e.contains("more than 5"), "{e}");
+    }
+
+    /// A loopback peer that answers every connection with `reply` and closes.
+    fn peer(reply: &'static [u8]) -> SocketAddr {
+        peer_first(b"", reply)
+    }
+
+    /// A loopback peer that greets with `first`, then reads and answers with `reply`.
+    fn peer_first(first: &'static [u8], reply: &'static [u8]) -> SocketAddr {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = l.accept() {
+                let _ = s.write_all(first);
+                if reply.is_empty() && !first.is_empty() {
+                    std::thread::sleep(Duration::from_secs(1));
+                    return;
+                }
+                s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                let _ = s.read(&mut [0u8; 4096]);
+                let _ = s.write_all(reply);
+            }
+        });
+        addr
+    }
+
+    async fn get(addr: SocketAddr) -> Exchange {
+        let facts = Facts::default();
+        let client = Client {
+            trust: None,
+            address: None,
+            facts: &facts,
+            deadlines: Deadlines::within(Duration::from_secs(3)),
+            redirects: Redirects::Never,
+        };
+        client
+            .send(Request::get(url(&format!("http://{addr}/"))))
+            .await
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_speaks_no_http_is_named() {
+        let x = get(peer(b".")).await;
+        assert_eq!(
+            x.result.as_ref().unwrap_err().condition(),
+            Condition::NotHttp,
+            "{x:?}"
+        );
+        let x = get(peer(b"SSH-2.0-OpenSSH_9.6\r\n")).await;
+        assert_eq!(
+            x.result.as_ref().unwrap_err().condition(),
+            Condition::NotHttp,
+            "{x:?}"
+        );
+        let x = get(peer(b"")).await;
+        assert_eq!(x.result.as_ref().unwrap_err(), &Failure::Closed, "{x:?}");
+        // A peer that talks first (an SSH or SMTP banner, a trickler's dots).
+        let x = get(peer_first(b".", b"...")).await;
+        assert_eq!(
+            x.result.as_ref().unwrap_err().condition(),
+            Condition::NotHttp,
+            "{x:?}"
+        );
+        let x = get(peer_first(b".", b"")).await;
+        assert_eq!(
+            x.result.as_ref().unwrap_err().condition(),
+            Condition::NotHttp,
+            "{x:?}"
+        );
+        let sim = crate::sim::SimMaster::start(crate::sim::Options::default()).unwrap();
+        let x = get(sim.addrs.trickle).await;
+        assert_eq!(
+            x.result.as_ref().unwrap_err().condition(),
+            Condition::NotHttp,
+            "{x:?}"
+        );
+        let x = get(peer(b"HTTP/1.1 204 No Content\r\n\r\n")).await;
+        assert_eq!(x.result.as_ref().unwrap().status, 204, "{x:?}");
     }
 
     #[test]

@@ -465,13 +465,14 @@ fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 
 impl<'de> serde::Deserialize<'de> for HttpUrl {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::parse(text(d)?.trim()).map_err(serde::de::Error::custom)
+        // Not trimmed: a line break at the end is refused like one anywhere else.
+        Self::parse(&text(d)?).map_err(serde::de::Error::custom)
     }
 }
 
 impl<'de> serde::Deserialize<'de> for UrlPath {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::parse(text(d)?.trim()).map_err(serde::de::Error::custom)
+        Self::parse(&text(d)?).map_err(serde::de::Error::custom)
     }
 }
 
