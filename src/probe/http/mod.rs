@@ -1117,6 +1117,54 @@ mod tests {
         assert_eq!(x.result.as_ref().unwrap().status, 204, "{x:?}");
     }
 
+    #[tokio::test]
+    async fn http2_with_prior_knowledge_reads_body_and_trailers() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (sock, _) = listener.accept().await.unwrap();
+            let mut conn = h2::server::handshake(sock).await.unwrap();
+            while let Some(Ok((req, mut respond))) = conn.accept().await {
+                assert_eq!(req.uri().path(), "/grpc.health.v1.Health/Check");
+                let head = http::Response::builder()
+                    .status(200)
+                    .header("content-type", "application/grpc")
+                    .body(())
+                    .unwrap();
+                let mut send = respond.send_response(head, false).unwrap();
+                send.send_data(Bytes::from_static(b"\0\0\0\0\x02\x08\x01"), false)
+                    .unwrap();
+                let mut trailers = http::HeaderMap::new();
+                trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+                send.send_trailers(trailers).unwrap();
+            }
+        });
+        let facts = Facts::default();
+        let client = Client {
+            trust: None,
+            address: None,
+            facts: &facts,
+            deadlines: Deadlines::within(Duration::from_secs(3)),
+            redirects: Redirects::Never,
+        };
+        let request = Request {
+            method: http::Method::POST,
+            url: url(&format!("http://{addr}/grpc.health.v1.Health/Check")),
+            headers: vec![(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/grpc"),
+            )],
+            body: Bytes::from_static(b"\0\0\0\0\0"),
+            protocol: Protocol::Http2,
+        };
+        let x = client.send(request).await;
+        let r = x.result.unwrap();
+        assert_eq!((r.status, r.version), (200, "HTTP/2"));
+        assert_eq!(r.body, b"\0\0\0\0\x02\x08\x01");
+        assert_eq!(r.trailer("grpc-status"), Some("0"));
+        server.abort();
+    }
+
     #[test]
     fn header_values_with_line_breaks_are_refused() {
         let r = Request::get(url("http://m.test/"));
