@@ -483,9 +483,9 @@ fn peers_that_trickle_or_never_answer_end_within_the_check_timeout() {
     for name in ["hole", "body", "head"] {
         for (kind, prefix) in [
             ("http", "http"),
-            ("api", "api"),
+            ("api", "api-version"),
             ("clock", "clock-http"),
-            ("auth", "auth"),
+            ("auth", "auth-params"),
         ] {
             let r = result(&report, &format!("{name}-{kind}"));
             assert_eq!(r["status"], "fail", "{r:#}");
@@ -525,9 +525,9 @@ fn the_same_failure_reads_the_same_in_all_four_kinds() {
         let mut words = Vec::new();
         for (id, prefix) in [
             ("http", "http"),
-            ("api", "api"),
+            ("api", "api-version"),
             ("clock", "clock-http"),
-            ("auth", "auth"),
+            ("auth", "auth-params"),
         ] {
             let r = result(&report, id);
             assert_eq!(r["code"], format!("{prefix}.{condition}"), "{r:#}");
@@ -562,9 +562,9 @@ fn an_unreadable_ca_bundle_is_one_condition_in_every_kind() {
     let mut words = Vec::new();
     for (id, prefix) in [
         ("http", "http"),
-        ("api", "api"),
+        ("api", "api-version"),
         ("clock", "clock-http"),
-        ("auth", "auth"),
+        ("auth", "auth-params"),
         ("tls", "tls"),
     ] {
         let r = result(&report, id);

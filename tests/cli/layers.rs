@@ -10,8 +10,17 @@ fn imports(module: &str) -> std::collections::BTreeSet<String> {
     let mut files = Vec::new();
     let dir = src.join(module);
     if dir.is_dir() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            files.push(e.unwrap().path());
+        // Submodules in folders of their own (`probe/http/url.rs`) count too.
+        let mut dirs = vec![dir];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else {
+                    files.push(p);
+                }
+            }
         }
     } else {
         files.push(src.join(format!("{module}.rs")));
