@@ -178,9 +178,11 @@ pub const REDIRECT: Code = Code::new(
 )
 .was(&["api.redirect"]);
 
-pub const CONNECTION_FAILED: Code = seam_code!("api-version.connection-failed", ConnectionFailed).was(&["api.unreachable"]);
+pub const CONNECTION_FAILED: Code =
+    seam_code!("api-version.connection-failed", ConnectionFailed).was(&["api.unreachable"]);
 
-pub const NO_RESPONSE: Code = seam_code!("api-version.no-response", NoResponse).was(&["api.no-response"]);
+pub const NO_RESPONSE: Code =
+    seam_code!("api-version.no-response", NoResponse).was(&["api.no-response"]);
 
 pub const NOT_HTTP: Code = seam_code!("api-version.not-http", NotHttp).was(&["api.not-http"]);
 
@@ -195,7 +197,8 @@ pub const BAD_VERSION: Code = Code::new(
 
 pub const BAD_URL: Code = seam_code!("api-version.bad-url", BadUrl).was(&["api.bad-url"]);
 
-pub const CA_UNREADABLE: Code = seam_code!("api-version.ca-unreadable", CaUnreadable).was(&["api.ca-unreadable"]);
+pub const CA_UNREADABLE: Code =
+    seam_code!("api-version.ca-unreadable", CaUnreadable).was(&["api.ca-unreadable"]);
 
 pub const UNRESOLVED: Code = seam_code!("api-version.unresolved", Unresolved);
 
@@ -988,7 +991,10 @@ mod tests {
                 "3.1",
                 true,
                 Ok(resp(200, &[("Sunset", &in10)], OK)),
-                vec![(Status::Pass, None), (Status::Warn, Some("api-version.sunset"))],
+                vec![
+                    (Status::Pass, None),
+                    (Status::Warn, Some("api-version.sunset")),
+                ],
             ),
             (
                 "3.1",
@@ -1003,13 +1009,19 @@ mod tests {
                 "3.1",
                 true,
                 Ok(resp(200, &[("Deprecation", &dep)], OK)),
-                vec![(Status::Pass, None), (Status::Warn, Some("api-version.deprecated"))],
+                vec![
+                    (Status::Pass, None),
+                    (Status::Warn, Some("api-version.deprecated")),
+                ],
             ),
             (
                 "3.1",
                 true,
                 Ok(resp(200, &[("Deprecation", &in10)], OK)),
-                vec![(Status::Pass, None), (Status::Warn, Some("api-version.deprecated"))],
+                vec![
+                    (Status::Pass, None),
+                    (Status::Warn, Some("api-version.deprecated")),
+                ],
             ),
             (
                 "3.1",

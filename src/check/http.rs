@@ -97,7 +97,8 @@ pub const CLIENT_ERROR: Code = Code::new(
     "Follow the status and body in the message.",
 );
 
-pub const CONNECTION_FAILED: Code = seam_code!("http.connection-failed", ConnectionFailed).was(&["http.connect-failed"]);
+pub const CONNECTION_FAILED: Code =
+    seam_code!("http.connection-failed", ConnectionFailed).was(&["http.connect-failed"]);
 
 pub const TLS_FAILED: Code = seam_code!("http.tls-failed", TlsFailed);
 
