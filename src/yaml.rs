@@ -183,8 +183,97 @@ fn size_of(node: &Node) -> usize {
     }
 }
 
+/// How many lines of a flow collection written left of its block's indentation are
+/// re-indented before the error stands.
+const MAX_FLOW_REINDENTS: usize = 64;
+
 /// Load every document of a YAML stream.
+///
+/// The parser refuses a line of a flow collection written left of the block it sits in
+/// (`array: [` / `]` at column 0), which YAML allows and other parsers accept: such a line
+/// is indented (white space inside a flow collection carries no meaning) and the stream
+/// parsed again, and the columns on that line are given back in positions.
 pub fn load_all(text: &str) -> Result<Vec<Node>, LoadError> {
+    let mut owned: Option<String> = None;
+    let mut shifts: Vec<(usize, usize)> = Vec::new();
+    loop {
+        let mut misindented = None;
+        let current = owned.as_deref().unwrap_or(text);
+        match load_stream(current, &mut misindented) {
+            Ok(mut docs) => {
+                for doc in &mut docs {
+                    unshift(doc, &shifts);
+                }
+                return Ok(docs);
+            }
+            Err(mut e) => {
+                let Some((line, needed)) =
+                    misindented.filter(|_| shifts.len() < MAX_FLOW_REINDENTS)
+                else {
+                    if let LoadError::Syntax { pos, .. } = &mut e {
+                        *pos = unshift_pos(*pos, &shifts);
+                    }
+                    return Err(e);
+                };
+                let Some(padded) = indent_line(current, line, needed) else {
+                    return Err(e);
+                };
+                shifts.push((line, padded.1));
+                owned = Some(padded.0);
+            }
+        }
+    }
+}
+
+/// `text` with line `line` (1-based) indented to at least `needed` columns, and the
+/// number of spaces added; `None` when it already is.
+fn indent_line(text: &str, line: usize, needed: usize) -> Option<(String, usize)> {
+    let start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line - 2)?.0 + 1
+    };
+    let rest = text.get(start..)?;
+    let indent = rest.len() - rest.trim_start_matches(' ').len();
+    let add = needed.saturating_sub(indent).max(1);
+    let mut out = String::with_capacity(text.len() + add);
+    out.push_str(text.get(..start)?);
+    out.extend(std::iter::repeat_n(' ', add));
+    out.push_str(rest);
+    Some((out, add))
+}
+
+fn unshift_pos(mut pos: Pos, shifts: &[(usize, usize)]) -> Pos {
+    for &(line, add) in shifts {
+        if pos.line == line {
+            pos.column = pos.column.saturating_sub(add).max(1);
+        }
+    }
+    pos
+}
+
+fn unshift(node: &mut Node, shifts: &[(usize, usize)]) {
+    if shifts.is_empty() {
+        return;
+    }
+    node.pos = unshift_pos(node.pos, shifts);
+    match &mut node.value {
+        Value::Scalar(_) => {}
+        Value::Sequence(items) => items.iter_mut().for_each(|n| unshift(n, shifts)),
+        Value::Mapping(entries) => entries.iter_mut().for_each(|(k, v)| {
+            unshift(k, shifts);
+            unshift(v, shifts);
+        }),
+    }
+}
+
+/// One pass of the parser over `text`. When it stops on a line of an open flow collection
+/// indented left of its block, `misindented` receives that line and the indentation that
+/// would satisfy the parser (one more than the line the collection opens on).
+fn load_stream(
+    text: &str,
+    misindented: &mut Option<(usize, usize)>,
+) -> Result<Vec<Node>, LoadError> {
     let mut parser = Parser::new_from_str(text);
     let mut loader = Loader {
         stack: Vec::new(),
@@ -211,6 +300,13 @@ pub fn load_all(text: &str) -> Result<Vec<Node>, LoadError> {
                     .nth(at.column.checked_sub(1)?)?;
                 (matches!(c, '[' | '{') && at.line < pos.line).then_some((at, c))
             });
+            if let Some((at, _)) = opener
+                && e.info().starts_with("invalid indentation")
+            {
+                let opener_indent = source_line(text, at.line)
+                    .map_or(0, |l| l.len() - l.trim_start_matches(' ').len());
+                *misindented = Some((pos.line, opener_indent + 1));
+            }
             match opener {
                 Some((at, c)) => LoadError::Syntax {
                     pos: at,
@@ -474,6 +570,27 @@ pub fn source_line(source: &str, line: usize) -> Option<&str> {
 mod tests {
     use super::*;
     use std::fmt::Write as _;
+
+    #[test]
+    fn flow_collection_closed_left_of_its_block_is_accepted() {
+        // `]` at column 0 after a blank line, as YAML (and PyYAML) allow.
+        let doc = load_one("array: [\n\n]\nnext: 1\n").unwrap();
+        assert!(
+            matches!(&doc.pointer("/array").unwrap().value, Value::Sequence(v) if v.is_empty())
+        );
+        // Entries written left of the key, nested in a sequence: positions stay those of
+        // the file, not of the re-indented text.
+        let doc = load_one("a:\n  - key: [\n  x,\n y ]\nb: 2\n").unwrap();
+        let y = doc.pointer("/a/0/key/1").unwrap();
+        assert_eq!(y.pos, Pos { line: 4, column: 2 });
+        assert_eq!(doc.pointer("/b").unwrap().pos, Pos { line: 5, column: 4 });
+    }
+
+    #[test]
+    fn unclosed_flow_collection_is_still_an_error_at_its_opener() {
+        let e = load_one("a: [\n]\nb: [\n  c\n").unwrap_err();
+        assert_eq!(e.pos(), Pos { line: 3, column: 4 }, "{e}");
+    }
 
     #[test]
     fn keeps_positions_of_keys_and_values() {

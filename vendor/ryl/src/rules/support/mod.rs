@@ -1,0 +1,9 @@
+pub(crate) mod comments_scan;
+pub(crate) mod flow_collection;
+pub(crate) mod line_syntax;
+pub(crate) mod mapping_key_walker;
+pub(crate) mod merge_key;
+pub(crate) mod punctuation;
+pub(crate) mod span_utils;
+pub(crate) mod yaml_version;
+pub(crate) mod pyyaml_tokens;
