@@ -126,4 +126,125 @@ mod tests {
         let rules = serde_json::json!({"no-such-rule": "enable"});
         assert!(Linter::new("relaxed", Some(&rules)).is_err());
     }
+
+    /// (line, column, rule) of each problem.
+    fn found(preset: &str, text: &str) -> Vec<(usize, usize, String)> {
+        let l = Linter::new(preset, None).unwrap();
+        l.lint(text, Path::new("x.yaml"))
+            .into_iter()
+            .map(|p| (p.line, p.column, p.rule.unwrap_or_else(|| "syntax".into())))
+            .collect()
+    }
+
+    fn indentation(preset: &str, text: &str) -> Vec<(usize, usize, String)> {
+        let l = Linter::new(preset, None).unwrap();
+        l.lint(text, Path::new("x.yaml"))
+            .into_iter()
+            .filter(|p| p.rule.as_deref() == Some("indentation"))
+            .map(|p| (p.line, p.column, p.message))
+            .collect()
+    }
+
+    // Each expectation below is yamllint 1.38's output for the same text.
+
+    #[test]
+    fn unindented_sequence_is_reported_once_not_on_every_item() {
+        let text = "---\nkey:\n- a\n- b\n- c\n";
+        assert_eq!(
+            indentation("default", text),
+            [(3, 1, "wrong indentation: expected at least 1".to_string())]
+        );
+        assert!(indentation("relaxed", text).is_empty());
+    }
+
+    #[test]
+    fn one_position_gets_one_finding() {
+        let text = "---\nitem:\n  with_items:\n   - a\n   - b\n";
+        assert_eq!(
+            indentation("default", text),
+            [(
+                4,
+                4,
+                "wrong indentation: expected 4 but found 3".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn kubectl_style_nested_lists() {
+        let text = "---\ncontainers:\n  - args:\n    - a\n    - b\n    image: x\n";
+        for preset in ["relaxed", "default"] {
+            assert_eq!(
+                indentation(preset, text),
+                [(
+                    4,
+                    5,
+                    "wrong indentation: expected 6 but found 4".to_string()
+                )]
+            );
+        }
+        let text = "---\ncontainers:\n- args:\n  - a\n  - b\n  image: x\n";
+        assert!(indentation("relaxed", text).is_empty());
+        assert_eq!(
+            indentation("default", text),
+            [
+                (3, 1, "wrong indentation: expected at least 1".to_string()),
+                (4, 3, "wrong indentation: expected at least 3".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn over_indented_block_is_reported() {
+        assert_eq!(
+            indentation("relaxed", "a:\n  b:\n      c: 1\n  d: 2\n"),
+            [(
+                3,
+                7,
+                "wrong indentation: expected 4 but found 6".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn indentation_width_is_not_taken_from_the_dash() {
+        assert!(indentation("default", "---\n- hosts: all\n  vars:\n     a: 1\n").is_empty());
+    }
+
+    #[test]
+    fn long_line_ending_in_a_colon_is_not_an_inline_mapping() {
+        let long = format!("{}end:\n  x: 1\n", "a b ".repeat(35));
+        assert_eq!(
+            found("relaxed", &long),
+            [(1, 81, "line-length".to_string())]
+        );
+        // A long unbreakable value is still exempt.
+        let url = format!("key: https://example.test/{}\n", "a".repeat(130));
+        assert!(found("relaxed", &url).is_empty());
+    }
+
+    #[test]
+    fn lints_lists_several_documents_and_broken_files() {
+        assert_eq!(
+            indentation("relaxed", "- a:\n    b: 1\n---\n- c:\n      d: 1\n"),
+            [(
+                5,
+                7,
+                "wrong indentation: expected 4 but found 6".to_string()
+            )]
+        );
+        // On a syntax error, the problems before it are kept, as yamllint does.
+        let p = found("relaxed", "a: 1   \nb: [\n");
+        assert_eq!(
+            p.first(),
+            Some(&(1, 5, "trailing-spaces".to_string())),
+            "{p:?}"
+        );
+        assert!(p.iter().any(|p| p.2 == "syntax"), "{p:?}");
+    }
+
+    #[test]
+    fn flow_collection_closed_at_column_zero() {
+        assert!(indentation("relaxed", "array: [\n\n]\n").is_empty());
+    }
 }

@@ -73,11 +73,13 @@ impl CheckKind for Kind {
         explain: "What it checks: the node config against yamllint's rules — indentation, trailing spaces, line length, truthy values, empty values, key duplicates and the rest — with the `relaxed` preset unless the suite sets `preset: default` or its own `rules:` (yamllint syntax, e.g. `rules: {line-length: {max: 120}}`). Each problem is reported with line, column, rule and level; rule level `error` fails the check, `warning` warns.\n\nWhy it matters: the seed runbook starts with `yamllint -d relaxed config.yaml`; inconsistent indentation and stray characters are how most malformed configs start, and a `yes`/`on` that one parser reads as true and another as a string changes behaviour silently.\n\nHow to fix: edit the reported line as the rule says; if a rule does not fit your site, relax it in the suite's `rules:` rather than ignoring the whole check.",
         default_timeout: Duration::from_secs(10),
         network: false,
-        reads_config: true,
+        // The text, not the parsed config: the lint runs on any file that reads, whatever
+        // its shape, as yamllint does.
+        reads_config: false,
         codes: &[ERROR, WARNING],
         generated: GENERATED,
         aliases: &["config.lint"],
-        implicit_needs: &[],
+        implicit_needs: &["config-file"],
         gates_config: false,
         uses_master_config: false,
         config_facts: &[],
