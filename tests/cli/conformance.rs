@@ -345,3 +345,52 @@ fn tally_is_meaningful(report: &str) -> bool {
         .and_then(|n| n.parse::<usize>().ok())
         .is_some_and(|n| n > 500)
 }
+
+/// In the shipped suites the lint waits for the file, not for the syntax check: a file of
+/// several documents, or a top-level list, is linted (as yamllint does) while config.syntax
+/// says what is wrong with its shape.
+#[test]
+fn shipped_suite_lints_files_whatever_their_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, at) in [
+        (
+            "two-documents.yaml",
+            "a:\n  x: 1\n---\nb:\n      c: 1\n",
+            (5, 7),
+        ),
+        ("list.yaml", "- a:\n    x: 1\n- b:\n      c: 1\n", (4, 7)),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = doctor(dir.path())
+            .args([
+                "check",
+                "--offline",
+                "--only",
+                "config.syntax,config.lint",
+                "--format",
+                "json",
+                "--config",
+            ])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let report = json_report(&out);
+        assert_eq!(result(&report, "config.syntax")["status"], "fail", "{name}");
+        let lint = result(&report, "config.lint");
+        let indentation = lint["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["evidence"]["rule"] == "indentation")
+            .unwrap_or_else(|| panic!("{name}: no indentation finding in {lint}"));
+        assert_eq!(
+            (
+                indentation["location"]["line"].as_u64(),
+                indentation["location"]["column"].as_u64()
+            ),
+            (Some(at.0), Some(at.1)),
+            "{name}"
+        );
+    }
+}
