@@ -17,9 +17,9 @@ use crate::cli::{
 };
 use crate::config::{ConfigSource, ENV_VAR};
 use crate::exit::Exit;
-use crate::render::{self, Style};
+use crate::render::{self, Layout, Style};
 use crate::report::Report;
-use crate::settings::{ColorChoice, FailOn, Format};
+use crate::settings::{ColorChoice, FailOn, Format, LayoutChoice};
 use crate::suite::{self, plan};
 
 /// An error that maps to exit status 2, printed as one line.
@@ -52,8 +52,7 @@ pub fn run(cli: crate::cli::Cli) -> Result<Exit> {
 /// `completions SHELL`: the completion script, generated from the same clap definitions
 /// as the parser, so it can never miss a flag.
 pub fn completions(args: &CompletionsArgs) -> Result<Exit> {
-    use clap::CommandFactory;
-    let mut cmd = crate::cli::Cli::command();
+    let mut cmd = crate::cli::command();
     let mut buf = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "autoglm-doctor", &mut buf);
     let mut script = String::from_utf8_lossy(&buf).into_owned();
@@ -72,22 +71,94 @@ fn fix_bash_states(script: &str) -> String {
     script.replace("autoglm__subcmd__doctor", "autoglm__doctor")
 }
 
-/// `man`: the man page in roff, from the same clap definitions as the parser.
+/// `man`: the man page in roff, from the same clap definitions as the parser, with the
+/// sections clap does not know about (exit status, environment, files, examples).
 pub fn man(args: &ManArgs) -> Result<Exit> {
-    use clap::CommandFactory;
-    let cmd = crate::cli::Cli::command();
+    let cmd = crate::cli::command()
+        .disable_help_subcommand(true)
+        .name("autoglm-doctor");
+    let page = man_page(cmd.clone()).context("cannot render the man page")?;
     if let Some(dir) = &args.dir {
         std::fs::create_dir_all(dir)
             .and_then(|()| clap_mangen::generate_to(cmd, dir))
+            .and_then(|()| std::fs::write(dir.join("autoglm-doctor.1"), &page))
             .map_err(|e| UsageError(format!("cannot write man pages to {}: {e}", dir.display())))?;
         return Ok(Exit::Ok);
     }
-    let mut buf = Vec::new();
-    clap_mangen::Man::new(cmd)
-        .render(&mut buf)
-        .context("cannot render the man page")?;
-    print_stdout(&String::from_utf8_lossy(&buf))?;
+    print_stdout(&String::from_utf8_lossy(&page))?;
     Ok(Exit::Ok)
+}
+
+/// Sections of the main man page that clap cannot generate, in roff.
+const MAN_EXTRA: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+No check failed (warnings allowed unless \fB\-\-fail\-on warn\fR).
+.TP
+\fB1\fR
+At least one check failed (or warned, with \fB\-\-fail\-on warn\fR); for \fBcompare\fR, a fact drifts.
+.TP
+\fB2\fR
+The doctor could not do its job: bad flags, an invalid suite, an unwritable output file.
+.TP
+\fB130\fR
+Interrupted; the partial report is still written.
+.SH ENVIRONMENT
+.TP
+\fBAUTOGLM_CONFIG\fR
+The node config to read when \fB\-\-config\fR is not given.
+.TP
+\fBNO_COLOR\fR
+When set and not empty, \fB\-\-color auto\fR does not colour the table. Colour never changes the layout or the width.
+.TP
+\fBCOLUMNS\fR
+The width of the table report when the terminal reports none (a pseudo\-terminal of 0 columns); 80 when unset.
+.TP
+\fBHTTPS_PROXY\fR, \fBHTTP_PROXY\fR, \fBNO_PROXY\fR, \fBgrpc_proxy\fR (either case)
+Read by the \fBproxy\fR check to tell whether the node's traffic to the master goes through a proxy.
+.TP
+\fBAUTOGLM_DOCTOR_LOOPBACK_ONLY\fR
+When set to 1, the doctor sends no traffic to any address outside 127.0.0.0/8 and ::1 (used by tests and examples).
+.SH FILES
+.TP
+\fI./open\-autoglm.yaml\fR, \fI/etc/open\-autoglm/config.yaml\fR
+The node config, looked for in this order after \fB\-\-config\fR and \fB$AUTOGLM_CONFIG\fR.
+.TP
+\fI/var/log/open\-autoglm/\fR
+The Open\-AutoGLM logs whose recent tail the \fBlog\-scan\fR check reads.
+.SH EXAMPLES
+.TP
+\fBautoglm\-doctor\fR
+Run the default suite (compute\-node) against the node config found in the usual places.
+.TP
+\fBautoglm\-doctor demo \-\-scenario expired\-cert\fR
+Start a simulated master on loopback with an expired certificate and show the report.
+.TP
+\fBautoglm\-doctor check \-\-format json \-\-output report.json\fR
+Write the full report for a script or a ticket.
+.TP
+\fBautoglm\-doctor check \-\-fail\-on warn \-q\fR
+A CI preflight step: exit 1 on warnings too, printing only what made it fail.
+.TP
+\fBautoglm\-doctor explain tls.expired\fR
+What a code means and how to fix it.
+.TP
+\fBautoglm\-doctor compare reports/\fR
+Compare the JSON reports of a fleet and flag the facts that differ.
+"#;
+
+fn man_page(cmd: clap::Command) -> std::io::Result<Vec<u8>> {
+    let man = clap_mangen::Man::new(cmd);
+    let mut buf = Vec::new();
+    man.render_title(&mut buf)?;
+    man.render_name_section(&mut buf)?;
+    man.render_synopsis_section(&mut buf)?;
+    man.render_description_section(&mut buf)?;
+    man.render_options_section(&mut buf)?;
+    man.render_subcommands_section(&mut buf)?;
+    buf.extend_from_slice(MAN_EXTRA.as_bytes());
+    man.render_version_section(&mut buf)?;
+    Ok(buf)
 }
 
 fn print_stdout(s: &str) -> Result<()> {
@@ -114,6 +185,32 @@ fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
         ColorChoice::Auto => {
             to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
+    }
+}
+
+/// The human formats' options. The width comes from the terminal whatever the colour
+/// setting; a pipe or a file gets today's full table unless `--layout`/`--width` say otherwise.
+fn table_style(args: &CheckArgs, to_terminal: bool) -> Style {
+    let layout = match args.layout {
+        LayoutChoice::Compact => Layout::Compact,
+        LayoutChoice::Full => Layout::Full,
+        LayoutChoice::Auto if to_terminal => Layout::Compact,
+        LayoutChoice::Auto => Layout::Full,
+    };
+    let width = args
+        .width
+        .map(usize::from)
+        .or_else(|| to_terminal.then(crate::progress::terminal_width))
+        .or((layout == Layout::Compact).then_some(80))
+        .map(|w| u16::try_from(w.clamp(20, 1000)).unwrap_or(80));
+    Style {
+        color: args.format == Format::Table && use_color(args.color, to_terminal),
+        verbose: args.verbose,
+        quiet: args.quiet,
+        width,
+        layout,
+        all: args.all || args.verbose > 0,
+        warnings_fail: args.fail_on == FailOn::Warn,
     }
 }
 
@@ -288,13 +385,7 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
 
     // Render and write.
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let style = Style {
-        color: args.format == Format::Table && use_color(args.color, to_terminal),
-        verbose: args.verbose,
-        quiet: args.quiet,
-        width: if to_terminal { None } else { Some(140) },
-        warnings_fail: args.fail_on == FailOn::Warn,
-    };
+    let style = table_style(args, to_terminal);
     let text = render::render(&report, args.format, style);
     match &args.output {
         Some(path) => {
@@ -436,8 +527,10 @@ pub fn compare(args: &crate::cli::CompareArgs) -> Result<Exit> {
     }
     let c = crate::compare::compare(nodes, skipped);
     let text = match args.format {
-        crate::cli::CompareFormat::Table => crate::compare::render_table(&c, false),
-        crate::cli::CompareFormat::Markdown => crate::compare::render_table(&c, true),
+        crate::cli::CompareFormat::Table => {
+            crate::compare::render_table(&c, false, output_width(args.width))
+        }
+        crate::cli::CompareFormat::Markdown => crate::compare::render_table(&c, true, None),
         crate::cli::CompareFormat::Json => crate::compare::render_json(&c),
     };
     print_stdout(&text)?;
@@ -445,6 +538,17 @@ pub fn compare(args: &crate::cli::CompareArgs) -> Result<Exit> {
         Exit::Failed
     } else {
         Exit::Ok
+    })
+}
+
+/// The width a table on standard output must fit: `--width`, else the terminal's (its
+/// reported size, `$COLUMNS`, 80), else none (a pipe or a file gets the whole table).
+fn output_width(flag: Option<u16>) -> Option<u16> {
+    use std::io::IsTerminal;
+    flag.or_else(|| {
+        std::io::stdout()
+            .is_terminal()
+            .then(|| u16::try_from(crate::progress::terminal_width().clamp(20, 1000)).unwrap_or(80))
     })
 }
 
@@ -490,6 +594,11 @@ pub fn list(args: &ListArgs) -> Result<Exit> {
             table
                 .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
                 .force_no_tty();
+            if let Some(w) = output_width(args.width) {
+                table
+                    .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+                    .set_width(w);
+            }
             table.set_header(vec!["CHECK", "KIND", "NEEDS", "TIMEOUT", "WHAT IT CHECKS"]);
             for c in &plan.checks {
                 let needs: Vec<&str> = c
@@ -509,7 +618,10 @@ pub fn list(args: &ListArgs) -> Result<Exit> {
                     c.kind.summary.to_string(),
                 ]);
             }
-            format!("suite {} ({})\n{table}\n", plan.suite, plan.file)
+            let title = format!("suite {} ({})", plan.suite, plan.file);
+            let title =
+                crate::render::wrap::wrap("", &title, 2, output_width(args.width).map(usize::from));
+            format!("{}\n{table}\n", title.join("\n"))
         }
     };
     print_stdout(&text)?;

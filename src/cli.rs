@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::settings::{ColorChoice, FailOn, Format, Profile};
+use crate::settings::{ColorChoice, FailOn, Format, LayoutChoice, Profile};
 
 /// Diagnose why an Open-AutoGLM node cannot sync with its master.
 ///
@@ -61,6 +61,9 @@ pub struct CompareArgs {
     pub reports: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
     pub format: CompareFormat,
+    /// Fit the table into N columns [default: the terminal's width; no limit in a pipe].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..=1000))]
+    pub width: Option<u16>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -81,16 +84,16 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Embedded suite name (compute-node, master-node, ci-preflight) or a suite file.
-    #[arg(long, value_name = "NAME|PATH")]
+    #[arg(long, value_name = "NAME|PATH", value_parser = Offer(suite_names), hide_possible_values = true)]
     pub suite: Option<String>,
     /// A copy of the master's config, to compare against.
     #[arg(long, value_name = "PATH")]
     pub master_config: Option<PathBuf>,
     /// Run only checks whose id or kind matches (glob, comma-separated); their needs come along.
-    #[arg(long, value_name = "PATTERN,..", value_delimiter = ',')]
+    #[arg(long, value_name = "PATTERN,..", value_delimiter = ',', value_parser = Offer(check_names), hide_possible_values = true)]
     pub only: Vec<String>,
     /// Leave out checks whose id or kind matches (glob, comma-separated).
-    #[arg(long, value_name = "PATTERN,..", value_delimiter = ',')]
+    #[arg(long, value_name = "PATTERN,..", value_delimiter = ',', value_parser = Offer(check_names), hide_possible_values = true)]
     pub skip: Vec<String>,
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -125,7 +128,18 @@ pub struct CheckArgs {
     /// Colour the table (NO_COLOR is honoured under auto).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Show every finding and evidence.
+    /// Table layout: compact (failures in full, passes folded, root cause last) on a
+    /// terminal, full (one row per check) in a pipe or file.
+    #[arg(long, value_enum, default_value_t = LayoutChoice::Auto)]
+    pub layout: LayoutChoice,
+    /// Fit the table report into N columns [default: the terminal's width, else $COLUMNS,
+    /// else 80; no limit in a pipe or file].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..=1000))]
+    pub width: Option<u16>,
+    /// List passing and skipped checks one by one in the compact layout.
+    #[arg(long)]
+    pub all: bool,
+    /// Show every finding and evidence (implies --all).
     #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
     /// Show only root causes and the summary line.
@@ -143,17 +157,20 @@ pub enum ListFormat {
 #[derive(Debug, Clone, Args)]
 pub struct ListArgs {
     /// Embedded suite name or suite file.
-    #[arg(long, value_name = "NAME|PATH")]
+    #[arg(long, value_name = "NAME|PATH", value_parser = Offer(suite_names), hide_possible_values = true)]
     pub suite: Option<String>,
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+    /// Fit the table into N columns [default: the terminal's width; no limit in a pipe].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..=1000))]
+    pub width: Option<u16>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
     /// A code (config-schema.out-of-range, or a name it had before), a kind (config-schema)
     /// or a check id.
-    #[arg(value_name = "CODE|CHECK-ID")]
+    #[arg(value_name = "CODE|CHECK-ID", value_parser = Offer(explainable), hide_possible_values = true)]
     pub what: String,
     /// `json` prints a code as {"code", "aliases", "status", "summary", "remediation"}.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
@@ -189,6 +206,82 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
+/// The command line as the binary parses it, documents it (man page) and completes it.
+///
+/// `demo` writes its own node config, so its inherited `--config` is hidden (given anyway,
+/// it is refused with a message saying why).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().mut_subcommand("demo", |demo| {
+        demo.mut_arg("config", |config| config.hide(true))
+    })
+}
+
+/// A free-form string argument whose usual values are offered by shell completion (clap's
+/// completion scripts list an argument's possible values) without restricting it: `--suite`
+/// also takes a file, `--only` a glob, `explain` a check id.
+#[derive(Clone, Copy)]
+struct Offer(fn() -> Vec<String>);
+
+impl clap::builder::TypedValueParser for Offer {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            (self.0)()
+                .into_iter()
+                .map(clap::builder::PossibleValue::new),
+        ))
+    }
+}
+
+/// The embedded suites' names.
+fn suite_names() -> Vec<String> {
+    crate::suite::EMBEDDED
+        .iter()
+        .map(|(name, _, _)| (*name).to_string())
+        .collect()
+}
+
+/// Check kinds and the check ids of the embedded suites (what `--only`/`--skip` match).
+fn check_names() -> Vec<String> {
+    let mut names: Vec<String> = crate::check::KINDS
+        .iter()
+        .map(|k| k.name.to_string())
+        .collect();
+    for (name, file, text) in crate::suite::EMBEDDED {
+        if let Ok(suite) = crate::suite::parse(name, file, text) {
+            names.extend(suite.entries.into_iter().map(|e| e.id));
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Everything `explain` knows: codes, kinds and check ids.
+fn explainable() -> Vec<String> {
+    let mut names: Vec<String> = crate::check::all_codes()
+        .into_iter()
+        .map(|c| c.code.name.to_string())
+        .collect();
+    names.extend(check_names());
+    names.sort();
+    names.dedup();
+    names
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     crate::duration::parse(s).map_err(|e| e.to_string())
 }
@@ -201,6 +294,45 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    #[test]
+    fn completion_values_are_offered_but_not_required() {
+        let cmd = command();
+        let check = cmd.find_subcommand("check").unwrap();
+        let offered = |cmd: &clap::Command, arg: &str| -> Vec<String> {
+            cmd.get_arguments()
+                .find(|a| a.get_id() == arg)
+                .unwrap()
+                .get_possible_values()
+                .iter()
+                .map(|v| v.get_name().to_string())
+                .collect()
+        };
+        assert_eq!(
+            offered(check, "suite"),
+            ["compute-node", "master-node", "ci-preflight"]
+        );
+        assert!(offered(check, "only").contains(&"tls".to_string()));
+        let explain = cmd.find_subcommand("explain").unwrap();
+        let codes = offered(explain, "what");
+        assert!(codes.iter().any(|c| c == "tls.expired"), "{codes:?}");
+        // Any value is still accepted.
+        let cli = Cli::try_parse_from(["autoglm-doctor", "--suite", "./mine.yaml"]).unwrap();
+        assert_eq!(cli.check.suite.as_deref(), Some("./mine.yaml"));
+    }
+
+    #[test]
+    fn demo_help_does_not_offer_config() {
+        let mut cmd = command();
+        let help = cmd
+            .find_subcommand_mut("demo")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(!help.contains("--config"), "{help}");
+        assert!(help.contains("--scenario"), "{help}");
     }
 
     #[test]

@@ -275,7 +275,10 @@ fn show(v: &serde_json::Value) -> String {
 }
 
 /// The human table: one column per node, or one row per distinct value for large fleets.
-pub fn render_table(c: &Comparison, markdown: bool) -> String {
+///
+/// With a `width` (a terminal), the table fits it: a node-per-column table wider than the
+/// width switches to the value-per-row layout, and cells wrap.
+pub fn render_table(c: &Comparison, markdown: bool, width: Option<u16>) -> String {
     let mut out = String::new();
     let master = c
         .nodes
@@ -302,75 +305,25 @@ pub fn render_table(c: &Comparison, markdown: bool) -> String {
             sanitize(s)
         }
     };
-    let mut lines: Vec<Vec<String>> = Vec::new();
-    let header: Vec<String>;
+    let (mut header, mut lines) = (Vec::new(), Vec::new());
     if c.nodes.len() <= WIDE {
-        header = std::iter::once("FACT".to_string())
-            .chain(c.nodes.iter().map(|n| esc(&n.id)))
-            .chain(["DRIFT".to_string()])
-            .collect();
-        for r in &c.rows {
-            let mut line = vec![esc(&r.fact)];
-            for n in &c.nodes {
-                let v = r.values.get(&n.id).map_or_else(|| "–".to_string(), show);
-                line.push(if r.drift.contains(&n.id) {
-                    format!("{} ≠", esc(&v))
-                } else {
-                    esc(&v)
-                });
+        (header, lines) = wide_rows(c, &esc);
+    }
+    let too_wide = |header: &[String], lines: &[Vec<String>]| {
+        width.is_some_and(|w| {
+            let mut t = comfy_table::Table::new();
+            t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .force_no_tty();
+            t.set_header(header.to_vec());
+            for l in lines {
+                t.add_row(l.clone());
             }
-            line.push(if r.drift.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "{} node{}",
-                    r.drift.len(),
-                    if r.drift.len() == 1 { "" } else { "s" }
-                )
-            });
-            lines.push(line);
-        }
-    } else {
-        header = vec![
-            "FACT".into(),
-            "VALUE".into(),
-            "NODES".into(),
-            "DRIFT".into(),
-        ];
-        // Facts that differ by nature (node id, config hash) would give a row per node.
-        for r in c.rows.iter().filter(|r| !never_drifts(&r.fact)) {
-            let mut by_value: Vec<(String, Vec<&str>, bool)> = Vec::new();
-            for (id, v) in &r.values {
-                let text = show(v);
-                let drifts = r.drift.contains(id);
-                match by_value
-                    .iter_mut()
-                    .find(|(t, _, d)| *t == text && *d == drifts)
-                {
-                    Some(e) => e.1.push(id),
-                    None => by_value.push((text, vec![id], drifts)),
-                }
-            }
-            by_value.sort_by_key(|e| std::cmp::Reverse(e.1.len()));
-            for (text, ids, drifts) in by_value {
-                let shown: Vec<&str> = ids.iter().take(6).copied().collect();
-                let more = if ids.len() > 6 {
-                    format!(" … +{}", ids.len() - 6)
-                } else {
-                    String::new()
-                };
-                lines.push(vec![
-                    esc(&r.fact),
-                    esc(&text),
-                    format!("{} ({}){more}", esc(&shown.join(", ")), ids.len()),
-                    if drifts {
-                        "drift".into()
-                    } else {
-                        String::new()
-                    },
-                ]);
-            }
-        }
+            t.lines()
+                .any(|l| crate::render::wrap::visible_width(&l) > usize::from(w))
+        })
+    };
+    if c.nodes.len() > WIDE || (!markdown && too_wide(&header, &lines)) {
+        (header, lines) = long_rows(c, &esc);
     }
     if markdown {
         let _ = writeln!(out, "| {} |", header.join(" | "));
@@ -386,6 +339,10 @@ pub fn render_table(c: &Comparison, markdown: bool) -> String {
         let mut t = comfy_table::Table::new();
         t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
             .force_no_tty();
+        if let Some(w) = width {
+            t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+                .set_width(w);
+        }
         t.set_header(header);
         for l in lines {
             t.add_row(l);
@@ -399,14 +356,18 @@ pub fn render_table(c: &Comparison, markdown: bool) -> String {
         } else {
             format!(" — root cause: {}", n.root_causes.join(", "))
         };
-        let _ = writeln!(
-            out,
+        let line = format!(
             "{}{}: {}{}",
             if markdown { "- " } else { "" },
             esc(&n.id),
             n.status,
             esc(&roots)
         );
+        for l in
+            crate::render::wrap::wrap("", &line, 2, width.filter(|_| !markdown).map(usize::from))
+        {
+            let _ = writeln!(out, "{l}");
+        }
     }
     for s in &c.skipped {
         let _ = writeln!(
@@ -430,6 +391,86 @@ pub fn render_json(c: &Comparison) -> String {
 /// Whether a path names standard input.
 pub fn is_stdin(p: &Path) -> bool {
     p.as_os_str() == "-"
+}
+
+type Rows = (Vec<String>, Vec<Vec<String>>);
+
+/// A column per node: the layout for a handful of nodes.
+fn wide_rows(c: &Comparison, esc: &dyn Fn(&str) -> String) -> Rows {
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    let header: Vec<String> = std::iter::once("FACT".to_string())
+        .chain(c.nodes.iter().map(|n| esc(&n.id)))
+        .chain(["DRIFT".to_string()])
+        .collect();
+    for r in &c.rows {
+        let mut line = vec![esc(&r.fact)];
+        for n in &c.nodes {
+            let v = r.values.get(&n.id).map_or_else(|| "–".to_string(), show);
+            line.push(if r.drift.contains(&n.id) {
+                format!("{} ≠", esc(&v))
+            } else {
+                esc(&v)
+            });
+        }
+        line.push(if r.drift.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "{} node{}",
+                r.drift.len(),
+                if r.drift.len() == 1 { "" } else { "s" }
+            )
+        });
+        lines.push(line);
+    }
+    (header, lines)
+}
+
+/// A row per distinct value of a fact, with the nodes that have it: the layout for many
+/// nodes or a narrow terminal.
+fn long_rows(c: &Comparison, esc: &dyn Fn(&str) -> String) -> Rows {
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    let header: Vec<String> = vec![
+        "FACT".into(),
+        "VALUE".into(),
+        "NODES".into(),
+        "DRIFT".into(),
+    ];
+    // Facts that differ by nature (node id, config hash) would give a row per node.
+    for r in c.rows.iter().filter(|r| !never_drifts(&r.fact)) {
+        let mut by_value: Vec<(String, Vec<&str>, bool)> = Vec::new();
+        for (id, v) in &r.values {
+            let text = show(v);
+            let drifts = r.drift.contains(id);
+            match by_value
+                .iter_mut()
+                .find(|(t, _, d)| *t == text && *d == drifts)
+            {
+                Some(e) => e.1.push(id),
+                None => by_value.push((text, vec![id], drifts)),
+            }
+        }
+        by_value.sort_by_key(|e| std::cmp::Reverse(e.1.len()));
+        for (text, ids, drifts) in by_value {
+            let shown: Vec<&str> = ids.iter().take(6).copied().collect();
+            let more = if ids.len() > 6 {
+                format!(" … +{}", ids.len() - 6)
+            } else {
+                String::new()
+            };
+            lines.push(vec![
+                esc(&r.fact),
+                esc(&text),
+                format!("{} ({}){more}", esc(&shown.join(", ")), ids.len()),
+                if drifts {
+                    "drift".into()
+                } else {
+                    String::new()
+                },
+            ]);
+        }
+    }
+    (header, lines)
 }
 
 #[cfg(test)]
@@ -511,7 +552,7 @@ mod tests {
         let r = &c.rows[0];
         assert_eq!(r.reference, Some(serde_json::json!("3.1")));
         assert_eq!(r.drift, ["n05"]);
-        let text = render_table(&c, false);
+        let text = render_table(&c, false, None);
         assert!(text.contains("n05 (1)"), "{text}");
         assert!(text.contains("… +5"), "{text}");
     }

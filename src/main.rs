@@ -2,14 +2,15 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use autoglm_doctor::app;
 use autoglm_doctor::cli::Cli;
 use autoglm_doctor::exit::Exit;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = autoglm_doctor::cli::command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version.

@@ -196,15 +196,22 @@ fn fit(line: String, width: usize) -> String {
 }
 
 /// The width of the controlling terminal, else `$COLUMNS`, else 80: a line wider than the
-/// terminal would wrap, and only its last row would be redrawn.
+/// terminal would wrap, and only its last row would be redrawn. A terminal that reports 0
+/// columns (as `script` and some CI runners do) counts as no answer.
 pub fn terminal_width() -> usize {
-    crossterm::terminal::size()
-        .ok()
-        .map(|(w, _)| usize::from(w))
+    pick_width(
+        crossterm::terminal::size().ok().map(|(w, _)| w),
+        std::env::var("COLUMNS").ok().as_deref(),
+    )
+}
+
+/// The width from what the terminal reported and `$COLUMNS`.
+pub fn pick_width(reported: Option<u16>, columns: Option<&str>) -> usize {
+    reported
+        .map(usize::from)
         .filter(|&w| w > 0)
         .or_else(|| {
-            std::env::var("COLUMNS")
-                .ok()
+            columns
                 .and_then(|c| c.trim().parse().ok())
                 .filter(|&w: &usize| w > 0)
         })
@@ -214,6 +221,16 @@ pub fn terminal_width() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_zero_width_terminal_falls_back_to_columns_then_80() {
+        assert_eq!(pick_width(Some(132), Some("100")), 132);
+        assert_eq!(pick_width(Some(0), Some("100")), 100);
+        assert_eq!(pick_width(None, Some(" 90 ")), 90);
+        assert_eq!(pick_width(Some(0), Some("0")), 80);
+        assert_eq!(pick_width(Some(0), Some("wide")), 80);
+        assert_eq!(pick_width(None, None), 80);
+    }
 
     fn progress() -> Progress {
         Progress::new(

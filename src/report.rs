@@ -131,6 +131,15 @@ pub struct Location {
     pub snippet: Option<String>,
 }
 
+/// A point in time as evidence and facts carry it: RFC 3339 in UTC, to the second
+/// (`2026-11-26T15:30:00Z`). Messages say it for people; evidence says it for programs.
+pub fn rfc3339(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0).map_or_else(
+        || unix.to_string(),
+        |d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
+}
+
 /// Key/value facts a finding or result is based on. Never holds a secret value.
 pub type Evidence = BTreeMap<String, serde_json::Value>;
 
@@ -440,6 +449,12 @@ mod tests {
             attempts: 1,
             facts: Facts::new(),
         }
+    }
+
+    #[test]
+    fn evidence_times_are_rfc3339() {
+        assert_eq!(rfc3339(1_795_275_000), "2026-11-21T15:30:00Z");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
     }
 
     #[test]

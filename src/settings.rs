@@ -65,3 +65,15 @@ pub enum FailOn {
     /// Failed or warned checks.
     Warn,
 }
+
+/// How to lay out the table report (`--layout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LayoutChoice {
+    /// Compact on a terminal, full when written to a pipe or a file.
+    #[default]
+    Auto,
+    /// Failures and warnings in full, passes folded by category, root cause last.
+    Compact,
+    /// Every check as a row of one table, root causes first.
+    Full,
+}

@@ -591,7 +591,7 @@ fn lifecycle(p: &Probe, r: &Response, now: i64) -> Vec<Finding> {
             ),
         );
         if let Some(at) = date {
-            f = f.with("deprecation", show_date(at));
+            f = f.with("deprecation", crate::report::rfc3339(at));
         }
         out.push(f);
     }
@@ -612,7 +612,7 @@ fn lifecycle(p: &Probe, r: &Response, now: i64) -> Vec<Finding> {
                         show_date(at)
                     ),
                 )
-                .with("sunset", show_date(at)),
+                .with("sunset", crate::report::rfc3339(at)),
             ),
             Some(at) => out.push(
                 Finding::new(
@@ -630,7 +630,7 @@ fn lifecycle(p: &Probe, r: &Response, now: i64) -> Vec<Finding> {
                         p.path
                     ),
                 )
-                .with("sunset", show_date(at)),
+                .with("sunset", crate::report::rfc3339(at)),
             ),
             None => out.push(Finding::new(
                 &SUNSET,

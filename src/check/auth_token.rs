@@ -490,7 +490,7 @@ fn describe(token: &Token, evidence: &mut crate::report::Evidence) {
     }
     for c in ["iat", "nbf", "exp"] {
         if let Some(t) = token.time(c) {
-            evidence.insert(c.into(), utc(t).into());
+            evidence.insert(c.into(), crate::report::rfc3339(t).into());
         }
     }
     let mut names: Vec<&String> = token.claims.keys().collect();

@@ -276,7 +276,11 @@ pub fn judge(o: &Observed) -> Evaluation {
                 line,
                 "compare the master's clock with NTP on the master itself (`chronyc tracking`): the Date header cannot settle it",
             ),
-            _ => Finding::pass(line),
+            _ => Finding::pass(format!(
+                "the master's clock agrees with {reference} within {} (limit {})",
+                show_secs(master_error.abs() + err).trim_start_matches('+'),
+                crate::duration::format(threshold)
+            )),
         }
     } else {
         facts.insert(keys::TIME_OFFSET_MS.to_string(), millis(offset).into());
@@ -306,7 +310,11 @@ pub fn judge(o: &Observed) -> Evaluation {
                 line,
                 "add an ntp check against the site's NTP servers (NTP measures to milliseconds)",
             ),
-            _ => Finding::pass(line),
+            _ => Finding::pass(format!(
+                "this node's clock is within {} of the master's Date header (limit {})",
+                show_secs(offset.abs() + error).trim_start_matches('+'),
+                crate::duration::format(threshold)
+            )),
         }
     };
     let mut e = Evaluation::single(finding.with("date", date.clone()));
@@ -338,6 +346,23 @@ mod tests {
 
     fn code(e: &Evaluation) -> Option<&str> {
         e.worst().and_then(Finding::code_name)
+    }
+
+    #[test]
+    fn a_pass_is_one_short_statement() {
+        let e = judge(&observed(0.0, None, Duration::from_secs(1)));
+        assert_eq!(e.status(), Status::Pass);
+        let m = &e.findings[0].message;
+        assert!(m.len() < 80 && !m.contains('\n'), "{m}");
+        assert!(!m.contains("-0.0"), "{m}");
+        assert!(m.contains("limit 2s"), "{m}");
+        let e = judge(&observed(0.0, Some(0.0), Duration::from_secs(1)));
+        assert_eq!(e.status(), Status::Pass);
+        let m = &e.findings[0].message;
+        assert!(
+            m.starts_with("the master's clock agrees with ntp 127.0.0.1:123"),
+            "{m}"
+        );
     }
 
     #[test]

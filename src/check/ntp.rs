@@ -333,10 +333,14 @@ pub fn servers_in_conf(text: &str) -> Vec<String> {
 
 /// `+4.002 s`, `-12.5 ms`.
 pub fn show_secs(s: f64) -> String {
+    // Rounded before formatting, and `+ 0.0` turns a negative zero positive: an offset too
+    // small to show is `+0.0 ms`, never `-0.0 ms`.
     if s.abs() < 1.0 {
-        format!("{:+.1} ms", s * 1000.0)
+        let ms = (s * 10_000.0).round() / 10.0 + 0.0;
+        format!("{ms:+.1} ms")
     } else {
-        format!("{s:+.3} s")
+        let secs = (s * 1000.0).round() / 1000.0 + 0.0;
+        format!("{secs:+.3} s")
     }
 }
 
@@ -582,6 +586,16 @@ pub fn judge(servers: &[Server], tolerance: Duration, tolerance_from: &str) -> E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offsets_never_show_a_negative_zero() {
+        assert_eq!(show_secs(-0.000_04), "+0.0 ms");
+        assert_eq!(show_secs(-0.0), "+0.0 ms");
+        assert_eq!(show_secs(-0.0123), "-12.3 ms");
+        assert_eq!(show_secs(0.25), "+250.0 ms");
+        assert_eq!(show_secs(-4.0), "-4.000 s");
+        assert!(!show_secs(-0.000_000_1).starts_with('-'));
+    }
     use crate::probe::ntp::Sample;
 
     fn measured(name: &str, offset: f64, delay: f64, stratum: u8, leap: u8) -> Server {

@@ -151,6 +151,8 @@ fn blocked(message: String) -> Evaluation {
 }
 
 fn ms(v: f64) -> String {
+    // `+ 0.0` after rounding: never `-0 ms`.
+    let v = v.round() + 0.0;
     format!("{v:+.0} ms")
 }
 

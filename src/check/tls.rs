@@ -326,13 +326,16 @@ pub fn judge(
                 format!("certificate {target}"),
                 serde_json::json!({
                     "subject": l.subject, "issuer": l.issuer, "sans": l.sans,
-                    "not_before": date(l.not_before), "not_after": date(l.not_after),
+                    "not_before": crate::report::rfc3339(l.not_before), "not_after": crate::report::rfc3339(l.not_after),
                     "serial": l.serial, "sha256": l.sha256, "chain_length": obs.chain.len(),
                     "version": obs.version, "cipher": obs.cipher,
                 }),
             );
             facts.insert("tls.leaf.sha256".into(), l.sha256.clone().into());
-            facts.insert("tls.leaf.not_after".into(), date(l.not_after).into());
+            facts.insert(
+                "tls.leaf.not_after".into(),
+                crate::report::rfc3339(l.not_after).into(),
+            );
             facts.insert("tls.leaf.issuer".into(), l.issuer.clone().into());
             // The CA the master presents with its certificate (the last, self-signed one).
             if let Some(root) = obs.chain.iter().skip(1).rev().find(|c| c.self_signed) {

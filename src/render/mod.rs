@@ -4,9 +4,21 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod table;
+pub mod wrap;
 
 use crate::report::Report;
 use crate::settings::Format;
+
+/// How the table report is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// One row per check in a bordered table, root causes first: what scripts and pipes get.
+    #[default]
+    Full,
+    /// Built for the last screen of a terminal: failures and warnings in full, passes folded
+    /// into one line per category, the root cause and its fix as the last lines.
+    Compact,
+}
 
 /// Options for the human formats.
 #[derive(Debug, Clone, Copy, Default)]
@@ -14,8 +26,12 @@ pub struct Style {
     pub color: bool,
     pub verbose: u8,
     pub quiet: bool,
-    /// Wrap the table at this width (None: no limit).
+    /// Fit every line into this many columns (None: lines are not wrapped and the table is
+    /// 140 columns wide).
     pub width: Option<u16>,
+    pub layout: Layout,
+    /// Show passing and skipped checks as rows in the compact layout too.
+    pub all: bool,
     /// Warnings fail the run (`--fail-on warn`): JUnit reports them as failures, so the CI
     /// test report agrees with the exit status.
     pub warnings_fail: bool,
