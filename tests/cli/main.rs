@@ -17,6 +17,7 @@ mod auth;
 mod codes;
 mod conformance;
 mod consumers;
+mod docs;
 mod endpoint;
 mod engine;
 mod fixtures;
@@ -36,6 +37,7 @@ mod secrets;
 mod shell;
 mod sim;
 mod snapshots;
+mod terminal;
 mod time;
 
 use std::path::{Path, PathBuf};

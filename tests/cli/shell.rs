@@ -2,15 +2,11 @@
 //! supported shell and the man pages. Each must mention every command and flag; the bash
 //! script must parse, the man pages must render with groff without a warning.
 
-use clap::CommandFactory;
-
-use autoglm_doctor::cli::Cli;
-
 use super::*;
 
 /// Every subcommand name, and the long flags of the top level and of each subcommand.
 fn interface() -> (Vec<String>, Vec<(String, Vec<String>)>) {
-    let cmd = Cli::command();
+    let cmd = autoglm_doctor::cli::command();
     let longs = |c: &clap::Command| -> Vec<String> {
         c.get_arguments()
             .filter(|a| !a.is_hide_set())
@@ -135,6 +131,19 @@ fn the_bash_completion_parses_and_completes_a_subcommand() {
         complete(&["autoglm-doctor", "list", "--format", "j"]),
         "json"
     );
+    // The embedded suites, the kinds and the codes are offered.
+    assert_eq!(
+        complete(&["autoglm-doctor", "check", "--suite", "comp"]),
+        "compute-node"
+    );
+    assert_eq!(
+        complete(&["autoglm-doctor", "--suite", "master"]),
+        "master-node"
+    );
+    let codes = complete(&["autoglm-doctor", "explain", "tls.exp"]);
+    assert!(codes.lines().any(|c| c == "tls.expired"), "{codes}");
+    let kinds = complete(&["autoglm-doctor", "check", "--only", "auth-p"]);
+    assert!(kinds.lines().any(|c| c == "auth-params"), "{kinds}");
 }
 
 #[test]
@@ -216,6 +225,23 @@ fn the_man_page_renders_and_documents_every_flag_of_check() {
         );
     }
     assert!(text.contains("junit"), "{text}");
+    for section in ["EXIT STATUS", "ENVIRONMENT", "FILES", "EXAMPLES"] {
+        assert!(
+            text.lines().any(|l| l.trim_end() == section),
+            "no {section} section:\n{text}"
+        );
+    }
+    for documented in [
+        "AUTOGLM_CONFIG",
+        "NO_COLOR",
+        "COLUMNS",
+        "/etc/open-autoglm/config.yaml",
+        "130",
+    ] {
+        assert!(text.contains(documented), "{documented} missing:\n{text}");
+    }
+    // There is no help page to point at.
+    assert!(!text.contains("autoglm-doctor-help"), "{text}");
 }
 
 #[test]

@@ -133,6 +133,7 @@ fn style(verbose: u8, quiet: bool) -> Style {
         quiet,
         width: Some(120),
         warnings_fail: false,
+        ..Style::default()
     }
 }
 

@@ -1,0 +1,274 @@
+//! The documentation cannot go stale: every `console` block of README.md and docs/*.md is
+//! run, and its output compared with what the block shows, modulo times, ports, temporary
+//! paths, the host name and line wrapping.
+//!
+//! A `console` block holds one or more commands, each on a line starting with `$ `, each
+//! followed by its standard output. Commands run with `sh` from the repository root, with
+//! the doctor first on `PATH` and `AUTOGLM_DOCTOR_LOOPBACK_ONLY=1` (examples that need a
+//! master use `demo`). `AUTOGLM_BLESS=1 cargo test docs_` rewrites the blocks with what the
+//! commands print now.
+
+use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
+
+use super::*;
+
+/// The documents whose examples are run.
+fn documents() -> Vec<PathBuf> {
+    let mut docs = vec![root().join("README.md")];
+    let mut more: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    more.sort();
+    docs.extend(more);
+    docs
+}
+
+/// A fenced block: its info string, and the byte range of its content in the document.
+struct Block {
+    info: String,
+    content: std::ops::Range<usize>,
+}
+
+fn blocks(text: &str) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut open: Option<(String, usize)> = None;
+    for (event, range) in Parser::new(text).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                // The content starts on the line after the opening fence.
+                let start = text[range.start..]
+                    .find('\n')
+                    .map_or(range.end, |i| range.start + i + 1);
+                open = Some((info.to_string(), start));
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some((info, start)) = open.take() {
+                    // The content ends where the closing fence's line starts.
+                    let body = &text[start..range.end];
+                    let end = body
+                        .trim_end_matches(['`', '~'])
+                        .rfind('\n')
+                        .map_or(start, |i| start + i + 1);
+                    out.push(Block {
+                        info,
+                        content: start..end.max(start),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The commands of a console block with the output each shows (standard output and
+/// standard error, as a terminal shows them).
+fn examples(content: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in content.lines() {
+        if let Some(cmd) = line.strip_prefix("$ ") {
+            out.push((cmd.to_string(), String::new()));
+        } else if let Some((_, shown)) = out.last_mut() {
+            shown.push_str(line);
+            shown.push('\n');
+        }
+    }
+    out
+}
+
+/// What may differ between runs: times and other numbers, temporary directory names, the
+/// host name, the width of table padding and where lines wrap.
+fn normalise(text: &str) -> String {
+    let mut words = Vec::new();
+    let mut after_host = false;
+    for word in text.split_whitespace() {
+        if after_host {
+            words.push("HOST".to_string());
+            after_host = false;
+            continue;
+        }
+        after_host = word == "host";
+        let mut w = String::new();
+        let mut chars = word.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c.is_ascii_digit() {
+                while chars
+                    .peek()
+                    .is_some_and(|d| d.is_ascii_digit() || *d == '.')
+                {
+                    chars.next();
+                }
+                w.push('0');
+            } else if matches!(c, '─' | '═' | '━') {
+                while chars.peek() == Some(&c) {
+                    chars.next();
+                }
+                w.push(c);
+            } else {
+                w.push(c);
+            }
+        }
+        // Any duration is a duration: 36ms, 1.2s, 800µs.
+        let mut w = w.replace("0ms", "0s").replace("0µs", "0s");
+        // Temporary directories: autoglm-demo-XXXXXX, .tmpXXXXXX.
+        for marker in ["autoglm-demo-", ".tmp"] {
+            if let Some(at) = w.find(marker) {
+                let start = at + marker.len();
+                let end = w[start..]
+                    .find(|c: char| !c.is_ascii_alphanumeric())
+                    .map_or(w.len(), |i| start + i);
+                w.replace_range(start..end, "X");
+            }
+        }
+        words.push(w);
+    }
+    words.join(" ")
+}
+
+fn run(command: &str) -> String {
+    let bin = assert_cmd::cargo::cargo_bin("autoglm-doctor");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = assert_cmd::Command::new("sh")
+        .current_dir(root())
+        .env("PATH", path)
+        .env_remove("AUTOGLM_CONFIG")
+        .env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .env("AUTOGLM_DOCTOR_LOOPBACK_ONLY", "1")
+        .args(["-c", &format!("{command} 2>&1")])
+        .write_stdin("")
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    // The machine's name is not the documentation's.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    if host.is_empty() {
+        text
+    } else {
+        text.replace(&format!("host {host}"), "host compute-07")
+    }
+}
+
+#[test]
+fn docs_examples_show_what_the_commands_print() {
+    let bless = std::env::var_os("AUTOGLM_BLESS").is_some();
+    let mut stale = Vec::new();
+    let mut ran = 0;
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        let rel = doc.strip_prefix(root()).unwrap().display().to_string();
+        let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+        for block in blocks(&text) {
+            let content = &text[block.content.clone()];
+            if block.info.trim() != "console" {
+                // A command with its output must be a console block, so that it is run.
+                assert!(
+                    !content.starts_with("$ "),
+                    "{rel}: a block showing `{}` must be fenced as ```console to be run",
+                    content.lines().next().unwrap_or_default()
+                );
+                continue;
+            }
+            let mut regenerated = String::new();
+            for (command, shown) in examples(content) {
+                let actual = run(&command);
+                ran += 1;
+                if normalise(&actual) != normalise(&shown) {
+                    stale.push(format!(
+                        "{rel}: `{command}` now prints:\n{actual}\nthe document shows:\n{shown}"
+                    ));
+                }
+                regenerated.push_str(&format!("$ {command}\n{actual}"));
+                if !actual.is_empty() && !actual.ends_with('\n') {
+                    regenerated.push('\n');
+                }
+            }
+            edits.push((block.content.clone(), regenerated));
+        }
+        if bless && !edits.is_empty() {
+            let mut new = text.clone();
+            for (range, content) in edits.into_iter().rev() {
+                new.replace_range(range, &content);
+            }
+            std::fs::write(&doc, new).unwrap();
+        }
+    }
+    assert!(ran >= 5, "only {ran} examples found");
+    if !bless {
+        assert!(
+            stale.is_empty(),
+            "{} stale example(s); run `AUTOGLM_BLESS=1 cargo test docs_` and review the diff:\n\n{}",
+            stale.len(),
+            stale.join("\n---\n")
+        );
+    }
+}
+
+/// Host names in the documentation are reserved for examples (`.test`, `.example`), or
+/// loopback and documentation addresses, so no example can send traffic anywhere real.
+#[test]
+fn docs_name_only_example_hosts() {
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        let rel = doc.strip_prefix(root()).unwrap().display().to_string();
+        for (i, line) in text.lines().enumerate() {
+            for scheme in ["https://", "http://"] {
+                for (at, _) in line.match_indices(scheme) {
+                    let rest = &line[at + scheme.len()..];
+                    let host: String = rest
+                        .chars()
+                        .take_while(|c| {
+                            c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':')
+                        })
+                        .collect();
+                    let host = host
+                        .split(':')
+                        .next()
+                        .unwrap_or_default()
+                        .trim_end_matches('.');
+                    let allowed = host.ends_with(".test")
+                        || host.ends_with(".example")
+                        || host.ends_with(".invalid")
+                        || host == "localhost"
+                        // A placeholder in prose (`http://host:port`).
+                        || host == "host"
+                        || host.starts_with("127.")
+                        || host.starts_with("[::1]")
+                        || host.starts_with("192.0.2.")
+                        || host.starts_with("198.51.100.")
+                        || host.starts_with("203.0.113.")
+                        || host.is_empty()
+                        // Where the project and its references live, not a peer of any check.
+                        || host.ends_with("github.com")
+                        || host == "crates.io"
+                        || host.ends_with("rust-lang.org")
+                        || host.ends_with("rfc-editor.org")
+                        || host.ends_with("no-color.org");
+                    assert!(allowed, "{rel}:{}: `{host}` is not an example host", i + 1);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn docs_normalisation_ignores_what_changes_between_runs() {
+    assert_eq!(
+        normalise(
+            "FAIL: 1 failed (22 checks) in 36ms\n127.0.0.1:41453 /tmp/autoglm-demo-Iih5sl/x host vm"
+        ),
+        normalise(
+            "FAIL: 1 failed (22 checks)\nin 1.2s 127.0.0.1:39605 /tmp/autoglm-demo-ab12CD/x host compute-07"
+        )
+    );
+    assert_ne!(normalise("fail tls.master"), normalise("pass tls.master"));
+}
