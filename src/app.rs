@@ -191,11 +191,15 @@ fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
 /// The human formats' options. The width comes from the terminal whatever the colour
 /// setting; a pipe or a file gets today's full table unless `--layout`/`--width` say otherwise.
 fn table_style(args: &CheckArgs, to_terminal: bool) -> Style {
-    let layout = match args.layout {
-        LayoutChoice::Compact => Layout::Compact,
-        LayoutChoice::Full => Layout::Full,
-        LayoutChoice::Auto if to_terminal => Layout::Compact,
-        LayoutChoice::Auto => Layout::Full,
+    let compact = match args.layout {
+        LayoutChoice::Compact => true,
+        LayoutChoice::Full => false,
+        LayoutChoice::Auto => to_terminal,
+    };
+    let layout = if compact {
+        Layout::Compact
+    } else {
+        Layout::Full
     };
     let width = args
         .width

@@ -21,6 +21,7 @@ pub enum Layout {
 }
 
 /// Options for the human formats.
+#[allow(clippy::struct_excessive_bools)] // independent switches, each set by its own flag
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Style {
     pub color: bool,

@@ -187,7 +187,10 @@ fn docs_examples_show_what_the_commands_print() {
                         "{rel}: `{command}` now prints:\n{actual}\nthe document shows:\n{shown}"
                     ));
                 }
-                regenerated.push_str(&format!("$ {command}\n{actual}"));
+                regenerated.push_str("$ ");
+                regenerated.push_str(&command);
+                regenerated.push('\n');
+                regenerated.push_str(&actual);
                 if !actual.is_empty() && !actual.ends_with('\n') {
                     regenerated.push('\n');
                 }
@@ -216,6 +219,7 @@ fn docs_examples_show_what_the_commands_print() {
 /// Host names in the documentation are reserved for examples (`.test`, `.example`), or
 /// loopback and documentation addresses, so no example can send traffic anywhere real.
 #[test]
+#[allow(clippy::case_sensitive_file_extension_comparisons)] // host names, lower-cased first
 fn docs_name_only_example_hosts() {
     for doc in documents() {
         let text = std::fs::read_to_string(&doc).unwrap();
