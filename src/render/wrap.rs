@@ -112,22 +112,20 @@ mod tests {
 
     #[test]
     fn wraps_with_a_hanging_indent() {
-        let lines = wrap(
-            "fix: ",
-            "renew the certificate before it expires",
-            5,
-            Some(20),
-        );
+        let text = "renew the certificate before it expires";
+        let lines = wrap("fix: ", text, 5, Some(25));
         assert_eq!(
             lines,
             [
                 "fix: renew the",
-                "     certificate",
-                "     before it",
-                "     expires"
+                "     certificate before",
+                "     it expires"
             ]
         );
-        assert!(lines.iter().all(|l| visible_width(l) <= 20));
+        // A narrow width keeps 20 columns for the text, giving up the indent.
+        let narrow = wrap("fix: ", text, 5, Some(20));
+        assert!(narrow.iter().all(|l| visible_width(l) <= 20), "{narrow:?}");
+        assert_eq!(narrow.join(" ").split_whitespace().count(), 8);
     }
 
     #[test]
