@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-/// Tolerance profile (SPEC §3, time row; the seeds' tolerance table).
+/// Tolerance profile (SPEC §3, time row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Profile {
     /// Financial-grade: 10 ms clock tolerance.

@@ -1,6 +1,6 @@
 //! `config.credentials`: credentials are set, not placeholders, and the files they name exist.
 //!
-//! Seed: an empty `api_key` or a JWT secret that was not rotated with the master gets the
+//! An empty `api_key` or a JWT secret that was not rotated with the master gets the
 //! node refused ("401 Unauthorized"), and the service only notices at run time.
 
 use std::path::{Path, PathBuf};
@@ -133,7 +133,7 @@ impl CheckKind for Kind {
         name: "config-credentials",
         category: "config",
         summary: "Credentials are set and not placeholders; ${ENV} references resolve; referenced key, CA and token files exist and are readable",
-        explain: "What it checks: `auth.api_key` is neither empty nor a placeholder (`changeme`, `<your key>`, `xxx`, ...); every `${NAME}` reference in the config names an environment variable that is set in the doctor's environment (run the doctor with the service's environment); the files the config names — `auth.ca_certificate.path`, `auth.jwt.public_key_file`, `auth.jwt.secret_file`, `auth.jwt.token_file` — exist, are regular files, readable and not empty (relative paths are taken from the config file's directory). Values are never printed: a set key is shown as a SHA-256 fingerprint.\n\nWhy it matters: an empty `api_key` passes start-up and is only refused by the master's gateway (401 Unauthorized, seed §2.3); a certificate path that is wrong after a rotation makes every TLS handshake fail.\n\nHow to fix: set the key (preferably `api_key: ${AUTOGLM_API_KEY}` with the variable exported in the service unit), export the variables the config references, and put the named files in place with permissions the service user can read.",
+        explain: "What it checks: `auth.api_key` is neither empty nor a placeholder (`changeme`, `<your key>`, `xxx`, ...); every `${NAME}` reference in the config names an environment variable that is set in the doctor's environment (run the doctor with the service's environment); the files the config names — `auth.ca_certificate.path`, `auth.jwt.public_key_file`, `auth.jwt.secret_file`, `auth.jwt.token_file` — exist, are regular files, readable and not empty (relative paths are taken from the config file's directory). Values are never printed: a set key is shown as a SHA-256 fingerprint.\n\nWhy it matters: an empty `api_key` passes start-up and is only refused by the master's gateway (401 Unauthorized); a certificate path that is wrong after a rotation makes every TLS handshake fail.\n\nHow to fix: set the key (preferably `api_key: ${AUTOGLM_API_KEY}` with the variable exported in the service unit), export the variables the config references, and put the named files in place with permissions the service user can read.",
         default_timeout: Duration::from_secs(5),
         network: false,
         reads_config: true,

@@ -671,6 +671,40 @@ pub fn codes_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `explain` speaks for the product to someone who has never seen its design notes:
+    /// English only, no citations of documents the user has not got, and each kind says
+    /// plainly why its check matters.
+    #[test]
+    fn explain_texts_are_in_the_products_own_words() {
+        let cjk = |t: &str| {
+            t.chars().any(|c| {
+                ('\u{3000}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c)
+            })
+        };
+        for kind in KINDS {
+            let mut texts = vec![kind.summary, kind.explain];
+            for code in kind.all_codes() {
+                texts.push(code.summary);
+                texts.push(code.remediation);
+            }
+            for text in texts {
+                assert!(
+                    !text.to_lowercase().contains("seed"),
+                    "{}: {text}",
+                    kind.name
+                );
+                assert!(!cjk(text), "{}: not English: {text}", kind.name);
+            }
+            for section in ["What it checks: ", "Why it matters: ", "How to fix: "] {
+                assert!(
+                    kind.explain.contains(section),
+                    "{}: no `{section}` section",
+                    kind.name
+                );
+            }
+        }
+    }
     use std::collections::HashSet;
 
     fn is_kebab(s: &str) -> bool {

@@ -1,5 +1,5 @@
 //! TCP ports that behave the way sync paths fail: open, refused, silently dropped (the
-//! firewall/NetworkPolicy drop of the seeds), a black hole that accepts and never answers,
+//! firewall/NetworkPolicy drop), a black hole that accepts and never answers,
 //! and a trickler that sends one byte a second.
 
 use std::io;

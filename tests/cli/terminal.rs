@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use autoglm_doctor::render::wrap::visible_width;
 use autoglm_doctor::render::{self, Layout, Style};
-use autoglm_doctor::report::{Cause, CheckResult, Evaluation, Finding, Location, Report, Status};
+use autoglm_doctor::report::{Cause, CheckResult, Evaluation, Finding, Location, Report};
 use autoglm_doctor::settings::Format;
 use clap::ValueEnum as _;
 
@@ -37,8 +37,7 @@ fn pass(id: &str, category: &str, message: &str) -> CheckResult {
 
 fn blocked(id: &str, category: &str, by: &str) -> CheckResult {
     let mut e = Evaluation::single(Finding::new(
-        Status::Skip,
-        "doctor.blocked",
+        &autoglm_doctor::check::exec::BLOCKED,
         format!("blocked by {by} (fail)"),
         format!("fix {by} first"),
     ));
@@ -112,8 +111,8 @@ fn one_root_cause() -> Report {
         "tls.master",
         "tls",
         &["tcp.master"],
-        Evaluation::single(Finding::fail(
-            "tls.expired",
+        Evaluation::single(Finding::new(
+            &autoglm_doctor::check::tls::EXPIRED,
             "192.0.2.10:8443: the certificate for master.autoglm.test expired on 2026-11-26 15:30 UTC (1 day ago)",
             "renew the certificate for master.autoglm.test on the master (it expired on 2026-11-26 15:30 UTC) and reload the service",
         )),
@@ -145,8 +144,8 @@ fn many_failures() -> Report {
         ),
         ..Evaluation::of(vec![
             located(
-                Finding::fail(
-                    "config.schema.out-of-range",
+                Finding::new(
+                    &autoglm_doctor::check::config_schema::OUT_OF_RANGE,
                     "`auth.token_ttl` is -3600, below the minimum 1",
                     "set `auth.token_ttl` at /etc/open-autoglm/config.yaml:8 to at least 1 (lifetime of issued tokens in seconds; must equal the master's)",
                 ),
@@ -155,8 +154,8 @@ fn many_failures() -> Report {
                 "  token_ttl: -3600",
             ),
             located(
-                Finding::fail(
-                    "config.schema.unknown-field",
+                Finding::new(
+                    &autoglm_doctor::check::config_schema::UNKNOWN_FIELD,
                     "unknown key `endpiont` at top level",
                     "rename `endpiont` to `endpoint` at /etc/open-autoglm/config.yaml:9",
                 ),
@@ -166,8 +165,8 @@ fn many_failures() -> Report {
             ),
         ])
     };
-    let mut auth = Evaluation::single(Finding::fail(
-        "auth.ttl-mismatch",
+    let mut auth = Evaluation::single(Finding::new(
+        &autoglm_doctor::check::auth_params::TTL_MISMATCH,
         "token_ttl: master 3600, this node 1800",
         "set `auth.token_ttl` to 3600 (the master's value) and restart the service",
     ));
@@ -179,8 +178,8 @@ fn many_failures() -> Report {
             {"parameter": "jwt.algorithm", "master": "ES256", "node": "ES256", "match": true},
         ]),
     );
-    let mut hung = Evaluation::single(Finding::fail(
-        "exec.timeout",
+    let mut hung = Evaluation::single(Finding::new(
+        &autoglm_doctor::check::exec::TIMEOUT,
         "did not finish within its timeout of 3s",
         "find what the plugin is waiting on (run it by hand with `timeout 3 /usr/lib/nagios/plugins/check_sync`)",
     ));
@@ -197,8 +196,8 @@ fn many_failures() -> Report {
             "config",
             &["config.file"],
             Evaluation::single(located(
-                Finding::warn(
-                    "config.lint.warning",
+                Finding::new(
+                    &autoglm_doctor::check::config_lint::WARNING,
                     "[truthy] truthy value should be one of [false, true]",
                     "write `true` or `false` (not yes/no/on/off) on line 11",
                 ),
@@ -217,8 +216,8 @@ fn many_failures() -> Report {
             "tcp.master-sync",
             "ports",
             &["dns.master"],
-            Evaluation::single(Finding::fail(
-                "tcp.filtered",
+            Evaluation::single(Finding::new(
+                &autoglm_doctor::check::tcp::FILTERED,
                 "no answer from 192.0.2.10:9443 (grpc) within 4.5s: packets are silently dropped (firewall DROP, NetworkPolicy or security group)",
                 "allow TCP port 9443 from this node to master.autoglm.test in the firewall or NetworkPolicy between them (`iptables -L -n`, `nft list ruleset`, `kubectl get networkpolicy`)",
             )),
@@ -230,8 +229,8 @@ fn many_failures() -> Report {
             "time.ntp",
             "time",
             &[],
-            Evaluation::single(Finding::warn(
-                "ntp.near-tolerance",
+            Evaluation::single(Finding::new(
+                &autoglm_doctor::check::ntp::NEAR_TOLERANCE,
                 "offset +812.0 ms ±3.1 ms to ntp 192.0.2.123:123 is close to the limit of 1s",
                 "check the time daemon (`chronyc tracking`) before the clock drifts past the limit",
             )),
