@@ -125,7 +125,7 @@ mod tests {
         // A narrow width keeps 20 columns for the text, giving up the indent.
         let narrow = wrap("fix: ", text, 5, Some(20));
         assert!(narrow.iter().all(|l| visible_width(l) <= 20), "{narrow:?}");
-        assert_eq!(narrow.join(" ").split_whitespace().count(), 8);
+        assert_eq!(narrow.join(" ").split_whitespace().count(), 7);
     }
 
     #[test]
