@@ -615,6 +615,40 @@ fn code_row(s: &mut String, code: &Code, name: &str, aliases: &[String]) {
     );
 }
 
+/// `docs/kinds.md`, generated from the registry (a test keeps the checked-in copy fresh):
+/// what `explain KIND` prints, for every kind, so the long form is never restated by hand.
+pub fn kinds_markdown() -> String {
+    use std::fmt::Write;
+    let mut s = String::from(
+        "# Check kinds\n\n<!-- Generated from the check registry; `AUTOGLM_BLESS=1 cargo test freshness` rewrites it. -->\n\nWhat `autoglm-doctor explain KIND` prints, for every kind: what it checks, why it\nmatters and how to fix what it finds. The codes each kind reports are in\n[codes.md](codes.md); suites and each kind's parameters in [suites.md](suites.md).\n",
+    );
+    for &kind in KINDS {
+        let _ = write!(
+            s,
+            "\n## `{}`\n\n{}\n\nCategory {}, default timeout {}, {}.\n\n",
+            kind.name,
+            kind.summary,
+            kind.category,
+            crate::duration::format(kind.default_timeout),
+            if kind.network {
+                "uses the network (not run under `--offline`)"
+            } else {
+                "needs no network"
+            }
+        );
+        for paragraph in kind.explain.split("\n\n") {
+            let text = paragraph
+                .replacen("What it checks: ", "**What it checks.** ", 1)
+                .replacen("Why it matters: ", "**Why it matters.** ", 1)
+                .replacen("How to fix: ", "**How to fix.** ", 1);
+            let _ = write!(s, "{text}\n\n");
+        }
+        s.truncate(s.trim_end().len());
+        s.push('\n');
+    }
+    s
+}
+
 /// `docs/codes.md`, generated from the registry (a test keeps the checked-in copy fresh).
 pub fn codes_markdown() -> String {
     use std::fmt::Write;

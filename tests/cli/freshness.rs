@@ -33,3 +33,8 @@ fn freshness_schema_files() {
 fn freshness_codes_doc() {
     fresh("docs/codes.md", &autoglm_doctor::check::codes_markdown());
 }
+
+#[test]
+fn freshness_kinds_doc() {
+    fresh("docs/kinds.md", &autoglm_doctor::check::kinds_markdown());
+}
