@@ -556,4 +556,35 @@ mod tests {
         assert!(text.contains("n05 (1)"), "{text}");
         assert!(text.contains("… +5"), "{text}");
     }
+
+    #[test]
+    fn a_table_wider_than_the_terminal_switches_to_a_row_per_value() {
+        let sha = |c: char| serde_json::json!(format!("sha256:{}", c.to_string().repeat(64)));
+        let nodes: Vec<Node> = ["m", "compute-01", "compute-02", "compute-03", "compute-04"]
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                node(
+                    id,
+                    if i == 0 { "master" } else { "compute" },
+                    &[
+                        ("tls.leaf.sha256", sha(if i == 3 { 'b' } else { 'a' })),
+                        ("auth.token_ttl", serde_json::json!(3600)),
+                    ],
+                )
+            })
+            .collect();
+        let c = compare(nodes, vec![]);
+        let wide = render_table(&c, false, None);
+        assert!(wide.lines().any(|l| l.chars().count() > 80), "{wide}");
+        let narrow = render_table(&c, false, Some(80));
+        for line in narrow.lines() {
+            assert!(line.chars().count() <= 80, "{line}\n{narrow}");
+        }
+        assert!(
+            narrow.contains("VALUE") && narrow.contains("NODES"),
+            "{narrow}"
+        );
+        assert!(narrow.contains("compute-03 (1)"), "{narrow}");
+    }
 }
