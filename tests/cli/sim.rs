@@ -247,3 +247,40 @@ fn demo_refuses_a_config_of_its_own() {
         "error: demo writes its own node config; drop --config (or use `check --config`)\n"
     );
 }
+
+/// Evidence and facts are for programs: times in RFC 3339, not prose; and no message shows
+/// a negative zero.
+#[test]
+fn demo_evidence_times_are_rfc3339_and_no_offset_is_negative_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = doctor(dir.path())
+        .args(["demo", "--scenario", "expired-cert", "--format", "json"])
+        .output()
+        .unwrap();
+    let report = json_report(&out);
+    let not_after = report["facts"]["tls.leaf.not_after"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no tls.leaf.not_after: {report:#}"));
+    assert!(not_after.ends_with('Z'), "{not_after}");
+    chrono::DateTime::parse_from_rfc3339(not_after)
+        .unwrap_or_else(|e| panic!("{not_after} is not RFC 3339: {e}"));
+    let healthy = doctor(dir.path())
+        .args(["demo", "--format", "json"])
+        .output()
+        .unwrap();
+    let text = stdout(&healthy);
+    assert!(!text.contains("-0.0 ms"), "{text}");
+    let report = json_report(&healthy);
+    let time_master = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "time.master")
+        .unwrap();
+    let message = time_master["message"].as_str().unwrap();
+    assert_eq!(time_master["status"], "pass", "{message}");
+    assert!(
+        message.len() < 100,
+        "a pass says one short thing: {message}"
+    );
+}
