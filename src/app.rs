@@ -594,38 +594,74 @@ pub fn list(args: &ListArgs) -> Result<Exit> {
             )?
         ),
         ListFormat::Table => {
+            let width = output_width(args.width);
+            let rows: Vec<[String; 5]> = plan
+                .checks
+                .iter()
+                .map(|c| {
+                    let needs: Vec<&str> = c
+                        .needs
+                        .iter()
+                        .map(|&j| plan.checks[j].id.as_str())
+                        .collect();
+                    [
+                        c.id.clone(),
+                        c.kind.name.to_string(),
+                        if needs.is_empty() {
+                            "-".into()
+                        } else {
+                            needs.join(", ")
+                        },
+                        crate::duration::format(c.timeout),
+                        c.kind.summary.to_string(),
+                    ]
+                })
+                .collect();
             let mut table = comfy_table::Table::new();
             table
                 .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
                 .force_no_tty();
-            if let Some(w) = output_width(args.width) {
-                table
-                    .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-                    .set_width(w);
-            }
             table.set_header(vec!["CHECK", "KIND", "NEEDS", "TIMEOUT", "WHAT IT CHECKS"]);
-            for c in &plan.checks {
-                let needs: Vec<&str> = c
-                    .needs
-                    .iter()
-                    .map(|&j| plan.checks[j].id.as_str())
-                    .collect();
-                table.add_row(vec![
-                    c.id.clone(),
-                    c.kind.name.to_string(),
-                    if needs.is_empty() {
-                        "-".into()
-                    } else {
-                        needs.join(", ")
-                    },
-                    crate::duration::format(c.timeout),
-                    c.kind.summary.to_string(),
-                ]);
+            for row in &rows {
+                table.add_row(row.to_vec());
             }
-            let title = format!("suite {} ({})", plan.suite, plan.file);
-            let title =
-                crate::render::wrap::wrap("", &title, 2, output_width(args.width).map(usize::from));
-            format!("{}\n{table}\n", title.join("\n"))
+            let fits = width.is_none_or(|w| {
+                table
+                    .lines()
+                    .all(|l| crate::render::wrap::visible_width(&l) <= usize::from(w))
+            });
+            let w = width.map(usize::from);
+            let mut text = crate::render::wrap::wrap(
+                "",
+                &format!("suite {} ({})", plan.suite, plan.file),
+                2,
+                w,
+            )
+            .join("\n");
+            text.push('\n');
+            if fits {
+                let _ = writeln!(text, "{table}");
+            } else {
+                // Narrower than the table: one short block per check.
+                for [id, kind, needs, timeout, summary] in &rows {
+                    text.push('\n');
+                    for line in crate::render::wrap::wrap(
+                        "",
+                        &format!(
+                            "{id} ({kind}, timeout {timeout}, needs {})",
+                            if needs == "-" { "nothing" } else { needs }
+                        ),
+                        2,
+                        w,
+                    ) {
+                        let _ = writeln!(text, "{line}");
+                    }
+                    for line in crate::render::wrap::wrap("  ", summary, 2, w) {
+                        let _ = writeln!(text, "{line}");
+                    }
+                }
+            }
+            text
         }
     };
     print_stdout(&text)?;
