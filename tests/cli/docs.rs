@@ -228,6 +228,12 @@ fn docs_name_only_example_hosts() {
             for scheme in ["https://", "http://"] {
                 for (at, _) in line.match_indices(scheme) {
                     let rest = &line[at + scheme.len()..];
+                    // Credentials (`user:secret@host`) come before the host.
+                    let authority = rest
+                        .split(['/', ' ', '`', ')', '"', '\''])
+                        .next()
+                        .unwrap_or_default();
+                    let rest = authority.rsplit('@').next().unwrap_or_default();
                     let host: String = rest
                         .chars()
                         .take_while(|c| {
