@@ -182,11 +182,15 @@ fn docs_examples_show_what_the_commands_print() {
             for (command, shown) in examples(content) {
                 let actual = run(&command);
                 ran += 1;
-                if normalise(&actual) != normalise(&shown) {
+                // What is only different in times, ports and paths stays as written.
+                let actual = if normalise(&actual) == normalise(&shown) {
+                    shown
+                } else {
                     stale.push(format!(
                         "{rel}: `{command}` now prints:\n{actual}\nthe document shows:\n{shown}"
                     ));
-                }
+                    actual
+                };
                 regenerated.push_str("$ ");
                 regenerated.push_str(&command);
                 regenerated.push('\n');
