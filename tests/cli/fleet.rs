@@ -321,8 +321,8 @@ impl Netns {
 
     /// Serve SNTP on 127.0.0.1:12300 inside the namespace, `offset` seconds off, for at most a minute.
     fn serve_sntp(&mut self, offset: f64) {
-        let script = "import socket, struct, sys, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('127.0.0.1', 12300)); s.settimeout(60)\nend = time.time() + 60\nwhile time.time() < end:\n    try:\n        data, peer = s.recvfrom(512)\n    except socket.timeout:\n        break\n    if len(data) < 48: continue\n    t = time.time() + float(sys.argv[1]) + 2208988800\n    ts = struct.pack('!Q', int(t * 2**32))\n    s.sendto(bytes([0x24, 2, 6, 0xec]) + b'\\x00' * 8 + b'LOCL' + ts + data[40:48] + ts + ts, peer)\n";
-        let child = std::process::Command::new("ip")
+        let script = "import socket, struct, sys, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('127.0.0.1', 12300)); s.settimeout(60)\nprint('ready', flush=True)\nend = time.time() + 60\nwhile time.time() < end:\n    try:\n        data, peer = s.recvfrom(512)\n    except socket.timeout:\n        break\n    if len(data) < 48: continue\n    t = time.time() + float(sys.argv[1]) + 2208988800\n    ts = struct.pack('!Q', int(t * 2**32))\n    s.sendto(bytes([0x24, 2, 6, 0xec]) + b'\\x00' * 8 + b'LOCL' + ts + data[40:48] + ts + ts, peer)\n";
+        let mut child = std::process::Command::new("ip")
             .args([
                 "netns",
                 "exec",
@@ -332,12 +332,27 @@ impl Netns {
                 script,
                 &offset.to_string(),
             ])
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
+        // Wait until the server has bound its port (it says so), not a fixed sleep: on a
+        // busy machine Python can take seconds to start. Bounded: 20 s at most.
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufRead::read_line(&mut out, &mut line);
+            let _ = tx.send(line);
+        });
+        let ready = rx.recv_timeout(std::time::Duration::from_secs(20));
         self.server = Some(child);
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(
+            ready.as_deref().map(str::trim),
+            Ok("ready"),
+            "the SNTP server in {} did not start",
+            self.name
+        );
     }
 }
 
