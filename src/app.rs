@@ -3,11 +3,10 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Context as _, Result};
 
 use crate::check::{self, KINDS};
 use clap::ValueEnum as _;
@@ -173,7 +172,7 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
     };
     let (plan, warnings) = plan::plan(&suite, &input).map_err(|e| UsageError(e.to_string()))?;
     for w in warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", crate::secret::redact_message(&w.to_string()));
     }
     if let Some(f) = plan::unresolved_env(&plan) {
         let at = f
@@ -198,6 +197,11 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
             suite.name
         ))
         .into());
+    }
+
+    if let Some(path) = &args.output {
+        crate::output::check_target(path, args.output_follow_symlink)
+            .map_err(|e| UsageError(e.to_string()))?;
     }
 
     // Run.
@@ -266,6 +270,12 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
         crate::progress::Progress::clear(&mut std::io::stderr().lock());
     }
 
+    // One redaction policy where values enter the report: every format, `compare` and
+    // anything else reading it see the same redacted text.
+    let mut results = results;
+    for r in &mut results {
+        crate::secret::redact_result(r);
+    }
     let report = Report {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         hostname: hostname(),
@@ -280,6 +290,9 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
             let mut f = facts(&config);
             for r in &results {
                 f.extend(r.facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            for v in f.values_mut() {
+                crate::secret::redact_json(v);
             }
             f
         },
@@ -298,7 +311,8 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
     let text = render::render(&report, args.format, style);
     match &args.output {
         Some(path) => {
-            write_atomically(path, text.as_bytes()).map_err(|e| UsageError(format!("{e:#}")))?;
+            crate::output::write_report(path, text.as_bytes(), args.output_follow_symlink)
+                .map_err(|e| UsageError(e.to_string()))?;
         }
         None => print_stdout(&text)?,
     }
@@ -330,68 +344,6 @@ fn facts(config: &ConfigSource) -> std::collections::BTreeMap<String, serde_json
     }
     facts.insert("doctor.version".into(), env!("CARGO_PKG_VERSION").into());
     facts
-}
-
-/// Write a report file so readers never see half of it: a regular file (or a new one) is
-/// written beside its final place and renamed over it; a device, FIFO or socket (e.g.
-/// `/dev/null`, `/dev/stdout`) is written in place, never replaced.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let fail = |e: std::io::Error| anyhow!("cannot write report to {}: {e}", path.display());
-    let target = match std::fs::metadata(path) {
-        Ok(meta) if !meta.is_file() => {
-            if meta.is_dir() {
-                return Err(anyhow!(
-                    "cannot write report to {}: it is a directory",
-                    path.display()
-                ));
-            }
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(fail)?;
-            f.write_all(bytes).and_then(|()| f.flush()).map_err(fail)?;
-            return Ok(());
-        }
-        // Through a symbolic link, replace the file it points to, not the link.
-        Ok(_) => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
-        // A dangling symbolic link: create the file it names, keep the link.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::read_link(path) {
-            Ok(to) => path.parent().map_or(to.clone(), |dir| dir.join(&to)),
-            Err(_) => path.to_path_buf(),
-        },
-        Err(e) => return Err(fail(e)),
-    };
-    // Replacing a report keeps its mode and owner.
-    let previous = std::fs::metadata(&target).ok();
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => ".".into(),
-    };
-    let name = target
-        .file_name()
-        .ok_or_else(|| anyhow!("--output {}: not a file name", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        if let Some(meta) = &previous {
-            use std::os::unix::fs::MetadataExt;
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-            // Only root may give a file away; anyone else keeps their own ownership.
-            let _ = std::os::unix::fs::chown(&tmp, Some(meta.uid()), Some(meta.gid()));
-        }
-        std::fs::rename(&tmp, &target)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(e));
-    }
-    Ok(())
 }
 
 /// `demo`: the simulated master, a matching node config, the default suite.

@@ -146,7 +146,7 @@ fn no_log_secret_appears_in_any_format() {
                 [
                     "api_key=<redacted>",
                     "Bearer <redacted>",
-                    "svc:<redacted>@",
+                    "<redacted>@master",
                     "token=<redacted>"
                 ]
                 .iter()

@@ -1,0 +1,153 @@
+//! What an attacker who controls some input (a writable report directory, a config value,
+//! a peer's answer) can make the doctor do: nothing outside its report file changes.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+use super::*;
+
+/// The uid and gid of `nobody` (Debian: 65534), the attacker in these tests.
+const NOBODY: u32 = 65_534;
+
+/// Content, mode and owner of a file: what the attack must not change.
+fn state(p: &Path) -> (Vec<u8>, u32, u32, u32) {
+    let m = std::fs::symlink_metadata(p).unwrap();
+    (std::fs::read(p).unwrap(), m.mode(), m.uid(), m.gid())
+}
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// Regression: `--output DIR/report.json` wrote `DIR/.report.json.<pid>.tmp` through a
+/// planted symbolic link, then chmod-ed and chown-ed it by path (following the link) to the
+/// mode and owner of the attacker's `report.json`: root's run overwrote a root-only file and
+/// gave it to `nobody` with mode 0666.
+#[test]
+fn the_temporary_file_symlink_attack_leaves_the_victim_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim_dir = tempfile::tempdir().unwrap();
+    let victim = victim_dir.path().join("victim");
+    std::fs::write(&victim, "root-only data\n").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let before = state(&victim);
+
+    // A shared, sticky, world-writable directory, as /tmp or a CI workspace.
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    std::fs::set_permissions(&reports, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let out_path = reports.join("report.json");
+    std::fs::write(&out_path, "attacker's report").unwrap();
+    std::fs::set_permissions(&out_path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    if is_root() {
+        std::os::unix::fs::chown(&out_path, Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+    // Links to the victim at every name the doctor might pick for its temporary file:
+    // the old `.NAME.PID.tmp` for the next PIDs, and other obvious spellings.
+    let last_pid: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(1000);
+    let mut planted = Vec::new();
+    for name in (last_pid..last_pid + 3000)
+        .map(|pid| format!(".report.json.{pid}.tmp"))
+        .chain([".report.json.tmp", "report.json.tmp", ".report.json.swp"].map(str::to_string))
+    {
+        let link = reports.join(name);
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        if is_root() {
+            std::os::unix::fs::lchown(&link, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+        planted.push(link);
+    }
+
+    let out = doctor(&root())
+        .args(NOT_A_NODE)
+        .args([
+            "--config",
+            "fixtures/config/valid/healthy.yaml",
+            "--format",
+            "json",
+            "--output",
+        ])
+        .arg(&out_path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    assert_eq!(state(&victim), before, "the victim changed");
+    // The report replaced the attacker's file (a new inode at the output path).
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
+    assert_eq!(v["status"], "pass");
+    assert!(
+        !std::fs::symlink_metadata(&out_path)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    // Every planted link is still there, unchanged, and nothing else was left behind.
+    for link in &planted {
+        assert_eq!(std::fs::read_link(link).unwrap(), victim);
+    }
+    let entries = std::fs::read_dir(&reports).unwrap().count();
+    assert_eq!(
+        entries,
+        planted.len() + 1,
+        "a temporary file was left behind"
+    );
+}
+
+/// A link at the output path itself, planted by another user: refused by default, and
+/// refused with `--output-follow-symlink` too, since the link is not the running user's
+/// nor the directory owner's.
+#[test]
+fn a_symlink_planted_at_the_output_path_is_refused_and_the_victim_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim_dir = tempfile::tempdir().unwrap();
+    let victim = victim_dir.path().join("victim");
+    std::fs::write(&victim, "root-only data\n").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let before = state(&victim);
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    std::fs::set_permissions(&reports, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let out_path = reports.join("report.json");
+    std::os::unix::fs::symlink(&victim, &out_path).unwrap();
+    let foreign = is_root();
+    if foreign {
+        std::os::unix::fs::lchown(&out_path, Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+    for follow in [false, true] {
+        if follow && !foreign {
+            // Only root can plant a link owned by someone else; the first case still ran.
+            eprintln!("skipped: not root, cannot plant a link owned by another user");
+            continue;
+        }
+        let mut cmd = doctor(&root());
+        cmd.args(NOT_A_NODE)
+            .args([
+                "--config",
+                "fixtures/config/valid/healthy.yaml",
+                "--format",
+                "json",
+                "--output",
+            ])
+            .arg(&out_path);
+        if follow {
+            cmd.arg("--output-follow-symlink");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let want = if follow {
+            format!("it is a symbolic link owned by uid {NOBODY} in a directory owned by uid 0")
+        } else {
+            "it is a symbolic link; give the path of the file itself".to_string()
+        };
+        assert!(stderr(&out).contains(&want), "{}", stderr(&out));
+        assert_eq!(
+            state(&victim),
+            before,
+            "the victim changed (follow: {follow})"
+        );
+        assert_eq!(std::fs::read_link(&out_path).unwrap(), victim);
+    }
+}
