@@ -379,20 +379,26 @@ pub fn demo(args: &crate::cli::DemoArgs) -> Result<Exit> {
 
 /// `compare`: the fleet drift table. Exit 1 when any fact drifts.
 pub fn compare(args: &crate::cli::CompareArgs) -> Result<Exit> {
-    let (nodes, skipped) = crate::compare::load(&args.reports)?;
-    for s in &skipped {
-        eprintln!("warning: skipped {s}");
+    let fleet = crate::compare::load(&args.reports).map_err(|e| UsageError(e.to_string()))?;
+    for s in &fleet.skipped {
+        eprintln!("warning: skipped {}", crate::render::sanitize(s));
     }
-    if nodes.is_empty() {
+    if fleet.nodes.is_empty() {
         return Err(UsageError("no autoglm-doctor report among the inputs (write them with `check --format json --output FILE`)".into()).into());
     }
-    let c = crate::compare::compare(nodes, skipped);
-    let text = match args.format {
-        crate::cli::CompareFormat::Table => crate::compare::render_table(&c, false),
-        crate::cli::CompareFormat::Markdown => crate::compare::render_table(&c, true),
-        crate::cli::CompareFormat::Json => crate::compare::render_json(&c),
-    };
-    print_stdout(&text)?;
+    let c = crate::compare::compare(fleet);
+    match args.format {
+        crate::cli::CompareFormat::Table => print_stdout(&crate::compare::render_table(&c, false))?,
+        crate::cli::CompareFormat::Markdown => {
+            print_stdout(&crate::compare::render_table(&c, true))?
+        }
+        crate::cli::CompareFormat::Json => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            crate::compare::render_json(&c, &mut out)
+                .and_then(|()| out.flush())
+                .context("cannot write to standard output")?;
+        }
+    }
     Ok(if c.drifting_facts > 0 {
         Exit::Failed
     } else {
