@@ -282,7 +282,9 @@ impl Fleet {
                     ));
                     return Ok(());
                 }
-                Err(e) if e.is_io() => return Err(CompareError::Stdin(e.to_string())),
+                Err(e) if e.is_io() => {
+                    return Err(CompareError::Stdin(std::io::Error::from(e).to_string()));
+                }
                 Err(e) => {
                     self.skipped.push(format!(
                         "{source}: not an autoglm-doctor report (schema_version 1): {e}"
