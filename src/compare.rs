@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::probe::report_file;
-use crate::render::sanitize;
+use crate::render::{json_escape_invisible, sanitize};
 
 /// Facts that differ between nodes by nature: never drift.
 const IDENTITY: &[&str] = &[
@@ -708,10 +708,10 @@ pub fn render_table(c: &Comparison, markdown: bool) -> String {
 /// The JSON form, written as it is produced (a row at a time): `{nodes, rows,
 /// drifting_facts, skipped}`, pretty-printed.
 pub fn render_json(c: &Comparison, out: &mut dyn Write) -> std::io::Result<()> {
-    let indent = |text: String| text.replace('\n', "\n    ");
+    let indent = |text: String| json_escape_invisible(&text).replace('\n', "\n    ");
     out.write_all(b"{\n  \"nodes\": ")?;
     out.write_all(
-        serde_json::to_string_pretty(&c.nodes)?
+        json_escape_invisible(&serde_json::to_string_pretty(&c.nodes)?)
             .replace('\n', "\n  ")
             .as_bytes(),
     )?;
@@ -725,7 +725,7 @@ pub fn render_json(c: &Comparison, out: &mut dyn Write) -> std::io::Result<()> {
         out,
         ",\n  \"drifting_facts\": {},\n  \"skipped\": {}\n}}\n",
         c.drifting_facts,
-        serde_json::to_string_pretty(&c.skipped)?.replace('\n', "\n  ")
+        json_escape_invisible(&serde_json::to_string_pretty(&c.skipped)?).replace('\n', "\n  ")
     )
 }
 

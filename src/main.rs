@@ -53,7 +53,9 @@ fn main() -> ExitCode {
             // Every error that reaches here means the doctor could not do its job.
             eprintln!(
                 "error: {}",
-                autoglm_doctor::secret::redact_message(&format!("{e:#}"))
+                autoglm_doctor::render::sanitize_block(&autoglm_doctor::secret::redact_message(
+                    &format!("{e:#}")
+                ))
             );
             ExitCode::from(Exit::Usage.code())
         }

@@ -151,3 +151,41 @@ fn a_symlink_planted_at_the_output_path_is_refused_and_the_victim_unchanged() {
         assert_eq!(std::fs::read_link(&out_path).unwrap(), victim);
     }
 }
+
+/// Text from the config reaches every format (here: an unknown key and a value under the
+/// caret); escape sequences and bidi overrides are shown escaped in each, never passed on.
+#[test]
+fn control_and_bidi_characters_are_escaped_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bidi.yaml");
+    std::fs::write(
+        &cfg,
+        "endpoint: https://master.autoglm.test:8443\nmodel_repo: \"/m\\u202e\\u2066x\\e[31m\"\nnode:\n  id: \"c1\\u202e\"\n  role: compute\nevil\u{202e}key\u{2028}: 1\n",
+    )
+    .unwrap();
+    for format in ["table", "json", "junit", "markdown"] {
+        for verbose in [false, true] {
+            let mut cmd = doctor(dir.path());
+            cmd.args([
+                "check", "--only", "config.*", "--format", format, "--config",
+            ])
+            .arg(&cfg);
+            if verbose {
+                cmd.arg("-v");
+            }
+            let out = cmd.output().unwrap();
+            let text = format!("{}{}", stdout(&out), stderr(&out));
+            assert!(
+                text.contains("evil"),
+                "{format}: the key is reported:\n{text}"
+            );
+            for bad in ['\u{202e}', '\u{2066}', '\u{2028}', '\x1b'] {
+                assert!(
+                    !text.contains(bad),
+                    "{format} (-v: {verbose}) passes {:?} through:\n{text}",
+                    bad
+                );
+            }
+        }
+    }
+}
