@@ -189,3 +189,135 @@ fn control_and_bidi_characters_are_escaped_in_every_format() {
         }
     }
 }
+
+/// The system calls that change the file system (and `bind`, which creates a Unix socket
+/// file), traced in every process the doctor starts.
+const WRITE_CALLS: &str = "open,openat,creat,mkdir,mkdirat,unlink,unlinkat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,truncate,chmod,fchmodat,chown,fchownat,lchown,bind,execve";
+
+/// The paths a traced call names: quoted strings, relative ones joined to the directory
+/// strace decoded for the call's first descriptor (`-y`: `3</tmp/x>`).
+fn named_paths(line: &str) -> Vec<PathBuf> {
+    let dir = line
+        .split_once('(')
+        .map(|(_, args)| args)
+        .and_then(|args| args.split_once('<'))
+        .filter(|(fd, _)| fd.chars().all(|c| c.is_ascii_digit()) && !fd.is_empty())
+        .and_then(|(_, rest)| rest.split_once('>'))
+        .map(|(d, _)| PathBuf::from(d));
+    line.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(|p| match (&dir, p.starts_with('/')) {
+            (Some(d), false) => d.join(p),
+            _ => PathBuf::from(p),
+        })
+        .collect()
+}
+
+/// Whether a traced line changes the file system (or would, had it succeeded).
+fn writes(line: &str) -> bool {
+    let call = line.split('(').next().unwrap_or("");
+    match call {
+        "open" | "openat" => ["O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC"]
+            .iter()
+            .any(|f| line.contains(f)),
+        "bind" => line.contains("AF_UNIX") && !line.contains("sun_path=@"),
+        "execve" | "" => false,
+        _ => !call.starts_with("---") && !call.starts_with("+++"),
+    }
+}
+
+/// A full `check` opens, creates, renames or removes nothing outside `--output` (its
+/// temporary file included), and binds no Unix socket: the node is only read. With chronyd
+/// running, `clock-sync` runs chronyc, which by default creates a socket file in
+/// /run/chrony; the doctor asks it over UDP on loopback instead.
+#[test]
+fn a_full_check_writes_nothing_outside_its_output() {
+    if !super::peers::available("strace") {
+        return;
+    }
+    // A running chronyd makes clock-sync ask chronyc (skipped with a reason when missing).
+    let chrony = super::peers::chronyd("+0s");
+    let dir = tempfile::tempdir().unwrap();
+    let traces = dir.path().join("trace");
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let out_path = reports.join("r.json");
+    let out = std::process::Command::new("strace")
+        .args(["-f", "-ff", "-y", "-qq", "-s", "512", "-e"])
+        .arg(format!("trace={WRITE_CALLS}"))
+        .arg("-o")
+        .arg(&traces)
+        .arg(assert_cmd::cargo::cargo_bin("autoglm-doctor"))
+        .args(["check", "--timeout", "3s", "--format", "json", "--config"])
+        .arg(root().join("fixtures/config/valid/healthy.yaml"))
+        .arg("--output")
+        .arg(&out_path)
+        .current_dir(root())
+        .env("AUTOGLM_API_KEY", FIXTURE_API_KEY)
+        .env("AUTOGLM_DOCTOR_LOOPBACK_ONLY", "1")
+        .env_remove("AUTOGLM_CONFIG")
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
+    let allowed = |p: &Path| {
+        p == out_path
+            || p == Path::new("/dev/null")
+            || (p.parent() == Some(reports.as_path())
+                && p.file_name().is_some_and(|n| {
+                    let n = n.to_string_lossy();
+                    n.starts_with(".r.json.") && n.ends_with(".tmp")
+                }))
+    };
+    let mut lines = Vec::new();
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("trace."))
+        {
+            lines.extend(
+                std::fs::read_to_string(&p)
+                    .unwrap()
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>(),
+            );
+        }
+    }
+    let violations: Vec<&String> = lines
+        .iter()
+        .filter(|l| writes(l))
+        .filter(|l| {
+            let paths = named_paths(l);
+            l.starts_with("bind(") || paths.is_empty() || !paths.iter().all(|p| allowed(p))
+        })
+        .collect();
+    assert!(
+        violations.is_empty(),
+        "writes outside --output:\n{}",
+        violations
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    // Not vacuous: the report was written through its temporary file, and with chronyd
+    // running, chronyc was asked.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("renameat") && l.contains("\"r.json\"")),
+        "the trace misses the report's rename"
+    );
+    if chrony.is_some() {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("execve(") && l.contains("chronyc")),
+            "clock-sync did not run chronyc: {}",
+            result(&report, "time.kernel")
+        );
+    }
+}
