@@ -172,7 +172,7 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
     };
     let (plan, warnings) = plan::plan(&suite, &input).map_err(|e| UsageError(e.to_string()))?;
     for w in warnings {
-        eprintln!("warning: {}", crate::secret::redact_message(&w.to_string()));
+        eprintln!("warning: {}", crate::secret::redact_message(&w));
     }
     if let Some(f) = plan::unresolved_env(&plan) {
         let at = f
@@ -390,7 +390,7 @@ pub fn compare(args: &crate::cli::CompareArgs) -> Result<Exit> {
     match args.format {
         crate::cli::CompareFormat::Table => print_stdout(&crate::compare::render_table(&c, false))?,
         crate::cli::CompareFormat::Markdown => {
-            print_stdout(&crate::compare::render_table(&c, true))?
+            print_stdout(&crate::compare::render_table(&c, true))?;
         }
         crate::cli::CompareFormat::Json => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());

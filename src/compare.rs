@@ -199,21 +199,20 @@ impl Fleet {
             .unwrap_or_else(|| profile_tolerance_ms(&r.profile));
         let node = index(self.nodes.len());
         for (key, mut value) in r.facts {
-            let k = match self.key_ids.get(&key) {
-                Some(&k) => k,
-                None => {
-                    if self.keys.len() >= MAX_DISTINCT_FACTS {
-                        return Err(CompareError::TooManyFacts {
-                            fact: clip(&key),
-                            source_name: source,
-                        });
-                    }
-                    let k = index(self.keys.len());
-                    self.keys.push(key.clone());
-                    self.key_ids.insert(key, k);
-                    self.by_key.push(Vec::new());
-                    k
+            let k = if let Some(&k) = self.key_ids.get(&key) {
+                k
+            } else {
+                if self.keys.len() >= MAX_DISTINCT_FACTS {
+                    return Err(CompareError::TooManyFacts {
+                        fact: clip(&key),
+                        source_name: source,
+                    });
                 }
+                let k = index(self.keys.len());
+                self.keys.push(key.clone());
+                self.key_ids.insert(key, k);
+                self.by_key.push(Vec::new());
+                k
             };
             // Reports of older versions may hold what is now redacted.
             crate::secret::redact_json(&mut value);
@@ -223,14 +222,13 @@ impl Fleet {
                 value = format!("{fp} ({} bytes)", t.len()).into();
                 t = value.to_string();
             }
-            let v = match self.value_ids.get(&t) {
-                Some(&v) => v,
-                None => {
-                    let v = index(self.values.len());
-                    self.values.push(value);
-                    self.value_ids.insert(t, v);
-                    v
-                }
+            let v = if let Some(&v) = self.value_ids.get(&t) {
+                v
+            } else {
+                let v = index(self.values.len());
+                self.values.push(value);
+                self.value_ids.insert(t, v);
+                v
             };
             if let Some(list) = self.by_key.get_mut(k as usize) {
                 list.push((node, v));
@@ -629,12 +627,11 @@ pub fn render_table(c: &Comparison, markdown: bool) -> String {
             for (id, v) in &r.values {
                 let text = show(v);
                 let drifts = drifting.contains(id.as_str());
-                match slot.get(&(text.clone(), drifts)) {
-                    Some(&i) => by_value[i].1.push(id),
-                    None => {
-                        slot.insert((text.clone(), drifts), by_value.len());
-                        by_value.push((text, vec![id], drifts));
-                    }
+                if let Some(&i) = slot.get(&(text.clone(), drifts)) {
+                    by_value[i].1.push(id);
+                } else {
+                    slot.insert((text.clone(), drifts), by_value.len());
+                    by_value.push((text, vec![id], drifts));
                 }
             }
             by_value.sort_by_key(|e| std::cmp::Reverse(e.1.len()));

@@ -72,14 +72,15 @@ pub fn is_dir(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_dir())
 }
 
-/// The `*.json` entries of a directory, sorted; entries that are not regular files are
-/// returned apart with what they are, so they can be named and never opened.
-pub fn json_entries(
-    dir: &Path,
-) -> std::io::Result<(
+/// The entries of a directory: regular files, and the others with what they are.
+pub type Entries = (
     Vec<std::path::PathBuf>,
     Vec<(std::path::PathBuf, &'static str)>,
-)> {
+);
+
+/// The `*.json` entries of a directory, sorted; entries that are not regular files are
+/// returned apart with what they are, so they can be named and never opened.
+pub fn json_entries(dir: &Path) -> std::io::Result<Entries> {
     let mut files = Vec::new();
     let mut others = Vec::new();
     for e in std::fs::read_dir(dir)? {
@@ -203,7 +204,7 @@ mod tests {
 
     #[test]
     fn the_capped_reader_stops_each_report_at_its_cap() {
-        let data = vec![b'x'; 64];
+        let data = [b'x'; 64];
         let shared = Shared(std::rc::Rc::new(std::cell::RefCell::new(
             CappedReader::new(&data[..], 10, 1000),
         )));

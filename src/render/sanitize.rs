@@ -65,13 +65,14 @@ pub fn sanitize_block(s: &str) -> String {
 /// Serialised JSON with every invisible character written as a `\uXXXX` escape. Such
 /// characters can only occur inside JSON strings, where the escape means the same.
 pub fn json_escape_invisible(json: &str) -> String {
+    use std::fmt::Write as _;
     if !json.chars().any(is_invisible) {
         return json.to_string();
     }
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
         if is_invisible(c) {
-            out.push_str(&format!("\\u{:04x}", c as u32));
+            let _ = write!(out, "\\u{:04x}", c as u32);
         } else {
             out.push(c);
         }

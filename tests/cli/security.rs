@@ -182,8 +182,7 @@ fn control_and_bidi_characters_are_escaped_in_every_format() {
             for bad in ['\u{202e}', '\u{2066}', '\u{2028}', '\x1b'] {
                 assert!(
                     !text.contains(bad),
-                    "{format} (-v: {verbose}) passes {:?} through:\n{text}",
-                    bad
+                    "{format} (-v: {verbose}) passes {bad:?} through:\n{text}"
                 );
             }
         }
