@@ -15,7 +15,8 @@
 //! - a directory, FIFO, socket or device at the output path is refused before the run and
 //!   never opened (a FIFO without a reader would block the doctor forever);
 //! - replacing an earlier report keeps its permission bits (never set-id bits) and, when the
-//!   doctor may, its owner and group, on the new file only.
+//!   doctor may, its owner and group, on the new file only; a first report gets the mode
+//!   any new file would (0666 less the umask). The temporary file is 0600 until then.
 
 use std::ffi::OsString;
 use std::io::Write as _;
@@ -257,12 +258,26 @@ fn create_temp(
     Err(io(shown, last))
 }
 
-/// Write, then give the new file the earlier report's permission bits and owner (on the
-/// descriptor), then make it durable.
+/// The mode a new file gets from `creat`: 0666 less the process's umask, read from
+/// /proc/self/status (setting the umask to learn it would race with other threads).
+fn default_mode() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .map_or(0o644, |umask| 0o666 & !umask)
+}
+
+/// Write, then give the new file the earlier report's permission bits and owner — or, for
+/// a first report, the mode a new file would have — on the descriptor, then make it durable.
+/// The temporary file stays 0600 while it is written.
 fn fill(fd: &OwnedFd, bytes: &[u8], previous: Option<&rustix::fs::Stat>) -> std::io::Result<()> {
     let mut file = std::fs::File::from(fd.try_clone()?);
     file.write_all(bytes)?;
-    if let Some(st) = previous {
+    let mode = if let Some(st) = previous {
         // Only root may give a file away; anyone else keeps their own ownership.
         let _ = rustix::fs::fchown(
             fd,
@@ -270,8 +285,11 @@ fn fill(fd: &OwnedFd, bytes: &[u8], previous: Option<&rustix::fs::Stat>) -> std:
             Some(rustix::fs::Gid::from_raw(st.st_gid)),
         );
         // After chown, which clears set-id bits; those are never copied anyway.
-        rustix::fs::fchmod(fd, Mode::from_raw_mode(st.st_mode & 0o777))?;
-    }
+        st.st_mode & 0o777
+    } else {
+        default_mode()
+    };
+    rustix::fs::fchmod(fd, Mode::from_raw_mode(mode))?;
     file.sync_all()
 }
 
@@ -342,6 +360,19 @@ mod tests {
         assert_eq!(
             std::fs::metadata(&out).unwrap().permissions().mode() & 0o7777,
             0o640
+        );
+    }
+
+    #[test]
+    fn a_first_report_gets_the_mode_of_a_new_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("r.json");
+        write_report(&out, b"new", false).unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "x").unwrap();
+        assert_eq!(
+            std::fs::metadata(&out).unwrap().permissions().mode(),
+            std::fs::metadata(&plain).unwrap().permissions().mode()
         );
     }
 
