@@ -232,7 +232,7 @@ fn writes(line: &str) -> bool {
 /// /run/chrony; the doctor asks it over UDP on loopback instead.
 #[test]
 fn a_full_check_writes_nothing_outside_its_output() {
-    if !super::peers::available("strace") {
+    if !require("strace", "strace") {
         return;
     }
     // A running chronyd makes clock-sync ask chronyc (skipped with a reason when missing).
