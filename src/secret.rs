@@ -475,7 +475,10 @@ pub fn redact_urls(s: &str) -> String {
 /// [`redact_message`]; an object member whose key names a secret becomes `<redacted>`.
 pub fn redact_json(v: &mut serde_json::Value) {
     match v {
-        serde_json::Value::String(s) => {
+        // Only a URL, a query string or a JWT can hold what redact_message hides.
+        serde_json::Value::String(s)
+            if s.contains(['?', '@']) || s.contains("://") || s.contains("eyJ") =>
+        {
             let r = redact_message(s);
             if r != *s {
                 *s = r;
