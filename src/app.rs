@@ -3,11 +3,10 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Context as _, Result};
 
 use crate::check::{self, KINDS};
 use clap::ValueEnum as _;
@@ -274,7 +273,7 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
     };
     let (plan, warnings) = plan::plan(&suite, &input).map_err(|e| UsageError(e.to_string()))?;
     for w in warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", crate::secret::redact_message(&w));
     }
     if let Some(f) = plan::unresolved_env(&plan) {
         let at = f
@@ -299,6 +298,11 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
             suite.name
         ))
         .into());
+    }
+
+    if let Some(path) = &args.output {
+        crate::output::check_target(path, args.output_follow_symlink)
+            .map_err(|e| UsageError(e.to_string()))?;
     }
 
     // Run.
@@ -367,6 +371,12 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
         crate::progress::Progress::clear(&mut std::io::stderr().lock());
     }
 
+    // One redaction policy where values enter the report: every format, `compare` and
+    // anything else reading it see the same redacted text.
+    let mut results = results;
+    for r in &mut results {
+        crate::secret::redact_result(r);
+    }
     let report = Report {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         hostname: hostname(),
@@ -382,6 +392,9 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
             for r in &results {
                 f.extend(r.facts.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
+            for v in f.values_mut() {
+                crate::secret::redact_json(v);
+            }
             f
         },
         results,
@@ -393,7 +406,8 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
     let text = render::render(&report, args.format, style);
     match &args.output {
         Some(path) => {
-            write_atomically(path, text.as_bytes()).map_err(|e| UsageError(format!("{e:#}")))?;
+            crate::output::write_report(path, text.as_bytes(), args.output_follow_symlink)
+                .map_err(|e| UsageError(e.to_string()))?;
         }
         None => print_stdout(&text)?,
     }
@@ -425,68 +439,6 @@ fn facts(config: &ConfigSource) -> std::collections::BTreeMap<String, serde_json
     }
     facts.insert("doctor.version".into(), env!("CARGO_PKG_VERSION").into());
     facts
-}
-
-/// Write a report file so readers never see half of it: a regular file (or a new one) is
-/// written beside its final place and renamed over it; a device, FIFO or socket (e.g.
-/// `/dev/null`, `/dev/stdout`) is written in place, never replaced.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let fail = |e: std::io::Error| anyhow!("cannot write report to {}: {e}", path.display());
-    let target = match std::fs::metadata(path) {
-        Ok(meta) if !meta.is_file() => {
-            if meta.is_dir() {
-                return Err(anyhow!(
-                    "cannot write report to {}: it is a directory",
-                    path.display()
-                ));
-            }
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(fail)?;
-            f.write_all(bytes).and_then(|()| f.flush()).map_err(fail)?;
-            return Ok(());
-        }
-        // Through a symbolic link, replace the file it points to, not the link.
-        Ok(_) => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
-        // A dangling symbolic link: create the file it names, keep the link.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::read_link(path) {
-            Ok(to) => path.parent().map_or(to.clone(), |dir| dir.join(&to)),
-            Err(_) => path.to_path_buf(),
-        },
-        Err(e) => return Err(fail(e)),
-    };
-    // Replacing a report keeps its mode and owner.
-    let previous = std::fs::metadata(&target).ok();
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => ".".into(),
-    };
-    let name = target
-        .file_name()
-        .ok_or_else(|| anyhow!("--output {}: not a file name", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        if let Some(meta) = &previous {
-            use std::os::unix::fs::MetadataExt;
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-            // Only root may give a file away; anyone else keeps their own ownership.
-            let _ = std::os::unix::fs::chown(&tmp, Some(meta.uid()), Some(meta.gid()));
-        }
-        std::fs::rename(&tmp, &target)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(e));
-    }
-    Ok(())
 }
 
 /// `demo`: the simulated master, a matching node config, the default suite.
@@ -522,22 +474,30 @@ pub fn demo(args: &crate::cli::DemoArgs) -> Result<Exit> {
 
 /// `compare`: the fleet drift table. Exit 1 when any fact drifts.
 pub fn compare(args: &crate::cli::CompareArgs) -> Result<Exit> {
-    let (nodes, skipped) = crate::compare::load(&args.reports)?;
-    for s in &skipped {
-        eprintln!("warning: skipped {s}");
+    let fleet = crate::compare::load(&args.reports).map_err(|e| UsageError(e.to_string()))?;
+    for s in &fleet.skipped {
+        eprintln!("warning: skipped {}", crate::render::sanitize(s));
     }
-    if nodes.is_empty() {
+    if fleet.nodes.is_empty() {
         return Err(UsageError("no autoglm-doctor report among the inputs (write them with `check --format json --output FILE`)".into()).into());
     }
-    let c = crate::compare::compare(nodes, skipped);
-    let text = match args.format {
-        crate::cli::CompareFormat::Table => {
-            crate::compare::render_table(&c, false, output_width(args.width))
+    let c = crate::compare::compare(fleet);
+    match args.format {
+        crate::cli::CompareFormat::Table => print_stdout(&crate::compare::render_table(
+            &c,
+            false,
+            output_width(args.width),
+        ))?,
+        crate::cli::CompareFormat::Markdown => {
+            print_stdout(&crate::compare::render_table(&c, true, None))?;
         }
-        crate::cli::CompareFormat::Markdown => crate::compare::render_table(&c, true, None),
-        crate::cli::CompareFormat::Json => crate::compare::render_json(&c),
-    };
-    print_stdout(&text)?;
+        crate::cli::CompareFormat::Json => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            crate::compare::render_json(&c, &mut out)
+                .and_then(|()| out.flush())
+                .context("cannot write to standard output")?;
+        }
+    }
     Ok(if c.drifting_facts > 0 {
         Exit::Failed
     } else {

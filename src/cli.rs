@@ -78,6 +78,8 @@ pub struct DemoArgs {
     pub check: CheckArgs,
 }
 
+// Command-line switches are booleans by nature; an enum per switch would only rename them.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// Node config (default: $AUTOGLM_CONFIG, ./open-autoglm.yaml, /etc/open-autoglm/config.yaml).
@@ -101,6 +103,9 @@ pub struct CheckArgs {
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// When --output names a symbolic link, write the file it points to (refused otherwise).
+    #[arg(long, requires = "output")]
+    pub output_follow_symlink: bool,
     /// Timeout of each check that sets none in the suite (e.g. 500ms, 3s, 1m).
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub timeout: Option<Duration>,

@@ -19,6 +19,7 @@ pub mod exit;
 pub mod human;
 pub mod jwt;
 pub mod lint;
+pub mod output;
 pub mod probe;
 pub mod progress;
 pub mod render;

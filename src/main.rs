@@ -52,7 +52,12 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             // Every error that reaches here means the doctor could not do its job.
-            eprintln!("error: {e:#}");
+            eprintln!(
+                "error: {}",
+                autoglm_doctor::render::sanitize_block(&autoglm_doctor::secret::redact_message(
+                    &format!("{e:#}")
+                ))
+            );
             ExitCode::from(Exit::Usage.code())
         }
     }

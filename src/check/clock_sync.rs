@@ -68,7 +68,7 @@ impl CheckKind for Kind {
         name: "clock-sync",
         category: "time",
         summary: "A time daemon runs and the kernel or the daemon reports the clock as synchronised",
-        explain: "What it checks: which time daemon runs on this node (chronyd, ntpd, systemd-timesyncd, ptp4l — by process name), and what the clock discipline reports: chrony's leap status and its estimate of the offset (`chronyc -n tracking`), the kernel's synchronisation flag as systemd shows it (`timedatectl show -p NTPSynchronized`), or the kernel's status word with its maximum and estimated error (`adjtimex --print`: `STA_UNSYNC`). All read-only: the doctor never sets or steps the clock. It publishes `time.synchronised`.\n\nWhy it matters: an offset measured once (ntp check) says where the clock is now; this says whether anything keeps it there. A node without a time daemon drifts tens of milliseconds a day and will break last-write-wins and token validity later, not today.\n\nHow to fix: no daemon — install and enable one (`apt install chrony && systemctl enable --now chrony`, or `timedatectl set-ntp true`); unsynchronised — check the daemon's sources (`chronyc sources -v`), that UDP 123 to them is allowed, and give it time to converge.",
+        explain: "What it checks: which time daemon runs on this node (chronyd, ntpd, systemd-timesyncd, ptp4l — by process name), and what the clock discipline reports: chrony's leap status and its estimate of the offset (`chronyc -h 127.0.0.1,::1 -n tracking`: over chrony's UDP command port on loopback, so chronyc creates no socket file in /run/chrony), the kernel's synchronisation flag as systemd shows it (`timedatectl show -p NTPSynchronized`), or the kernel's status word with its maximum and estimated error (`adjtimex --print`: `STA_UNSYNC`). All read-only: the doctor never sets or steps the clock. It publishes `time.synchronised`.\n\nWhy it matters: an offset measured once (ntp check) says where the clock is now; this says whether anything keeps it there. A node without a time daemon drifts tens of milliseconds a day and will break last-write-wins and token validity later, not today.\n\nHow to fix: no daemon — install and enable one (`apt install chrony && systemctl enable --now chrony`, or `timedatectl set-ntp true`); unsynchronised — check the daemon's sources (`chronyc sources -v`), that UDP 123 to them is allowed, and give it time to converge.",
         default_timeout: Duration::from_secs(5),
         network: false,
         reads_config: false,
@@ -86,7 +86,7 @@ impl CheckKind for Kind {
         let daemons = running_daemons();
         let mut reports = Vec::new();
         if daemons.iter().any(|d| d == "chronyd")
-            && let Some(out) = tool("chronyc", &["-n", "tracking"], budget / 3).await
+            && let Some(out) = tool("chronyc", CHRONYC_TRACKING, budget / 3).await
         {
             reports.extend(parse_chronyc(&out));
         }
@@ -108,6 +108,12 @@ impl CheckKind for Kind {
         judge(&daemons, reports.first())
     }
 }
+
+/// `chronyc tracking` over chrony's UDP command port on loopback. Without `-h`, chronyc
+/// first tries chronyd's Unix socket, for which it creates (and removes) a socket file of
+/// its own in /run/chrony: a write on the node. Tracking is a monitoring command chronyd
+/// answers on 127.0.0.1/::1 port 323 by default.
+pub const CHRONYC_TRACKING: &[&str] = &["-h", "127.0.0.1,::1", "-n", "tracking"];
 
 /// What one tool said about the clock.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,7 +164,7 @@ async fn tool(program: &str, args: &[&str], timeout: Duration) -> Option<String>
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// `chronyc -n tracking`: `Leap status : Normal` / `Not synchronised`; `System time : X seconds fast`.
+/// `chronyc tracking`: `Leap status : Normal` / `Not synchronised`; `System time : X seconds fast`.
 pub fn parse_chronyc(out: &str) -> Option<Report> {
     let field = |name: &str| {
         out.lines().find_map(|l| {

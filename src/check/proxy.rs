@@ -120,16 +120,7 @@ impl CheckKind for Kind {
 
 /// `http://user:pass@proxy:3128` → `http://<redacted>@proxy:3128`.
 pub fn redact_proxy(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
-            Some((_, host)) => format!("{scheme}://{}@{host}", crate::secret::REDACTED),
-            None => url.to_string(),
-        },
-        None => match url.split_once('@') {
-            Some((_, host)) => format!("{}@{host}", crate::secret::REDACTED),
-            None => url.to_string(),
-        },
-    }
+    crate::secret::redact_url(url)
 }
 
 /// Whether a NO_PROXY list excludes `host`.

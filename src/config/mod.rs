@@ -216,10 +216,12 @@ impl ConfigSource {
             path: self.display_path(),
             line: pos.line,
             column: pos.column,
-            snippet: self
-                .text()
-                .and_then(|t| yaml::source_line(t, pos.line))
-                .map(crate::secret::redact_text),
+            snippet: self.text().and_then(|t| {
+                crate::secret::redact_source_line(t, pos.line, &|path| {
+                    model::is_known_path(path)
+                        && !path.iter().any(|k| crate::secret::is_secret_key(k))
+                })
+            }),
         }
     }
 

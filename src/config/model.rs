@@ -363,6 +363,42 @@ pub fn json_schema() -> serde_json::Value {
     schema
 }
 
+/// Whether the schema knows the key path `path` (mapping keys from the top, sequence levels
+/// left out): each key is a declared property, or sits in a map of free keys
+/// (`additionalProperties` with a schema, e.g. `sync.ports`).
+pub fn is_known_path(path: &[&str]) -> bool {
+    static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    let root = SCHEMA.get_or_init(json_schema);
+    let deref = |mut node: &'static serde_json::Value| -> &'static serde_json::Value {
+        for _ in 0..16 {
+            if let Some(r) = node.get("$ref").and_then(serde_json::Value::as_str)
+                && let Some(name) = r.strip_prefix("#/$defs/")
+                && let Some(def) = root.get("$defs").and_then(|d| d.get(name))
+            {
+                node = def;
+            } else if node.get("properties").is_none()
+                && let Some(items) = node.get("items")
+            {
+                node = items;
+            } else {
+                break;
+            }
+        }
+        node
+    };
+    let mut node = deref(root);
+    for key in path {
+        if let Some(p) = node.get("properties").and_then(|p| p.get(*key)) {
+            node = deref(p);
+        } else if let Some(extra) = node.get("additionalProperties").filter(|a| a.is_object()) {
+            node = deref(extra);
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
 /// Turn `anyOf: [X, {type: null}]` into `X` and `type: [T, "null"]` into `T`.
 fn strip_null(v: &mut serde_json::Value) {
     use serde_json::Value as J;

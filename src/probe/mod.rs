@@ -12,6 +12,7 @@ pub mod disk;
 pub mod dns;
 pub mod http;
 pub mod ntp;
+pub mod report_file;
 pub mod tail;
 pub mod tcp;
 pub mod tls;

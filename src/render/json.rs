@@ -235,8 +235,10 @@ pub fn to_wire(r: &Report) -> ReportV1 {
 
 /// Pretty JSON with a trailing newline.
 pub fn render(r: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(&to_wire(r))
-        .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise report: {e}\"}}"));
+    let mut s = serde_json::to_string_pretty(&to_wire(r)).map_or_else(
+        |e| format!("{{\"error\": \"cannot serialise report: {e}\"}}"),
+        |s| super::json_escape_invisible(&s),
+    );
     s.push('\n');
     s
 }

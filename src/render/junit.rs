@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
-use super::Style;
+use super::{Style, sanitize, sanitize_block};
 use crate::report::{Cause, CheckResult, Evidence, Report, Status};
 
 /// Render the JUnit report.
@@ -25,13 +25,13 @@ pub fn render(report: &Report, style: Style) -> String {
     junit
         .set_timestamp(report.started_at.fixed_offset())
         .set_time(report.duration);
-    let mut suite = TestSuite::new(report.suite.as_str());
+    let mut suite = TestSuite::new(sanitize(&report.suite));
     suite
         .set_timestamp(report.started_at.fixed_offset())
         .set_time(report.duration);
     suite
         .extra
-        .insert("hostname".into(), report.hostname.as_str().into());
+        .insert("hostname".into(), sanitize(&report.hostname).into());
     suite.add_properties(properties(report));
     for r in &report.results {
         suite.add_test_case(test_case(r, style));
@@ -54,21 +54,21 @@ pub fn render(report: &Report, style: Style) -> String {
 fn properties(report: &Report) -> Vec<Property> {
     let mut props = vec![
         Property::new("autoglm-doctor.version", report.tool_version.as_str()),
-        Property::new("host", report.hostname.as_str()),
+        Property::new("host", sanitize(&report.hostname)),
         Property::new("status", report.status().as_str()),
         Property::new(
             "root_causes",
             report
                 .root_causes()
                 .iter()
-                .map(|r| r.id.as_str())
+                .map(|r| sanitize(&r.id))
                 .collect::<Vec<_>>()
                 .join(","),
         ),
         Property::new("profile", report.profile.as_str()),
         Property::new(
             "config.path",
-            report.config_path.as_deref().unwrap_or("none found"),
+            sanitize(report.config_path.as_deref().unwrap_or("none found")),
         ),
     ];
     if let Some(sha) = &report.config_sha256 {
@@ -78,7 +78,10 @@ fn properties(report: &Report) -> Vec<Property> {
         props.push(Property::new("interrupted", "true"));
     }
     for (k, v) in &report.facts {
-        props.push(Property::new(format!("fact.{k}"), value_text(v)));
+        props.push(Property::new(
+            format!("fact.{}", sanitize(k)),
+            sanitize(&value_text(v)),
+        ));
     }
     props
 }
@@ -98,7 +101,8 @@ fn test_case(r: &CheckResult, style: Style) -> TestCase {
                 NonSuccessKind::Failure
             };
             let mut s = TestCaseStatus::non_success(kind);
-            s.set_message(r.message.as_str()).set_description(body(r));
+            s.set_message(sanitize(&r.message))
+                .set_description(sanitize_block(&body(r)));
             if let Some(code) = &r.code {
                 s.set_type(code.name);
             }
@@ -106,21 +110,22 @@ fn test_case(r: &CheckResult, style: Style) -> TestCase {
         }
         Status::Skip => {
             let mut s = TestCaseStatus::skipped();
-            s.set_message(r.message.as_str());
+            s.set_message(sanitize(&r.message));
             if let Some(code) = &r.code {
                 s.set_type(code.name);
             }
             s
         }
     };
-    let mut case = TestCase::new(r.id.as_str(), status);
-    case.set_classname(r.category.as_str()).set_time(r.duration);
+    let mut case = TestCase::new(sanitize(&r.id), status);
+    case.set_classname(sanitize(&r.category))
+        .set_time(r.duration);
     match r.status {
         Status::Pass => {
-            case.set_system_out(passed_output(r));
+            case.set_system_out(sanitize_block(&passed_output(r)));
         }
         Status::Warn if !style.warnings_fail => {
-            case.set_system_out(body(r));
+            case.set_system_out(sanitize_block(&body(r)));
         }
         _ => {}
     }
@@ -332,12 +337,12 @@ mod tests {
     }
 
     #[test]
-    fn text_is_escaped_and_control_characters_dropped() {
+    fn text_is_escaped_and_control_and_bidi_characters_shown_escaped() {
         let r = report(vec![result(
             "x<&>",
             Finding::new(
                 &crate::check::exec::CRITICAL,
-                "a \"b\" <c> & \x1b[31mred\x1b[0m",
+                "a \"b\" <c> & \x1b[31mred\x1b[0m \u{202e}gnp.exe",
                 "do <this>",
             ),
             None,
@@ -345,6 +350,8 @@ mod tests {
         let xml = render(&r, Style::default());
         assert!(xml.contains(r#"name="x&lt;&amp;&gt;""#), "{xml}");
         assert!(!xml.contains('\x1b'), "{xml}");
+        assert!(!xml.contains('\u{202e}'), "{xml}");
+        assert!(xml.contains("\\u{202e}gnp.exe"), "{xml}");
         assert!(xml.contains("do &lt;this&gt;"), "{xml}");
     }
 

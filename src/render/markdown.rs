@@ -250,7 +250,7 @@ fn evidence_text(r: &CheckResult) -> String {
     write_evidence(&mut s, "", &r.evidence);
     for f in &r.findings {
         if let Some(l) = &f.location {
-            let _ = writeln!(s, "{}:{}:{}", l.path, l.line, l.column);
+            let _ = writeln!(s, "{}:{}:{}", sanitize(&l.path), l.line, l.column);
             if let Some(line) = &l.snippet {
                 let shown = sanitize(line);
                 let prefix: String = line.chars().take(l.column.saturating_sub(1)).collect();

@@ -3,6 +3,7 @@
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod sanitize;
 pub mod table;
 pub mod wrap;
 
@@ -75,31 +76,4 @@ pub fn comparison_rows(r: &crate::report::CheckResult) -> Vec<[String; 4]> {
         .collect()
 }
 
-/// Make text from files and peers safe for a terminal: control characters (escape
-/// sequences included) are shown escaped, never interpreted.
-pub fn sanitize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\t' => out.push_str("    "),
-            c if c.is_control() => out.push_str(&c.escape_default().to_string()),
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
-                out.push_str(&c.escape_unicode().to_string());
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sanitize_neutralises_escapes() {
-        assert_eq!(sanitize("a\x1b[31mb"), "a\\u{1b}[31mb");
-        assert_eq!(sanitize("tab\there"), "tab    here");
-        assert_eq!(sanitize("ok ✓"), "ok ✓");
-    }
-}
+pub use sanitize::{json_escape_invisible, sanitize, sanitize_block};

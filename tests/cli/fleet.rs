@@ -465,3 +465,131 @@ fn nodes_in_separate_network_namespaces_compare_to_exactly_the_injected_drifts()
         ]
     );
 }
+
+/// One real report, written by the binary, as a JSON value to copy from.
+fn one_report(dir: &Path) -> serde_json::Value {
+    let cfg = node_config(dir, "base", "compute", 3600, "k-bounds-0001");
+    let out = doctor(dir)
+        .args([
+            "check", "--format", "json", "--only", "config.*", "--config",
+        ])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    json_report(&out)
+}
+
+/// `compare` of inputs that would hang it or exhaust it ends at once with a clear error:
+/// a FIFO without a writer, a device, a 1 GB file, a report of a format it does not know,
+/// and a fleet whose reports each carry facts of their own.
+#[test]
+fn compare_refuses_unbounded_inputs_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = one_report(dir.path());
+    let run = |args: &[&std::ffi::OsStr]| {
+        doctor(dir.path())
+            .arg("compare")
+            .args(args)
+            .timeout(std::time::Duration::from_secs(30))
+            .output()
+            .unwrap()
+    };
+
+    let fifo = dir.path().join("r.json");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = run(&[fifo.as_os_str()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: cannot read report {}: it is a FIFO (named pipe), not a regular file\n",
+            fifo.display()
+        )
+    );
+    let out = run(&["/dev/zero".as_ref()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: cannot read report /dev/zero: it is a device, not a regular file\n"
+    );
+    std::fs::remove_file(&fifo).unwrap();
+
+    // A sparse 1 GB file: refused by its size, never read.
+    let huge = dir.path().join("huge.json");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let out = run(&[huge.as_os_str()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: cannot read report {}: it is 1073741824 bytes, more than the 16777216 bytes a report may have\n",
+            huge.display()
+        )
+    );
+    std::fs::remove_file(&huge).unwrap();
+
+    let mut v2 = base.clone();
+    v2["schema_version"] = 2.into();
+    let newer = dir.path().join("newer.json");
+    std::fs::write(&newer, serde_json::to_vec(&v2).unwrap()).unwrap();
+    let out = run(&[newer.as_os_str()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {}: schema_version 2 is not a report format this autoglm-doctor reads (it reads schema_version 1); compare it with the autoglm-doctor version that wrote it\n",
+            newer.display()
+        )
+    );
+    std::fs::remove_file(&newer).unwrap();
+
+    // 2,000 reports, each with 100 facts no other report has.
+    let fleet = dir.path().join("own-facts");
+    std::fs::create_dir(&fleet).unwrap();
+    for i in 0..2000 {
+        let mut r = base.clone();
+        let facts = r["facts"].as_object_mut().unwrap();
+        facts.insert("node.id".into(), format!("n{i:04}").into());
+        for j in 0..100 {
+            facts.insert(format!("own.{i:04}.{j:03}"), j.into());
+        }
+        std::fs::write(
+            fleet.join(format!("n{i:04}.json")),
+            serde_json::to_vec(&r).unwrap(),
+        )
+        .unwrap();
+    }
+    let out = run(&[fleet.as_os_str()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(
+            "error: the reports carry more than 10000 distinct facts (the 10000th new one was `own."
+        ) && err
+            .ends_with("compare reports of one kind of node, written by `check --format json`\n"),
+        "{err}"
+    );
+
+    // Standard input: each report is capped too; a stream of zero bytes is not a report.
+    let mut big = base.clone();
+    big["results"] = serde_json::json!([{"padding": "x".repeat(17 << 20)}]);
+    let out = doctor(dir.path())
+        .args(["compare", "-"])
+        .write_stdin(serde_json::to_vec(&big).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: cannot read reports from standard input: a report on standard input is larger than 16777216 bytes\n"
+    );
+}

@@ -342,12 +342,12 @@ fn a_closed_stdout_is_not_an_error() {
     assert!(out.stderr.is_empty());
 }
 
-/// Regression: `--output /dev/null` renamed a regular file over the device. Output to a
-/// FIFO shows the same without endangering the machine: it must be written, not replaced.
+/// Regression: `--output /dev/null` renamed a regular file over the device, and a FIFO
+/// without a reader blocked the doctor on open. Neither is a report file: both are refused
+/// before the run (exit 2), never opened, never replaced.
 #[test]
-fn output_to_a_device_or_fifo_writes_in_place_and_never_replaces_it() {
-    use std::io::Read;
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+fn output_to_a_fifo_device_or_directory_is_refused_before_the_run_and_never_blocks() {
+    use std::os::unix::fs::FileTypeExt;
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("report.fifo");
     assert!(
@@ -357,58 +357,94 @@ fn output_to_a_device_or_fifo_writes_in_place_and_never_replaces_it() {
             .unwrap()
             .success()
     );
-    // Open the read end without blocking (O_NONBLOCK) so the doctor's open for writing succeeds.
-    let mut reader = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(0o4000)
-        .open(&fifo)
-        .unwrap();
-    let out = doctor(&root())
-        .args(NOT_A_NODE)
-        .args([
-            "--config",
-            "fixtures/config/valid/healthy.yaml",
-            "--format",
-            "json",
-            "--output",
-        ])
-        .arg(&fifo)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for (target, what) in [
+        (
+            fifo.clone(),
+            "it is a FIFO (named pipe), not a regular file",
+        ),
+        (
+            PathBuf::from("/dev/null"),
+            "it is a device, not a regular file",
+        ),
+        (
+            dir.path().to_path_buf(),
+            "it is a directory, not a regular file",
+        ),
+    ] {
+        let out = doctor(&root())
+            .args(NOT_A_NODE)
+            .args([
+                "--config",
+                "fixtures/config/valid/healthy.yaml",
+                "--format",
+                "json",
+                "--output",
+            ])
+            .arg(&target)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "error: cannot write report to {}: {what}; give a file path, or leave out --output to write to standard output\n",
+                target.display()
+            )
+        );
+        assert!(out.stdout.is_empty());
+    }
     assert!(
         std::fs::symlink_metadata(&fifo)
             .unwrap()
             .file_type()
             .is_fifo(),
-        "the FIFO was replaced by a file"
+        "the FIFO was replaced"
     );
-    let mut text = String::new();
-    reader.read_to_string(&mut text).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(v["status"], "pass");
+    assert!(
+        std::fs::symlink_metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
 }
 
 #[test]
-fn output_through_a_symlink_replaces_the_target_not_the_link() {
+fn output_through_a_symlink_is_refused_unless_asked_and_then_replaces_the_target() {
     let dir = tempfile::tempdir().unwrap();
     let real = dir.path().join("real.json");
     std::fs::write(&real, "old").unwrap();
     let link = dir.path().join("link.json");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let out = doctor(&root())
-        .args(NOT_A_NODE)
-        .args([
-            "--config",
-            "fixtures/config/valid/healthy.yaml",
-            "--format",
-            "json",
-            "--output",
-        ])
-        .arg(&link)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    let run = |follow: bool| {
+        let mut cmd = doctor(&root());
+        cmd.args(NOT_A_NODE)
+            .args([
+                "--config",
+                "fixtures/config/valid/healthy.yaml",
+                "--format",
+                "json",
+                "--output",
+            ])
+            .arg(&link);
+        if follow {
+            cmd.arg("--output-follow-symlink");
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(false);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: cannot write report to {}: it is a symbolic link; give the path of the file itself, or --output-follow-symlink to write where the link points\n",
+            link.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), "old");
+
+    let out = run(true);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
         std::fs::symlink_metadata(&link)
             .unwrap()

@@ -34,6 +34,7 @@ mod recovery;
 mod retry;
 mod robustness;
 mod secrets;
+mod security;
 mod shell;
 mod sim;
 mod snapshots;

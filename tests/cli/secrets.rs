@@ -146,7 +146,7 @@ fn no_log_secret_appears_in_any_format() {
                 [
                     "api_key=<redacted>",
                     "Bearer <redacted>",
-                    "svc:<redacted>@",
+                    "<redacted>@master",
                     "token=<redacted>"
                 ]
                 .iter()
@@ -163,4 +163,158 @@ fn no_log_secret_appears_in_any_format() {
             }
         }
     }
+}
+
+/// Markers planted in every place a secret can sit in a node's inputs (issue of the first
+/// release: ten of these leaked). None may appear in any output.
+const SWEEP: &[&str] = &[
+    "MKQUERY01",
+    "MKUSERINFO02",
+    "MKREPLICA03",
+    "MKSUITE04",
+    "MKPROXYa05",
+    "MKPROXYb05",
+    "MKMISSPELT06",
+    "MKPASSPHRASE07",
+    "MKKEY08",
+    "MKSECRETVALUE09",
+    "MKANCHOR10",
+    "MKSIG11",
+    "MKUSER12",
+];
+
+/// Undo XML and Markdown escaping, so a marker is found whatever the format did to it.
+fn unescape(raw: &str) -> String {
+    raw.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+        .replace('\\', "")
+}
+
+/// Two node configs: one valid for the schema (so the network and auth checks run and
+/// publish facts with the endpoint in them), one with every broken place.
+fn sweep_configs(dir: &Path, http: std::net::SocketAddr) -> [PathBuf; 2] {
+    let valid = format!(
+        "endpoint: http://{http}/?token=MKQUERY01&Signature=MKSIG11\n\
+         model_repo: /m\n\
+         node:\n  id: c1\n  role: compute\n\
+         api:\n  version: \"2.5\"\n\
+         auth:\n  api_key: sk-sweep-public-fixture\n  token_ttl: 3600\n"
+    );
+    // Trailing spaces on the marked lines: yaml-lint points a caret at each of them.
+    let broken = format!(
+        "endpoint: http://MKUSER12:MKUSERINFO02@{http}/?token=MKQUERY01   \n\
+         model_repo: /m\n\
+         node:\n  id: c2\n  role: compute\n\
+         api:\n  version: \"2.5\"\n\
+         x_shared: &k MKANCHOR10   \n\
+         auth:\n\
+         \x20 api_key: *k\n\
+         \x20 api_kye: MKMISSPELT06   \n\
+         \x20 passphrase: MKPASSPHRASE07   \n\
+         \x20 key: MKKEY08   \n\
+         \x20 secret_value: MKSECRETVALUE09   \n\
+         replication:\n\
+         \x20 mode: async\n\
+         \x20 enable_failover: false\n\
+         \x20 replicas:\n\
+         \x20   - https://r:MKREPLICA03@127.0.0.1:1   \n"
+    );
+    let a = dir.join("valid.yaml");
+    std::fs::write(&a, valid).unwrap();
+    let b = dir.join("broken.yaml");
+    std::fs::write(&b, broken).unwrap();
+    [a, b]
+}
+
+#[test]
+fn secret_sweep_finds_no_marker_in_any_output() {
+    use autoglm_doctor::sim::{Options, SimMaster};
+    let sim = SimMaster::start(Options::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let [valid, broken] = sweep_configs(dir.path(), sim.addrs.http);
+    let suite = write_suite(
+        dir.path(),
+        "sweep-suite.yaml",
+        &format!(
+            "name: sweep\nchecks:\n  - id: http.suite-url\n    kind: http\n    with:\n      url: http://127.0.0.1:{}/x?api_key=MKSUITE04&page=1\n",
+            sim.addrs.http.port()
+        ),
+    );
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let proxy = "http://pu:MKPROXYa05@MKPROXYb05@127.0.0.1:2";
+    let mut everything = String::new();
+    let mut n = 0;
+    for (variant, cfg, suite_arg, proxied) in [
+        ("valid", &valid, None, false),
+        ("broken", &broken, None, false),
+        ("proxied", &valid, None, true),
+        ("suite", &valid, Some(&suite), false),
+    ] {
+        for format in formats() {
+            for verbosity in [None, Some("-v")] {
+                let mut cmd = doctor(dir.path());
+                cmd.args(["check", "--timeout", "3s", "--format", format, "--config"])
+                    .arg(cfg);
+                if let Some(s) = suite_arg {
+                    cmd.arg("--suite").arg(s);
+                } else {
+                    cmd.args(NOT_A_NODE);
+                }
+                if proxied {
+                    cmd.env("HTTPS_PROXY", proxy).env("http_proxy", proxy);
+                }
+                if let Some(v) = verbosity {
+                    cmd.arg(v);
+                }
+                let out = cmd.output().unwrap();
+                assert!(
+                    matches!(out.status.code(), Some(0 | 1)),
+                    "{variant} {format}: {}",
+                    stderr(&out)
+                );
+                let all = format!("{}{}", stdout(&out), stderr(&out));
+                everything.push_str(&all);
+                if format == "json" && verbosity.is_none() {
+                    n += 1;
+                    std::fs::write(reports.join(format!("{variant}.json")), &out.stdout).unwrap();
+                }
+            }
+        }
+    }
+    // The fleet view of the same reports, in every format, and an error naming a URL.
+    for format in ["table", "json", "markdown"] {
+        let out = doctor(dir.path())
+            .args(["compare", "--format", format])
+            .arg(&reports)
+            .output()
+            .unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+        everything.push_str(&stdout(&out));
+        everything.push_str(&stderr(&out));
+    }
+    assert_eq!(n, 4);
+    let all = unescape(&everything);
+    if let Some(p) = std::env::var_os("SWEEP_DUMP") {
+        std::fs::write(p, &all).unwrap();
+    }
+    // Not vacuous: the marked places are reported, redacted.
+    for shown in [
+        "api_kye: <redacted>",
+        "passphrase: <redacted>",
+        "key: <redacted>",
+        "secret_value: <redacted>",
+        "x_shared: &k <redacted>",
+        "http://<redacted>@127.0.0.1",
+        "token=<redacted>",
+        "api_key=<redacted>",
+        "https://<redacted>@127.0.0.1:1",
+    ] {
+        assert!(all.contains(shown), "`{shown}` is not reported:\n{all}");
+    }
+    let leaks: Vec<&&str> = SWEEP.iter().filter(|m| all.contains(**m)).collect();
+    assert!(leaks.is_empty(), "leaked {leaks:?}:\n{all}");
 }
