@@ -110,6 +110,8 @@ fn node_of(r: ReportV1, source: String) -> Node {
 
 /// Read reports from files, directories (their `*.json`) and `-` (a stream of reports on
 /// standard input, concatenated or one per line). Unreadable inputs are listed, not fatal.
+// The command-line edge: the reports `compare` is given on its command line.
+#[allow(clippy::disallowed_methods)]
 pub fn load(inputs: &[PathBuf]) -> Result<(Vec<Node>, Vec<String>)> {
     let mut nodes = Vec::new();
     let mut skipped = Vec::new();
