@@ -168,15 +168,18 @@ fn print_stdout(s: &str) -> Result<()> {
     Ok(())
 }
 
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
+fn hostname(env: &crate::probe::env::Env) -> String {
+    crate::probe::fs::read_bounded_now(std::path::Path::new("/proc/sys/kernel/hostname"), 4096)
         .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| env.var("HOSTNAME"))
         .unwrap_or_else(|| "unknown".into())
 }
 
+// The command-line edge: NO_COLOR is about the terminal, not about a check.
+#[allow(clippy::disallowed_methods)]
 fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
@@ -226,19 +229,38 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
     let started_at = chrono::Utc::now();
     let start = Instant::now();
 
+    // From here on a signal asks for the partial report instead of ending the process.
+    crate::interrupt::handle();
+    // The environment as the run started: checks see this copy, never the process's.
+    let vars = Arc::new(crate::probe::env::Env::capture());
+    // The last resort for the deadline: whatever stage is running when the run should
+    // long have ended (the deadline, the retries, one grace period), the process ends.
+    let bound = args.deadline.saturating_add(
+        args.retry_timeout
+            .map_or(std::time::Duration::ZERO, |until| {
+                until.saturating_add(args.sleep.unwrap_or(DEFAULT_SLEEP))
+            }),
+    );
+    watchdog(bound.saturating_add(crate::interrupt::GRACE));
+
     // Validate: suite and config are read; nothing else happens yet.
     let suite = suite::load(args.suite.as_deref()).map_err(|e| UsageError(e.to_string()))?;
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let env_config = std::env::var(ENV_VAR).ok();
-    let config = Arc::new(ConfigSource::discover(
+    let env_config = vars.var(ENV_VAR);
+    // Read (bounded, a FIFO refused) and parse once, before anything else uses it.
+    let limit = config_limit(&suite);
+    let config = Arc::new(ConfigSource::discover_within(
         args.config.as_deref(),
         env_config.as_deref(),
         &cwd,
+        limit,
     ));
-    let master_config = args
-        .master_config
-        .as_deref()
-        .map(|m| Arc::new(ConfigSource::discover(Some(m), None, &cwd)));
+    let _ = config.document();
+    let master_config = args.master_config.as_deref().map(|m| {
+        let m = Arc::new(ConfigSource::discover_within(Some(m), None, &cwd, limit));
+        let _ = m.document();
+        m
+    });
     if let Some(m) = &args.master_config
         && !suite
             .entries
@@ -262,7 +284,7 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
     } else {
         None
     };
-    let env = |name: &str| std::env::var(name).ok();
+    let env = |name: &str| vars.var(name);
     let input = plan::PlanInput {
         only: &args.only,
         skip: &args.skip,
@@ -272,6 +294,8 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
         env: &env,
     };
     let (plan, warnings) = plan::plan(&suite, &input).map_err(|e| UsageError(e.to_string()))?;
+    // The config as JSON served the plan only; the run does not need this copy.
+    drop(config_json);
     for w in warnings {
         eprintln!("warning: {}", crate::secret::redact_message(&w));
     }
@@ -305,8 +329,11 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
             .map_err(|e| UsageError(e.to_string()))?;
     }
 
-    // Run.
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // Run. The scheduler runs on this thread and the checks on two workers, so a check
+    // that blocks its thread (a bug) cannot keep the scheduler from its deadline or from a
+    // signal.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
@@ -314,6 +341,7 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
     let limits = crate::run::Limits {
         concurrency: usize::from(args.concurrency),
         deadline: args.deadline,
+        spent: start.elapsed(),
         retry: args.retry_timeout.map(|until| crate::run::Retry {
             until,
             sleep: args.sleep.unwrap_or(DEFAULT_SLEEP),
@@ -347,26 +375,44 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
         }
         None => (crate::run::unobserved(), None),
     };
+    // Stops that need no timer of the runtime: a signal (woken by the signal thread) and
+    // the deadline measured by a thread of its own, shortly after the scheduler's own.
+    let late = bound
+        .saturating_sub(start.elapsed())
+        .saturating_add(std::time::Duration::from_millis(250));
+    let (deadline_tx, deadline_rx) = tokio::sync::oneshot::channel::<()>();
+    let _ = std::thread::Builder::new()
+        .name("deadline".into())
+        .spawn(move || {
+            std::thread::sleep(late);
+            let _ = deadline_tx.send(());
+        });
+    let stop = async move {
+        tokio::select! {
+            _ = crate::interrupt::wait() => crate::run::Ending::Interrupted,
+            Ok(()) = deadline_rx => crate::run::Ending::DeadlineReached,
+        }
+    };
     let (results, ending) = runtime.block_on(crate::run::execute(
         Arc::clone(&plan),
         crate::run::Sources {
             config: Arc::clone(&config),
             master_config,
             offline: args.offline,
+            env: Arc::clone(&vars),
         },
         args.profile,
         limits,
-        async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        },
+        crate::run::live(),
+        stop,
         observer,
     ));
     if let Some(t) = ticker {
         t.abort();
     }
     runtime.shutdown_background();
+    // Plugins of checks the run gave up on go now, not when their futures are dropped.
+    crate::check::exec::kill_all_groups();
     if progress.is_some() {
         crate::progress::Progress::clear(&mut std::io::stderr().lock());
     }
@@ -377,26 +423,28 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
     for r in &mut results {
         crate::secret::redact_result(r);
     }
+    let facts = {
+        let mut f = facts(&config);
+        for r in &results {
+            f.extend(r.facts.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        for v in f.values_mut() {
+            crate::secret::redact_json(v);
+        }
+        f
+    };
     let report = Report {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        hostname: hostname(),
+        hostname: hostname(&vars),
         started_at,
+        // The real wall time, reading and parsing the inputs included.
         duration: start.elapsed(),
         config_path: config.path.as_ref().map(|p| p.display().to_string()),
         config_sha256: config.sha256.clone(),
         suite: plan.suite.clone(),
         profile: args.profile.as_str().to_string(),
         interrupted: ending == crate::run::Ending::Interrupted,
-        facts: {
-            let mut f = facts(&config);
-            for r in &results {
-                f.extend(r.facts.iter().map(|(k, v)| (k.clone(), v.clone())));
-            }
-            for v in f.values_mut() {
-                crate::secret::redact_json(v);
-            }
-            f
-        },
+        facts,
         results,
     };
 
@@ -417,7 +465,41 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
             crate::duration::format(args.deadline)
         );
     }
+    if report.interrupted {
+        return Ok(Exit::Interrupted(
+            crate::interrupt::received().map_or(130, crate::interrupt::exit_code),
+        ));
+    }
     Ok(Exit::of(&report, args.fail_on))
+}
+
+/// End the process if it is still running `after` from now, whatever it is doing: the
+/// bound the README promises holds even against a bug that blocks every thread.
+fn watchdog(after: std::time::Duration) {
+    let _ = std::thread::Builder::new()
+        .name("watchdog".into())
+        .spawn(move || {
+            std::thread::sleep(after);
+            eprintln!(
+                "error: the run did not end within its --deadline (plus {} s to write the report); stopped",
+                crate::interrupt::GRACE.as_secs()
+            );
+            crate::check::exec::kill_all_groups();
+            std::process::exit(i32::from(Exit::Failed.code()));
+        });
+}
+
+/// How much of the node config may be read: the `max_bytes` of the suite's `config.file`
+/// check (the largest, if several), else the default; never more than the hard limit.
+fn config_limit(suite: &suite::Suite) -> u64 {
+    suite
+        .entries
+        .iter()
+        .filter(|e| e.kind == "config.file")
+        .filter_map(|e| e.with.as_ref()?.to_json().get("max_bytes")?.as_u64())
+        .max()
+        .unwrap_or(crate::config::DEFAULT_LIMIT)
+        .clamp(crate::config::DEFAULT_LIMIT, crate::config::HARD_LIMIT)
 }
 
 fn facts(config: &ConfigSource) -> std::collections::BTreeMap<String, serde_json::Value> {
@@ -426,14 +508,15 @@ fn facts(config: &ConfigSource) -> std::collections::BTreeMap<String, serde_json
         facts.insert("config.sha256".into(), sha.clone().into());
     }
     if let Some(tree) = config.tree() {
-        let json = tree.to_json();
-        // Each kind names the config values it publishes for the fleet view.
+        // Each kind names the config values it publishes for the fleet view. Only the few
+        // values looked up are converted, not the whole tree.
         for &(fact, pointer) in KINDS.iter().flat_map(|k| k.config_facts) {
-            if let Some(v) = json
+            if let Some(v) = tree
                 .pointer(pointer)
+                .map(crate::yaml::Node::to_json)
                 .filter(|v| v.is_string() || v.is_number())
             {
-                facts.insert(fact.into(), v.clone());
+                facts.insert(fact.into(), v);
             }
         }
     }
@@ -521,7 +604,8 @@ pub fn list(args: &ListArgs) -> Result<Exit> {
     let suite = suite::load(args.suite.as_deref()).map_err(|e| UsageError(e.to_string()))?;
     // Parameters are typed here as for `check`: a bad value is the same exit-2 error. An
     // `${env.…}` reference is checked with the variable's value when it is set.
-    let env = |name: &str| std::env::var(name).ok();
+    let vars = crate::probe::env::Env::capture();
+    let env = |name: &str| vars.var(name);
     let input = plan::PlanInput {
         only: &[],
         skip: &[],

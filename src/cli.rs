@@ -106,14 +106,14 @@ pub struct CheckArgs {
     /// When --output names a symbolic link, write the file it points to (refused otherwise).
     #[arg(long, requires = "output")]
     pub output_follow_symlink: bool,
-    /// Timeout of each check that sets none in the suite (e.g. 500ms, 3s, 1m).
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    /// Timeout of each check that sets none in the suite (e.g. 500ms, 3s, 1m; 1ms to 24h).
+    #[arg(long, value_name = "DUR", value_parser = parse_limit)]
     pub timeout: Option<Duration>,
-    /// Bound on the whole run (on each attempt with --retry-timeout); checks still running then fail as timed out.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "60s")]
+    /// Bound on the whole run (on each attempt with --retry-timeout; 1ms to 24h); checks still running then fail as timed out.
+    #[arg(long, value_name = "DUR", value_parser = parse_limit, default_value = "60s")]
     pub deadline: Duration,
-    /// Run failing checks (and what they block) again until all pass; no attempt starts after DUR.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    /// Run failing checks (and what they block) again until all pass; no attempt starts after DUR (1ms to 24h).
+    #[arg(long, value_name = "DUR", value_parser = parse_limit)]
     pub retry_timeout: Option<Duration>,
     /// Pause between attempts with --retry-timeout [default: 2s].
     #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "retry_timeout")]
@@ -288,7 +288,14 @@ fn explainable() -> Vec<String> {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    crate::duration::parse(s).map_err(|e| e.to_string())
+    crate::duration::parse_within(s, Duration::ZERO, crate::duration::LIMIT_MAX)
+        .map_err(|e| e.to_string())
+}
+
+/// `--timeout`, `--deadline`, `--retry-timeout`: from 1ms to 24h, so no clock arithmetic on
+/// them can overflow and a zero limit cannot end a run before it starts.
+fn parse_limit(s: &str) -> Result<Duration, String> {
+    crate::duration::parse_limit(s).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -9,6 +9,56 @@ pub struct DurationError {
     pub input: String,
 }
 
+/// The longest duration anything accepts (10 years): far beyond any real window or
+/// retention, and far from where adding it to a clock reading could overflow.
+pub const MAX: Duration = Duration::from_secs(3650 * 86_400);
+
+/// The range of a run's time limits (`--timeout`, `--deadline`, a check's `timeout:`).
+pub const LIMIT_MIN: Duration = Duration::from_millis(1);
+/// See [`LIMIT_MIN`].
+pub const LIMIT_MAX: Duration = Duration::from_secs(24 * 3600);
+
+/// A duration outside the range its setting accepts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RangeError {
+    #[error(transparent)]
+    Invalid(#[from] DurationError),
+    #[error("`{input}` is out of range: give a duration from {} to {}", bound(*min), bound(*max))]
+    OutOfRange {
+        input: String,
+        min: Duration,
+        max: Duration,
+    },
+}
+
+/// A range bound for messages: whole hours as hours (`24h`), else the compact form.
+fn bound(d: Duration) -> String {
+    let secs = d.as_secs();
+    if d.subsec_nanos() == 0 && secs >= 3600 && secs.is_multiple_of(3600) {
+        format!("{}h", secs / 3600)
+    } else {
+        format(d)
+    }
+}
+
+/// Parse a time limit: a duration from [`LIMIT_MIN`] (1ms) to [`LIMIT_MAX`] (24h).
+pub fn parse_limit(input: &str) -> Result<Duration, RangeError> {
+    parse_within(input, LIMIT_MIN, LIMIT_MAX)
+}
+
+/// Parse a duration and check it is within `min..=max`.
+pub fn parse_within(input: &str, min: Duration, max: Duration) -> Result<Duration, RangeError> {
+    let d = parse(input)?;
+    if d < min || d > max {
+        return Err(RangeError::OutOfRange {
+            input: input.trim().to_string(),
+            min,
+            max,
+        });
+    }
+    Ok(d)
+}
+
 /// Parse `500ms`, `3s`, `1m`, `2h`, or a sum of them (`1m30s`). A bare `0` is zero.
 pub fn parse(input: &str) -> Result<Duration, DurationError> {
     let err = || DurationError {
@@ -42,6 +92,9 @@ pub fn parse(input: &str) -> Result<Duration, DurationError> {
             _ => return Err(err()),
         };
         total = total.checked_add(part).ok_or_else(err)?;
+        if total > MAX {
+            return Err(err());
+        }
     }
     Ok(total)
 }
@@ -106,6 +159,36 @@ mod tests {
             parse("banana").unwrap_err().to_string(),
             "invalid duration `banana`: expected a number with a unit, like 500ms, 3s, 1m or 1h"
         );
+    }
+
+    #[test]
+    fn huge_durations_are_refused_not_overflowed() {
+        for bad in [
+            "9300000000000000000s",
+            "18446744073709551615s",
+            "18446744073709551615ms",
+            "3651d",
+            "87601h1ms",
+        ] {
+            assert!(parse(bad).is_err(), "{bad} should be refused");
+        }
+        assert_eq!(parse("3650d"), Ok(MAX));
+    }
+
+    #[test]
+    fn limits_are_between_a_millisecond_and_a_day() {
+        assert_eq!(parse_limit("1ms"), Ok(Duration::from_millis(1)));
+        assert_eq!(parse_limit("24h"), Ok(Duration::from_secs(86_400)));
+        for bad in ["0", "0s", "24h1ms", "2d"] {
+            assert_eq!(
+                parse_limit(bad).unwrap_err().to_string(),
+                format!("`{bad}` is out of range: give a duration from 1ms to 24h"),
+            );
+        }
+        assert!(matches!(
+            parse_limit("9300000000000000000s"),
+            Err(RangeError::Invalid(_))
+        ));
     }
 
     #[test]

@@ -12,8 +12,9 @@ pub enum Exit {
     Failed,
     /// The doctor could not do its job: bad flags, invalid suite, unwritable output.
     Usage,
-    /// Interrupted; the partial report was still written.
-    Interrupted,
+    /// Ended by a signal; the partial report was still written. The status is 128 plus
+    /// the signal's number: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP).
+    Interrupted(u8),
 }
 
 impl Exit {
@@ -22,14 +23,14 @@ impl Exit {
             Self::Ok => 0,
             Self::Failed => 1,
             Self::Usage => 2,
-            Self::Interrupted => 130,
+            Self::Interrupted(code) => code,
         }
     }
 
     /// The status of a finished run.
     pub fn of(report: &Report, fail_on: FailOn) -> Self {
         if report.interrupted {
-            return Self::Interrupted;
+            return Self::Interrupted(130);
         }
         let worst = report.status();
         match (worst, fail_on) {
@@ -103,10 +104,11 @@ mod tests {
         );
         assert_eq!(
             Exit::of(&report(&[Fail], true), FailOn::Fail),
-            Exit::Interrupted
+            Exit::Interrupted(130)
         );
         assert_eq!(Exit::of(&report(&[], false), FailOn::Fail), Exit::Ok);
-        assert_eq!(Exit::Interrupted.code(), 130);
+        assert_eq!(Exit::Interrupted(130).code(), 130);
+        assert_eq!(Exit::Interrupted(143).code(), 143);
         assert_eq!(Exit::Usage.code(), 2);
     }
 }

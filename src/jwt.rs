@@ -30,6 +30,11 @@ impl std::fmt::Debug for Token {
     }
 }
 
+/// The earliest date claim the doctor computes with: 0000-01-01T00:00:00Z.
+pub const MIN_TIME: i64 = -62_167_219_200;
+/// The latest date claim the doctor computes with: 9999-12-31T23:59:59Z.
+pub const MAX_TIME: i64 = 253_402_300_799;
+
 impl Token {
     /// The `alg` header.
     pub fn alg(&self) -> Option<&str> {
@@ -41,12 +46,29 @@ impl Token {
         self.header.get("kid").and_then(Value::as_str)
     }
 
-    /// A numeric date claim (`exp`, `nbf`, `iat`) in unix seconds.
+    /// A numeric date claim (`exp`, `nbf`, `iat`) in unix seconds; `None` when absent or
+    /// outside [`MIN_TIME`]..=[`MAX_TIME`] (see [`Token::bad_time`]).
     pub fn time(&self, claim: &str) -> Option<i64> {
         let v = self.claims.get(claim)?;
-        v.as_i64().or_else(|| {
-            #[allow(clippy::cast_possible_truncation)]
-            v.as_f64().map(|f| f.floor() as i64)
+        let t = v.as_i64().or_else(|| {
+            let f = v.as_f64()?.floor();
+            // In range, the conversion is exact; out of range it is refused, never saturated.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+            ((MIN_TIME as f64..=MAX_TIME as f64).contains(&f)).then_some(f as i64)
+        })?;
+        (MIN_TIME..=MAX_TIME).contains(&t).then_some(t)
+    }
+
+    /// The first of `exp`, `nbf`, `iat` that is present but not a date the doctor can
+    /// compute with (not a number, or outside years 0..=9999): such a token is malformed.
+    pub fn bad_time(&self) -> Option<(&'static str, String)> {
+        ["exp", "nbf", "iat"].into_iter().find_map(|claim| {
+            let v = self.claims.get(claim)?;
+            if self.time(claim).is_some() {
+                return None;
+            }
+            let shown: String = v.to_string().chars().take(40).collect();
+            Some((claim, shown))
         })
     }
 

@@ -17,6 +17,7 @@ pub mod duration;
 pub mod encoding;
 pub mod exit;
 pub mod human;
+pub mod interrupt;
 pub mod jwt;
 pub mod lint;
 pub mod output;

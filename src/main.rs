@@ -7,6 +7,10 @@ use autoglm_doctor::cli::Cli;
 use autoglm_doctor::exit::Exit;
 
 fn main() -> ExitCode {
+    // First: from here on a signal is a request to stop, answered with a partial report.
+    if let Err(e) = autoglm_doctor::interrupt::install() {
+        eprintln!("warning: signals cannot be watched ({e}); Ctrl-C ends the run without a report");
+    }
     let parsed = autoglm_doctor::cli::command()
         .try_get_matches()
         .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));

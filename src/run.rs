@@ -33,6 +33,9 @@ pub struct Limits {
     pub concurrency: usize,
     /// Bound on one attempt.
     pub deadline: Duration,
+    /// Time the run already spent before its first attempt (reading and planning): the
+    /// first attempt gets only what is left of the deadline.
+    pub spent: Duration,
     /// Run failing checks again (`--retry-timeout`, `--sleep`).
     pub retry: Option<Retry>,
 }
@@ -84,18 +87,45 @@ pub struct Sources {
     pub config: Arc<ConfigSource>,
     pub master_config: Option<Arc<ConfigSource>>,
     pub offline: bool,
+    pub env: Arc<crate::probe::env::Env>,
+}
+
+/// Runs one check of a plan: the live runner runs the planned kind; tests inject checks
+/// that hang, block their thread, panic or finish late.
+pub type Runner = Arc<
+    dyn Fn(Arc<Plan>, usize, Context) -> Pin<Box<dyn Future<Output = Evaluation> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// The runner of a real run: each check's kind, with its prepared parameters.
+pub fn live() -> Runner {
+    Arc::new(|plan: Arc<Plan>, i: usize, ctx: Context| {
+        Box::pin(async move {
+            match plan.checks.get(i).map(|c| &c.action) {
+                Some(Action::Run(prepared)) => prepared.run(&ctx).await,
+                Some(Action::Skip(_, f)) => Evaluation::single(f.clone()),
+                None => Evaluation::default(),
+            }
+        })
+    })
 }
 
 /// Run every check of `plan`, again for what fails while `limits.retry` allows; results
-/// come back in plan order.
+/// come back in plan order. `stop` ends the run early with the [`Ending`] it resolves to
+/// (a signal: `Interrupted`; a watchdog that does not rely on the runtime's timers:
+/// `DeadlineReached`).
+#[allow(clippy::too_many_arguments)]
 pub async fn execute(
     plan: Arc<Plan>,
     sources: Sources,
     profile: Profile,
     limits: Limits,
-    cancel: impl Future<Output = ()>,
+    runner: Runner,
+    stop: impl Future<Output = Ending>,
     observer: Observer,
 ) -> (Vec<CheckResult>, Ending) {
+    let cancel = stop;
     let n = plan.checks.len();
     let start = Instant::now();
     tokio::pin!(cancel);
@@ -107,11 +137,12 @@ pub async fn execute(
             number,
             checks: (0..n).filter(|&i| keep[i].is_none()).collect(),
         });
-        let (mut results, ending) = attempt(
+        let (mut results, ending, stopped) = attempt(
             &plan,
             &sources,
             profile,
             &limits,
+            &runner,
             keep,
             &mut attempts,
             cancel.as_mut(),
@@ -124,7 +155,7 @@ pub async fn execute(
         let Some(retry) = limits.retry else {
             return (results, ending);
         };
-        if ending == Ending::Interrupted {
+        if stopped || ending == Ending::Interrupted {
             return (results, ending);
         }
         let again = to_run_again(&plan, &results, retry.warnings);
@@ -138,9 +169,9 @@ pub async fn execute(
         observer(Event::Waiting(retry.sleep));
         tokio::select! {
             () = tokio::time::sleep(retry.sleep) => {}
-            () = &mut cancel => {
-                // Interrupted between attempts: the last attempt's results stand.
-                return (results, Ending::Interrupted);
+            ending = &mut cancel => {
+                // Stopped between attempts: the last attempt's results stand.
+                return (results, ending);
             }
         }
         keep = results
@@ -200,25 +231,33 @@ fn to_run_again(plan: &Plan, results: &[CheckResult], warnings: bool) -> Vec<boo
 }
 
 /// One attempt: run every check without a result in `keep`, treating kept results as
-/// finished. `attempts` counts, per check, the attempts that started it.
+/// finished. `attempts` counts, per check, the attempts that started it. The flag says
+/// whether `cancel` ended it (it must not be polled again).
 #[allow(clippy::too_many_arguments)]
-async fn attempt<C: Future<Output = ()>>(
+async fn attempt<C: Future<Output = Ending>>(
     plan: &Arc<Plan>,
     sources: &Sources,
     profile: Profile,
     limits: &Limits,
+    runner: &Runner,
     keep: Vec<Option<CheckResult>>,
     attempts: &mut [u32],
     mut cancel: Pin<&mut C>,
     observer: &Observer,
-) -> (Vec<CheckResult>, Ending) {
+) -> (Vec<CheckResult>, Ending, bool) {
+    let mut stopped = false;
     let n = plan.checks.len();
     let mut started: Vec<bool> = keep.iter().map(Option::is_some).collect();
     let mut results = keep;
     let mut running: JoinSet<(usize, CheckResult)> = JoinSet::new();
     let mut running_ids: Vec<(tokio::task::Id, usize)> = Vec::new();
     let semaphore = Arc::new(Semaphore::new(limits.concurrency.max(1)));
-    let deadline = Instant::now() + limits.deadline;
+    let budget = if attempts.iter().all(|&a| a == 0) {
+        limits.deadline.saturating_sub(limits.spent)
+    } else {
+        limits.deadline
+    };
+    let deadline = Instant::now() + budget;
 
     // Facts of kept results are there from the start, as they were in their attempt.
     let mut published = Facts::new();
@@ -307,22 +346,18 @@ async fn attempt<C: Future<Output = ()>>(
                             concurrency: limits.concurrency,
                             master_config: sources.master_config.clone(),
                             offline: sources.offline,
+                            env: Arc::clone(&sources.env),
                         };
+                        let runner = Arc::clone(runner);
                         let handle = running.spawn(async move {
                             let _permit = sem.acquire_owned().await;
                             observer(Event::Started(i));
                             let check = &plan.checks[i];
                             let start = Instant::now();
-                            let eval = match &check.action {
-                                Action::Run(prepared) => {
-                                    match tokio::time::timeout(check.timeout, prepared.run(&ctx))
-                                        .await
-                                    {
-                                        Ok(eval) => eval,
-                                        Err(_) => timed_out(check.kind, check.timeout, false),
-                                    }
-                                }
-                                Action::Skip(_, f) => Evaluation::single(f.clone()),
+                            let run = runner(Arc::clone(&plan), i, ctx);
+                            let eval = match tokio::time::timeout(check.timeout, run).await {
+                                Ok(eval) => eval,
+                                Err(_) => timed_out(check.kind, check.timeout, false),
                             };
                             let r = result_of(&plan, i, needs_ids, eval, start.elapsed());
                             (i, r)
@@ -363,8 +398,9 @@ async fn attempt<C: Future<Output = ()>>(
                 ending = Ending::DeadlineReached;
                 break;
             }
-            () = &mut cancel => {
-                ending = Ending::Interrupted;
+            why = &mut cancel => {
+                ending = why;
+                stopped = true;
                 break;
             }
         }
@@ -401,7 +437,7 @@ async fn attempt<C: Future<Output = ()>>(
             })
         })
         .collect::<Vec<_>>();
-    (finished, ending)
+    (finished, ending, stopped)
 }
 
 fn interrupted(kind: &'static KindInfo, message: &str, fix: &str) -> Evaluation {
@@ -451,4 +487,378 @@ fn result_of(
         eval,
         duration,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    //! The scheduler with injected checks: each test's runner decides, by check id, whether
+    //! a check passes, fails, hangs, panics, finishes late or blocks its thread. Time is
+    //! tokio's paused clock, so the tests assert exact virtual times and take none.
+
+    use std::fmt::Write as _;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::suite::plan::PlanInput;
+
+    fn plan_of(entries: &[(&str, &str)]) -> Arc<Plan> {
+        let mut text = String::from("name: t\nchecks:\n");
+        for (id, extra) in entries {
+            let _ = write!(
+                text,
+                "  - id: {id}\n    kind: exec\n{extra}    with:\n      command: [\"true\"]\n"
+            );
+        }
+        let suite = crate::suite::parse("t", "t.yaml", &text).unwrap();
+        let env = |_: &str| None;
+        let input = PlanInput {
+            only: &[],
+            skip: &[],
+            default_timeout: None,
+            offline: false,
+            config: None,
+            env: &env,
+        };
+        Arc::new(crate::suite::plan::plan(&suite, &input).unwrap().0)
+    }
+
+    fn sources() -> Sources {
+        Sources {
+            config: Arc::new(ConfigSource::from_text("c.yaml", "a: 1\n")),
+            master_config: None,
+            offline: false,
+            env: Arc::new(crate::probe::env::Env::default()),
+        }
+    }
+
+    fn limits(deadline: Duration) -> Limits {
+        Limits {
+            concurrency: 8,
+            deadline,
+            spent: Duration::ZERO,
+            retry: None,
+        }
+    }
+
+    /// A runner that looks up what each check does by its id.
+    fn runner<F, Fut>(f: F) -> Runner
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Evaluation> + Send + 'static,
+    {
+        let f = Arc::new(f);
+        Arc::new(move |plan: Arc<Plan>, i: usize, _ctx: Context| {
+            let f = Arc::clone(&f);
+            let id = plan.checks[i].id.clone();
+            Box::pin(async move { f(id).await }) as Pin<Box<dyn Future<Output = Evaluation> + Send>>
+        })
+    }
+
+    fn pass() -> Evaluation {
+        Evaluation::single(Finding::pass("ok"))
+    }
+
+    fn fail() -> Evaluation {
+        Evaluation::single(Finding::new(
+            &crate::check::exec::CRITICAL,
+            "broken",
+            "fix it",
+        ))
+    }
+
+    fn never() -> impl Future<Output = Ending> {
+        std::future::pending()
+    }
+
+    fn by_id<'a>(results: &'a [CheckResult], id: &str) -> &'a CheckResult {
+        results.iter().find(|r| r.id == id).unwrap()
+    }
+
+    async fn run_with(
+        plan: Arc<Plan>,
+        limits: Limits,
+        runner: Runner,
+        stop: impl Future<Output = Ending>,
+    ) -> (Vec<CheckResult>, Ending) {
+        execute(
+            plan,
+            sources(),
+            Profile::Default,
+            limits,
+            runner,
+            stop,
+            unobserved(),
+        )
+        .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_deadline_ends_hanging_checks_and_skips_what_never_started() {
+        let plan = plan_of(&[
+            ("hang", "    timeout: 1m\n"),
+            ("quick", ""),
+            ("after", "    needs: [hang]\n"),
+        ]);
+        let r = runner(|id| async move {
+            if id == "hang" {
+                std::future::pending::<()>().await;
+            }
+            pass()
+        });
+        let t0 = Instant::now();
+        let (results, ending) = run_with(plan, limits(Duration::from_secs(5)), r, never()).await;
+        assert_eq!(ending, Ending::DeadlineReached);
+        assert_eq!(t0.elapsed(), Duration::from_secs(5));
+        let hang = by_id(&results, "hang");
+        assert_eq!(hang.code.map(|c| c.name), Some("exec.timeout"));
+        assert_eq!(
+            hang.message,
+            "still running when the run's --deadline of 5s was reached"
+        );
+        assert_eq!(hang.cause, Some(Cause::Timeout));
+        assert_eq!(by_id(&results, "quick").status, Status::Pass);
+        let after = by_id(&results, "after");
+        assert_eq!(after.status, Status::Skip);
+        assert_eq!(after.cause, Some(Cause::Interrupted));
+        // Plan order, not completion order.
+        let ids: Vec<&str> = results.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["hang", "quick", "after"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn time_spent_before_the_run_counts_against_the_deadline() {
+        let plan = plan_of(&[("hang", "    timeout: 1m\n")]);
+        let r = runner(|_| async {
+            std::future::pending::<()>().await;
+            pass()
+        });
+        let mut l = limits(Duration::from_secs(5));
+        l.spent = Duration::from_secs(3);
+        let t0 = Instant::now();
+        let (_, ending) = run_with(plan, l, r, never()).await;
+        assert_eq!(ending, Ending::DeadlineReached);
+        assert_eq!(t0.elapsed(), Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_check_over_its_timeout_fails_and_the_run_goes_on() {
+        let plan = plan_of(&[
+            ("slow", "    timeout: 2s\n"),
+            ("next", "    after: [slow]\n"),
+        ]);
+        let r = runner(|id| async move {
+            if id == "slow" {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+            }
+            pass()
+        });
+        let t0 = Instant::now();
+        let (results, ending) = run_with(plan, limits(Duration::from_secs(60)), r, never()).await;
+        assert_eq!(ending, Ending::Completed);
+        assert_eq!(t0.elapsed(), Duration::from_secs(2));
+        let slow = by_id(&results, "slow");
+        assert_eq!(slow.code.map(|c| c.name), Some("exec.timeout"));
+        assert_eq!(slow.message, "did not finish within its timeout of 2s");
+        assert_eq!(slow.duration, Duration::from_secs(2));
+        // `after:` orders without blocking: a failed predecessor does not skip it.
+        assert_eq!(by_id(&results, "next").status, Status::Pass);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_starts_a_check_only_once_its_predecessor_finished() {
+        let plan = plan_of(&[("second", "    after: [first]\n"), ("first", "")]);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        let r = runner(move |id| {
+            let seen = Arc::clone(&seen);
+            async move {
+                seen.lock().unwrap().push(format!("start {id}"));
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                seen.lock().unwrap().push(format!("end {id}"));
+                pass()
+            }
+        });
+        let t0 = Instant::now();
+        let (results, _) = run_with(plan, limits(Duration::from_secs(60)), r, never()).await;
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["start first", "end first", "start second", "end second"]
+        );
+        assert_eq!(t0.elapsed(), Duration::from_secs(2));
+        assert!(results.iter().all(|r| r.status == Status::Pass));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_need_blocks_its_dependents() {
+        let plan = plan_of(&[
+            ("root", ""),
+            ("child", "    needs: [root]\n"),
+            ("grandchild", "    needs: [child]\n"),
+        ]);
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&ran);
+        let r = runner(move |id| {
+            seen.lock().unwrap().push(id.clone());
+            async move { if id == "root" { fail() } else { pass() } }
+        });
+        let (results, _) = run_with(plan, limits(Duration::from_secs(60)), r, never()).await;
+        assert_eq!(*ran.lock().unwrap(), ["root"]);
+        let child = by_id(&results, "child");
+        assert_eq!(child.code.map(|c| c.name), Some("exec.blocked"));
+        assert_eq!(child.blocked_by, ["root"]);
+        assert_eq!(child.cause, Some(Cause::Dependency));
+        assert_eq!(by_id(&results, "grandchild").blocked_by, ["child"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panicking_check_is_an_internal_failure_not_a_dead_run() {
+        let plan = plan_of(&[("boom", ""), ("fine", "")]);
+        let r = runner(|id| async move {
+            assert!(id != "boom", "a bug in a check");
+            pass()
+        });
+        let (results, ending) = run_with(plan, limits(Duration::from_secs(60)), r, never()).await;
+        assert_eq!(ending, Ending::Completed);
+        let boom = by_id(&results, "boom");
+        assert_eq!(boom.status, Status::Fail);
+        assert_eq!(boom.code.map(|c| c.name), Some("exec.internal"));
+        assert_eq!(boom.cause, Some(Cause::Internal));
+        assert_eq!(by_id(&results, "fine").status, Status::Pass);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_runs_what_failed_again_after_the_pause() {
+        let plan = plan_of(&[("flaky", ""), ("steady", "")]);
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&calls);
+        let t0 = Instant::now();
+        let r = runner(move |id| {
+            seen.lock().unwrap().push((id.clone(), t0.elapsed()));
+            // Fails until 5 s into the run.
+            let ok = id == "steady" || t0.elapsed() >= Duration::from_secs(5);
+            async move { if ok { pass() } else { fail() } }
+        });
+        let mut l = limits(Duration::from_secs(60));
+        l.retry = Some(Retry {
+            until: Duration::from_secs(30),
+            sleep: Duration::from_secs(2),
+            warnings: false,
+        });
+        let (results, ending) = run_with(plan, l, r, never()).await;
+        assert_eq!(ending, Ending::Completed);
+        let flaky = by_id(&results, "flaky");
+        assert_eq!(flaky.status, Status::Pass);
+        assert_eq!(flaky.attempts, 4); // at 0 s, 2 s, 4 s (fail) and 6 s (pass)
+        assert_eq!(by_id(&results, "steady").attempts, 1);
+        let times: Vec<Duration> = calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(id, _)| id == "flaky")
+            .map(|(_, t)| *t)
+            .collect();
+        assert_eq!(
+            times,
+            [0, 2, 4, 6].map(Duration::from_secs),
+            "attempts are the pause apart"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_stops_when_its_time_is_up() {
+        let plan = plan_of(&[("broken", "")]);
+        let r = runner(|_| async { fail() });
+        let mut l = limits(Duration::from_secs(60));
+        l.retry = Some(Retry {
+            until: Duration::from_secs(5),
+            sleep: Duration::from_secs(2),
+            warnings: false,
+        });
+        let t0 = Instant::now();
+        let (results, _) = run_with(plan, l, r, never()).await;
+        assert_eq!(results[0].status, Status::Fail);
+        assert_eq!(results[0].attempts, 3); // at 0, 2 and 4 s; 6 s would be past 5 s
+        assert_eq!(t0.elapsed(), Duration::from_secs(4));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_ends_the_run_with_the_partial_results() {
+        let plan = plan_of(&[("done", ""), ("long", "    timeout: 1m\n")]);
+        let r = runner(|id| async move {
+            if id == "long" {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
+            pass()
+        });
+        let stop = async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            Ending::Interrupted
+        };
+        let t0 = Instant::now();
+        let (results, ending) = run_with(plan, limits(Duration::from_secs(60)), r, stop).await;
+        assert_eq!(ending, Ending::Interrupted);
+        assert_eq!(t0.elapsed(), Duration::from_secs(1));
+        assert_eq!(by_id(&results, "done").status, Status::Pass);
+        let long = by_id(&results, "long");
+        assert_eq!(long.code.map(|c| c.name), Some("exec.interrupted"));
+        assert_eq!(long.cause, Some(Cause::Interrupted));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_during_the_retry_pause_keeps_the_last_attempt() {
+        let plan = plan_of(&[("broken", "")]);
+        let r = runner(|_| async { fail() });
+        let mut l = limits(Duration::from_secs(60));
+        l.retry = Some(Retry {
+            until: Duration::from_secs(60),
+            sleep: Duration::from_secs(10),
+            warnings: false,
+        });
+        let stop = async {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            Ending::Interrupted
+        };
+        let (results, ending) = run_with(plan, l, r, stop).await;
+        assert_eq!(ending, Ending::Interrupted);
+        assert_eq!(results[0].status, Status::Fail);
+        assert_eq!(results[0].attempts, 1);
+    }
+
+    /// A check that blocks its thread (a bug: blocking I/O on the runtime) must not hold
+    /// the scheduler past its deadline. Real time on a multi-thread runtime: the bound
+    /// asserted is the deadline plus a generous margin, far below the blocking time.
+    #[test]
+    fn a_check_that_blocks_its_thread_cannot_hold_the_run() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let plan = plan_of(&[("stuck", "    timeout: 1m\n"), ("fine", "")]);
+        let r = runner(|id| async move {
+            if id == "stuck" {
+                std::thread::sleep(std::time::Duration::from_secs(5));
+            }
+            pass()
+        });
+        let t0 = std::time::Instant::now();
+        let (results, ending) = runtime.block_on(run_with(
+            plan,
+            limits(Duration::from_millis(300)),
+            r,
+            never(),
+        ));
+        let took = t0.elapsed();
+        runtime.shutdown_background();
+        assert_eq!(ending, Ending::DeadlineReached);
+        assert_eq!(
+            by_id(&results, "stuck").code.map(|c| c.name),
+            Some("exec.timeout")
+        );
+        assert_eq!(by_id(&results, "fine").status, Status::Pass);
+        assert!(
+            took < std::time::Duration::from_secs(3),
+            "the run took {took:?} with a 300ms deadline"
+        );
+    }
 }

@@ -13,8 +13,10 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 /// Deepest nesting of mappings and sequences accepted.
 pub const MAX_DEPTH: usize = 128;
-/// Most nodes a document may expand to, aliases included.
-pub const MAX_NODES: usize = 1_000_000;
+/// Most nodes a document may expand to, aliases and the loader's copies of anchored nodes
+/// included. A node config has hundreds; this bound keeps the loaded tree of any input,
+/// and what the checks derive from it, within tens of megabytes.
+pub const MAX_NODES: usize = 100_000;
 
 /// A 1-based line and column in a source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -108,12 +110,23 @@ enum Frame {
         anchor: usize,
         entries: Vec<(Node, Node)>,
         pending_key: Option<Node>,
+        /// Scalar keys seen so far and where: duplicate detection in constant time per key
+        /// (a search of `entries` made an 80,000-key mapping take half a minute).
+        seen: HashMap<String, Pos>,
     },
+}
+
+/// An anchored node as the loader keeps it, with what an alias to it costs: its size in
+/// nodes and its height (levels of nesting it adds where it is inserted).
+struct Anchored {
+    node: Node,
+    size: usize,
+    height: usize,
 }
 
 struct Loader {
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    anchors: HashMap<usize, Anchored>,
     docs: Vec<Node>,
     nodes: usize,
 }
@@ -129,7 +142,18 @@ impl Loader {
 
     fn finish(&mut self, node: Node, anchor: usize) -> Result<(), LoadError> {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            // The copy kept for aliases is memory too: it counts against the budget.
+            let size = size_of(&node);
+            self.count(size, node.pos)?;
+            let height = height_of(&node);
+            self.anchors.insert(
+                anchor,
+                Anchored {
+                    node: node.clone(),
+                    size,
+                    height,
+                },
+            );
         }
         self.push(node)
     }
@@ -141,18 +165,19 @@ impl Loader {
             Some(Frame::Map {
                 entries,
                 pending_key,
+                seen,
                 ..
             }) => match pending_key.take() {
                 None => {
-                    if let Some(text) = key_text(&node)
-                        && let Some((first, _)) =
-                            entries.iter().find(|(k, _)| key_text(k) == Some(text))
-                    {
-                        return Err(LoadError::DuplicateKey {
-                            key: text.to_string(),
-                            first: first.pos,
-                            second: node.pos,
-                        });
+                    if let Some(text) = key_text(&node) {
+                        if let Some(first) = seen.get(text) {
+                            return Err(LoadError::DuplicateKey {
+                                key: text.to_string(),
+                                first: *first,
+                                second: node.pos,
+                            });
+                        }
+                        seen.insert(text.to_string(), node.pos);
                     }
                     *pending_key = Some(node);
                 }
@@ -186,6 +211,22 @@ fn size_of(node: &Node) -> usize {
 /// How many lines of a flow collection written left of its block's indentation are
 /// re-indented before the error stands.
 const MAX_FLOW_REINDENTS: usize = 64;
+
+/// Levels of nesting in `node` (1 for a scalar). Bounded: every node the loader builds is
+/// at most [`MAX_DEPTH`] levels deep, aliases included.
+fn height_of(node: &Node) -> usize {
+    match &node.value {
+        Value::Scalar(_) => 1,
+        Value::Sequence(items) => 1 + items.iter().map(height_of).max().unwrap_or(0),
+        Value::Mapping(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| height_of(k).max(height_of(v)))
+                .max()
+                .unwrap_or(0)
+        }
+    }
+}
 
 /// Load every document of a YAML stream.
 ///
@@ -354,6 +395,7 @@ fn load_stream(
                             anchor,
                             entries: Vec::new(),
                             pending_key: None,
+                            seen: HashMap::new(),
                         }
                     });
             }
@@ -383,14 +425,22 @@ fn load_stream(
                 loader.finish(node, anchor)?;
             }
             Event::Alias(id) => {
-                let Some(target) = loader.anchors.get(&id).cloned() else {
+                let Some(target) = loader.anchors.get(&id) else {
                     return Err(LoadError::UnknownAlias { pos });
                 };
-                loader.count(size_of(&target), pos)?;
-                loader.push(Node {
-                    pos,
-                    value: target.value,
-                })?;
+                // Nested anchors grow the tree in height as well as in size; both are
+                // checked before the copy is made.
+                if loader.stack.len() + target.height > MAX_DEPTH {
+                    return Err(LoadError::TooDeep { pos });
+                }
+                let size = target.size;
+                loader.count(size, pos)?;
+                let value = loader
+                    .anchors
+                    .get(&id)
+                    .map(|t| t.node.value.clone())
+                    .ok_or(LoadError::UnknownAlias { pos })?;
+                loader.push(Node { pos, value })?;
             }
             Event::StreamStart
             | Event::StreamEnd
@@ -590,6 +640,58 @@ mod tests {
     fn unclosed_flow_collection_is_still_an_error_at_its_opener() {
         let e = load_one("a: [\n]\nb: [\n  c\n").unwrap_err();
         assert_eq!(e.pos(), Pos { line: 3, column: 4 }, "{e}");
+    }
+
+    #[test]
+    fn forty_thousand_flat_keys_load_and_a_duplicate_among_them_is_found() {
+        let mut text = String::new();
+        for i in 0..40_000 {
+            let _ = writeln!(text, "key{i}: {i}");
+        }
+        let doc = load_one(&text).unwrap();
+        assert!(matches!(&doc.value, Value::Mapping(m) if m.len() == 40_000));
+        text.push_str("key20000: again\n");
+        let e = load_one(&text).unwrap_err();
+        assert_eq!(
+            e,
+            LoadError::DuplicateKey {
+                key: "key20000".into(),
+                first: Pos {
+                    line: 20_001,
+                    column: 1
+                },
+                second: Pos {
+                    line: 40_001,
+                    column: 1
+                },
+            }
+        );
+    }
+
+    #[test]
+    fn nested_anchors_count_their_copies_against_the_budget() {
+        // Doubling at each level: 2^40 if expanded; refused long before.
+        let mut text = String::from("l0: &l0 [x, y]\n");
+        for i in 1..=40 {
+            let _ = writeln!(text, "l{i}: &l{i} [*l{}, *l{}]", i - 1, i - 1);
+        }
+        assert!(matches!(load_one(&text), Err(LoadError::TooLarge { .. })));
+        // The anchored copy counts: an anchored node of half the budget and one alias to it
+        // is over budget, though the tree alone would hold one copy and the alias.
+        let half = MAX_NODES / 2;
+        let mut big = String::from("a: &a [");
+        big.push_str(&"x, ".repeat(half));
+        big.push_str("x]\nb: *a\n");
+        assert!(matches!(load_one(&big), Err(LoadError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn aliases_cannot_nest_deeper_than_the_limit() {
+        let mut text = String::from("l0: &l0 x\n");
+        for i in 1..=1000 {
+            let _ = writeln!(text, "l{i}: &l{i} [*l{}]", i - 1);
+        }
+        assert!(matches!(load_one(&text), Err(LoadError::TooDeep { .. })));
     }
 
     #[test]

@@ -466,15 +466,18 @@ pub fn advertised(r: &Response, header: &str) -> Advertised {
     }
 }
 
-/// A date header: RFC 9745 `@unix`, or an HTTP-date.
+/// A date header: RFC 9745 `@unix`, or an HTTP-date. A date outside the years 0..=9999 is
+/// not a date (it comes from the network, and arithmetic on it must not overflow).
 pub fn parse_date(v: &str) -> Option<i64> {
     let v = v.trim();
-    if let Some(n) = v.strip_prefix('@') {
-        return n.parse().ok();
-    }
-    chrono::DateTime::parse_from_rfc2822(v)
-        .ok()
-        .map(|d| d.timestamp())
+    let at = if let Some(n) = v.strip_prefix('@') {
+        n.parse().ok()?
+    } else {
+        chrono::DateTime::parse_from_rfc2822(v).ok()?.timestamp()
+    };
+    (crate::jwt::MIN_TIME..=crate::jwt::MAX_TIME)
+        .contains(&at)
+        .then_some(at)
 }
 
 fn show_date(unix: i64) -> String {
@@ -486,7 +489,7 @@ fn show_date(unix: i64) -> String {
 
 /// "in 10 days", "3 days ago", "in 5 hours" (rounded to the nearest unit).
 pub fn distance(at: i64, now: i64) -> String {
-    let secs = at - now;
+    let secs = at.saturating_sub(now);
     let abs = secs.unsigned_abs();
     let amount = if abs >= 86_400 {
         let d = (abs + 43_200) / 86_400;
@@ -1220,6 +1223,26 @@ mod tests {
             assert_eq!(Version::parse(bad), None, "{bad}");
         }
         assert_eq!(v("v2.5").to_string(), "2.5.0");
+    }
+
+    #[test]
+    fn sunset_at_the_edge_of_i64_is_not_a_date() {
+        for header in [
+            format!("@{}", i64::MAX),
+            format!("@{}", i64::MIN),
+            "@253402300800".to_string(),
+            "@99999999999999999999999".to_string(),
+        ] {
+            assert_eq!(parse_date(&header), None, "{header}");
+        }
+        assert_eq!(parse_date("@253402300799"), Some(crate::jwt::MAX_TIME));
+        // Far dates in range are told without overflow.
+        assert_eq!(
+            distance(crate::jwt::MIN_TIME, crate::jwt::MAX_TIME),
+            "3652425 days ago"
+        );
+        let at = distance(i64::MAX, i64::MIN);
+        assert!(at.starts_with("in "), "{at}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use super::{CheckKind, Context, KindInfo, Text, seam_code};
 use crate::config::ConfigSource;
 use crate::config::setting::{str_at, u64_at};
 use crate::jwt::PublicKey;
+use crate::probe::fs;
 use crate::probe::http::{Condition, HttpUrl, Redirects, Request, UrlPath, describe};
 use crate::report::Code;
 use crate::report::{Cause, Evaluation, Finding, Status};
@@ -313,14 +314,14 @@ impl CheckKind for Kind {
                 "fix the config.file and config.syntax checks first",
             );
         };
-        let env = |n: &str| std::env::var(n).ok();
-        let node = side_from_config(node_src, &env);
+        let env = |n: &str| ctx.env.var(n);
+        let node = side_from_config(node_src, &env).await;
         let mut sources = Vec::new();
         let mut problems = Vec::new();
         let mut master = Side::default();
         if let Some(m) = &ctx.master_config {
             if m.tree().is_some() {
-                master = side_from_config(m, &env);
+                master = side_from_config(m, &env).await;
                 sources.push(format!("--master-config {}", m.display_path()));
             } else {
                 problems.push(Finding::new(&MASTER_CONFIG_UNREADABLE, format!(
@@ -373,7 +374,7 @@ impl CheckKind for Kind {
     }
 }
 
-fn resolve(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+fn resolve(raw: &str, env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Option<String> {
     match crate::config::env_ref(raw) {
         Some(var) => env(var),
         None => Some(raw.to_string()),
@@ -394,7 +395,10 @@ fn file_of(src: &ConfigSource, value: &str) -> PathBuf {
 }
 
 /// Read one side's parameters from a node config (this node's or a copy of the master's).
-pub fn side_from_config(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Side {
+pub async fn side_from_config(
+    src: &ConfigSource,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Side {
     let Some(tree) = src.tree() else {
         return Side::default();
     };
@@ -404,16 +408,28 @@ pub fn side_from_config(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>
             .and_then(|v| resolve(v, env))
             .filter(|v| !v.trim().is_empty())
     };
-    let read = |p: &str| text(p).and_then(|v| std::fs::read(file_of(src, &v)).ok());
-    let ca_sha256 = read("/auth/ca_certificate/path").and_then(|b| {
+    // Files named by the config are read bounded and off the runtime thread: a FIFO or
+    // `/dev/zero` named as the master's secret file is refused, not waited on.
+    let read = |p: &str| {
+        let path = text(p).map(|v| file_of(src, &v));
+        async move {
+            match path {
+                Some(path) => fs::read_bounded(path, fs::BUNDLE_CAP).await.ok(),
+                None => None,
+            }
+        }
+    };
+    let ca_sha256 = read("/auth/ca_certificate/path").await.and_then(|b| {
         crate::probe::tls::load_pem(&b)
             .first()
             .map(|c| crate::encoding::hex(&<sha2::Sha256 as sha2::Digest>::digest(c.as_ref())))
     });
     let key_fingerprint = read("/auth/jwt/public_key_file")
+        .await
         .and_then(|b| PublicKey::from_pem(&b).ok())
         .map(|k| k.fingerprint());
     let secret_fingerprint = read("/auth/jwt/secret_file")
+        .await
         .and_then(|b| String::from_utf8(b).ok())
         .map(|s| fingerprint(s.trim()));
     Side {

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::{CheckKind, Context, KindInfo, Text};
 use crate::config::setting::{str_at, u64_at};
 use crate::jwt::{self, Key, PublicKey, Token};
+use crate::probe::fs;
 use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status, keys};
 
@@ -173,19 +174,21 @@ impl CheckKind for Kind {
                 .map(|v| file_of(src, v))
         };
         let raw = if let Some(var) = &spec.token_env {
-            std::env::var(&var.0).map_err(|_| {
+            ctx.env.var(&var.0).ok_or_else(|| {
                 (
                     format!("the variable {} is not set", var.0),
                     format!("export {} with the node's token", var.0),
                 )
             })
         } else if let Some(p) = path("/auth/jwt/token_file") {
-            std::fs::read_to_string(&p).map_err(|e| {
-                (
-                    format!("cannot read the token file {}: {e}", p.display()),
-                    format!("fetch a token from the master into {}", p.display()),
-                )
-            })
+            fs::read_bounded_text(&p, fs::SECRET_CAP)
+                .await
+                .map_err(|e| {
+                    (
+                        format!("cannot read the token file {}: {e}", p.display()),
+                        format!("fetch a token from the master into {}", p.display()),
+                    )
+                })
         } else {
             return Evaluation::single(Finding::new(
                 &NOT_CONFIGURED,
@@ -195,18 +198,22 @@ impl CheckKind for Kind {
         };
         let key = if let Some(p) = path("/auth/jwt/public_key_file") {
             Some(
-                std::fs::read(&p)
+                fs::read_bounded(&p, fs::SECRET_CAP)
+                    .await
                     .map_err(|e| e.to_string())
                     .and_then(|b| PublicKey::from_pem(&b))
                     .map(KeyMaterial::Public)
                     .map_err(|e| (p.display().to_string(), e)),
             )
-        } else {
-            path("/auth/jwt/secret_file").map(|p| {
-                std::fs::read_to_string(&p)
+        } else if let Some(p) = path("/auth/jwt/secret_file") {
+            Some(
+                fs::read_bounded_text(&p, fs::SECRET_CAP)
+                    .await
                     .map(|s| KeyMaterial::Secret(s.trim().as_bytes().to_vec()))
-                    .map_err(|e| (p.display().to_string(), e.to_string()))
-            })
+                    .map_err(|e| (p.display().to_string(), e.to_string())),
+            )
+        } else {
+            None
         };
         let f = &ctx.facts;
         let input = Input {
@@ -303,6 +310,15 @@ pub fn judge(input: &Input) -> Evaluation {
             ));
         }
     };
+    if let Some((claim, value)) = token.bad_time() {
+        return Evaluation::single(Finding::new(
+            &MALFORMED,
+            format!(
+                "the node's token has `{claim}: {value}`, which is not a date between the years 0 and 9999"
+            ),
+            "fetch a new token from the master into `auth.jwt.token_file`; do not edit it by hand",
+        ));
+    }
     let mut findings = Vec::new();
     let mut evidence = crate::report::Evidence::new();
     describe(&token, &mut evidence);
@@ -317,12 +333,14 @@ pub fn judge(input: &Input) -> Evaluation {
     }
 
     // Times, by the master's clock when the offset is known.
-    let offset_s = input.offset_ms.map(|ms| {
+    // An offset beyond a day is nonsense from a broken peer; clamping keeps every sum
+    // below in range (times are within years 0..=9999, far from i64's limits).
+    let offset_s = input.offset_ms.filter(|ms| ms.is_finite()).map(|ms| {
         #[allow(clippy::cast_possible_truncation)]
-        let s = (ms / 1000.0).round() as i64;
+        let s = (ms / 1000.0).round().clamp(-1.0e9, 1.0e9) as i64;
         s
     });
-    let master_now = input.now - offset_s.unwrap_or(0);
+    let master_now = input.now.saturating_sub(offset_s.unwrap_or(0));
     let skew = |s: i64| {
         if s >= 0 {
             format!("node is {s} s ahead")
@@ -343,7 +361,7 @@ pub fn judge(input: &Input) -> Evaluation {
                 }
                 _ => String::new(),
             };
-            findings.push(Finding::new(&EXPIRED, format!("the token expired {} ({} ago) by the master's clock{also}{unknown}", utc(exp), ago(master_now - exp)),
+            findings.push(Finding::new(&EXPIRED, format!("the token expired {} ({} ago) by the master's clock{also}{unknown}", utc(exp), ago(master_now.saturating_sub(exp))),
                 format!("fetch a new token from the master (it expired {}), and check the job that refreshes it", utc(exp)),
             ));
         } else if exp <= input.now
@@ -363,7 +381,7 @@ pub fn judge(input: &Input) -> Evaluation {
                 }
                 _ => String::new(),
             };
-            findings.push(Finding::new(&NOT_YET_VALID, format!("the token is not valid until {} (in {}) by the master's clock{also}{unknown}", utc(nbf), ago(nbf - master_now)),
+            findings.push(Finding::new(&NOT_YET_VALID, format!("the token is not valid until {} (in {}) by the master's clock{also}{unknown}", utc(nbf), ago(nbf.saturating_sub(master_now))),
                 format!("check the clock of the host that issued the token; then fetch a new token valid from now (not {})", utc(nbf)),
             ));
         } else if nbf > input.now
@@ -443,7 +461,7 @@ pub fn judge(input: &Input) -> Evaluation {
         token.time("iat"),
         input.master_ttl.or(input.node_ttl),
     ) {
-        let life = exp - iat;
+        let life = exp.saturating_sub(iat);
         if i64::try_from(ttl).is_ok_and(|t| t != life) {
             let whose = if input.master_ttl.is_some() {
                 "master's"
@@ -532,6 +550,70 @@ mod tests {
 
     fn codes(e: &Evaluation) -> Vec<&str> {
         e.findings.iter().filter_map(Finding::code_name).collect()
+    }
+
+    /// An unsigned token with these claims (the judge decodes before it verifies).
+    fn with_claims(claims: &Value) -> String {
+        use base64_free as b64;
+        format!(
+            "{}.{}.c2ln",
+            b64(br#"{"alg":"ES256","typ":"JWT","kid":"k1"}"#),
+            b64(claims.to_string().as_bytes())
+        )
+    }
+
+    /// Base64url without padding, enough for test tokens.
+    fn base64_free(bytes: &[u8]) -> String {
+        const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..=chunk.len() {
+                out.push(char::from(ABC[((n >> (18 - 6 * i)) & 63) as usize]));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn exp_1e300_is_malformed_not_a_negative_lifetime() {
+        let k = crate::sim::signing_key("k1").unwrap();
+        for claims in [
+            json!({"iat": NOW, "exp": 1e300}),
+            json!({"iat": -1e300, "exp": NOW}),
+            json!({"iat": NOW, "exp": i64::MAX}),
+            json!({"iat": NOW, "nbf": i64::MIN, "exp": NOW + 60}),
+            json!({"iat": NOW, "exp": "tomorrow"}),
+        ] {
+            let e = judge(&input(with_claims(&claims), &k));
+            assert_eq!(codes(&e), ["auth-token.malformed"], "{claims}");
+            assert!(
+                e.findings[0].message.contains("not a date"),
+                "{}",
+                e.findings[0].message
+            );
+        }
+        // The largest date that is one is judged normally, without overflow.
+        let far = with_claims(&json!({"iat": crate::jwt::MIN_TIME, "exp": crate::jwt::MAX_TIME}));
+        let e = judge(&input(far, &k));
+        assert!(!codes(&e).contains(&"auth-token.malformed"), "{e:?}");
+    }
+
+    #[test]
+    fn an_absurd_clock_offset_cannot_overflow_the_judge() {
+        let k = crate::sim::signing_key("k1").unwrap();
+        for offset in [f64::MAX, f64::MIN, f64::NAN, f64::INFINITY, 1e300] {
+            let i = Input {
+                offset_ms: Some(offset),
+                ..input(token("k1", NOW - 60, NOW + 3540, &k), &k)
+            };
+            let _ = judge(&i);
+        }
     }
 
     #[test]

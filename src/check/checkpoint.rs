@@ -20,6 +20,7 @@ use crate::config::setting::{self, Setting, dotted};
 use crate::human;
 use crate::probe::account::{self, Account, Perm, Want};
 use crate::probe::disk::Space;
+use crate::probe::fs;
 use crate::report::Code;
 use crate::report::{Cause, Evaluation, Evidence, Finding, Status};
 use crate::yaml::Node;
@@ -311,7 +312,7 @@ impl CheckKind for Kind {
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
         let src = Arc::clone(&ctx.config);
-        let env = |name: &str| std::env::var(name).ok();
+        let env = |name: &str| ctx.env.var(name);
         let settings = match settings(&src, &env) {
             Ok(s) => s,
             Err(e) => return e,
@@ -818,8 +819,11 @@ fn inspect_newest(storage: &Path, entry: &Entry, budget: u64, deadline: Instant)
         }
         let path = storage.join(shown);
         let mut buf = [0u8; 4096];
-        if let Err(e) = std::fs::File::open(&path).and_then(|mut f| f.read(&mut buf)) {
-            newest.unreadable.push((shown.clone(), e.to_string()));
+        let opened = fs::open_regular(&path, u64::MAX)
+            .map_err(|e| e.to_string())
+            .and_then(|(mut f, _)| f.read(&mut buf).map_err(|e| e.to_string()));
+        if let Err(e) = opened {
+            newest.unreadable.push((shown.clone(), e));
         }
     }
     newest.files = files;
@@ -828,7 +832,13 @@ fn inspect_newest(storage: &Path, entry: &Entry, budget: u64, deadline: Instant)
 
 fn read_manifest(path: &Path) -> std::io::Result<String> {
     let mut text = String::new();
-    std::fs::File::open(path)?
+    fs::open_regular(path, u64::MAX)
+        .map_err(|e| match e {
+            fs::ReadError::NotFound => std::io::Error::from(std::io::ErrorKind::NotFound),
+            fs::ReadError::Io(e) => e,
+            other => std::io::Error::other(other.to_string()),
+        })?
+        .0
         .take(MAX_MANIFEST_BYTES)
         .read_to_string(&mut text)?;
     Ok(text)
@@ -886,17 +896,13 @@ enum Hashed {
 }
 
 fn hash_file(path: &Path, budget: u64, deadline: Instant) -> Hashed {
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Hashed::Missing,
+    let mut file = match fs::open_regular(path, budget) {
+        Ok((f, _)) => f,
+        Err(fs::ReadError::NotFound) => return Hashed::Missing,
+        Err(fs::ReadError::NotAFile(_)) => return Hashed::Error("not a regular file".into()),
+        Err(fs::ReadError::TooLarge { .. }) => return Hashed::OverBudget(0),
         Err(e) => return Hashed::Error(e.to_string()),
     };
-    match file.metadata() {
-        Ok(m) if !m.is_file() => return Hashed::Error("not a regular file".into()),
-        Ok(m) if m.len() > budget => return Hashed::OverBudget(0),
-        Err(e) => return Hashed::Error(e.to_string()),
-        Ok(_) => {}
-    }
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     let mut total = 0u64;

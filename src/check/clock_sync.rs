@@ -83,7 +83,10 @@ impl CheckKind for Kind {
 
     async fn run(_spec: &Spec, ctx: &Context) -> Evaluation {
         let budget = inner_timeout(ctx.timeout);
-        let daemons = running_daemons();
+        // /proc is file I/O too: on the blocking pool.
+        let daemons = tokio::task::spawn_blocking(running_daemons)
+            .await
+            .unwrap_or_default();
         let mut reports = Vec::new();
         if daemons.iter().any(|d| d == "chronyd")
             && let Some(out) = tool("chronyc", CHRONYC_TRACKING, budget / 3).await
@@ -136,7 +139,11 @@ fn running_daemons() -> Vec<String> {
         if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
             continue;
         }
-        if let Ok(comm) = std::fs::read_to_string(e.path().join("comm")) {
+        if let Some(comm) =
+            crate::probe::fs::read_bounded_now(&e.path().join("comm"), crate::probe::fs::SYSTEM_CAP)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+        {
             let comm = comm.trim();
             if DAEMONS.contains(&comm) && !found.iter().any(|f| f == comm) {
                 found.push(comm.to_string());

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::{CheckKind, Context, KindInfo};
 use crate::config::ConfigSource;
 use crate::config::env_ref;
+use crate::probe::fs;
 use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status};
 use crate::secret::fingerprint;
@@ -107,6 +108,14 @@ pub const FILE_UNREADABLE: Code = Code::new(
 )
 .was(&["config.credentials.file-unreadable"]);
 
+/// A file named by the config is far larger than any certificate, key, secret or token.
+pub const FILE_TOO_LARGE: Code = Code::new(
+    "config-credentials.file-too-large",
+    Status::Fail,
+    "A file named by the config is far larger than any certificate, key, secret or token (a disk image, a log, a device).",
+    "Point the setting at the certificate, key, secret or token file itself.",
+);
+
 /// A file holding a secret (JWT secret, node token) is readable by every user.
 pub const WORLD_READABLE: Code = Code::new(
     "config-credentials.world-readable",
@@ -144,6 +153,7 @@ impl CheckKind for Kind {
             FILE_MISSING,
             FILE_UNREADABLE,
             WORLD_READABLE,
+            FILE_TOO_LARGE,
             FILE_EMPTY,
         ],
         generated: GENERATED,
@@ -156,7 +166,8 @@ impl CheckKind for Kind {
 
     async fn run(_spec: &Spec, ctx: &Context) -> Evaluation {
         let src = Arc::clone(&ctx.config);
-        let env = |name: &str| std::env::var(name).ok();
+        let vars = Arc::clone(&ctx.env);
+        let env = move |name: &str| vars.var(name);
         super::on_blocking_pool(&INTERNAL, "the credentials check", move || {
             judge(&src, &env)
         })
@@ -302,7 +313,19 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
                     node.pos.line
                 ),
             ),
-            Ok(m) => match std::fs::File::open(&file) {
+            // Read, not only opened: bounded, so a 3 GB "secret" is named as too large
+            // instead of passing as readable, and a FIFO swapped in is refused.
+            Ok(m) => match fs::read_bounded_now(&file, fs::BUNDLE_CAP) {
+                Err(fs::ReadError::TooLarge { size, cap }) => Finding::new(
+                    &FILE_TOO_LARGE,
+                    format!(
+                        "{what} {shown} is {size} bytes, more than any {what} (limit {cap} bytes); not read"
+                    ),
+                    format!(
+                        "point `{field}` at {path}:{} at the {what} itself",
+                        node.pos.line
+                    ),
+                ),
                 Err(e) => Finding::new(
                     &FILE_UNREADABLE,
                     format!("{what} {shown} cannot be read: {e}"),

@@ -262,6 +262,9 @@ fn description(pointer: &str) -> Option<String> {
         })
 }
 
+/// Unknown keys of one mapping reported one by one; the rest are counted.
+const MAX_UNKNOWN_SHOWN: usize = 50;
+
 fn known_keys(pointer: &str) -> Vec<String> {
     schema_at(pointer)
         .and_then(|s| s.get("properties"))
@@ -330,6 +333,9 @@ fn describe(
         }
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
             .iter()
+            // Each one is looked up in the tree and the text: a file of 80,000 unknown keys
+            // is named by its first ones and a count, in linear time.
+            .take(MAX_UNKNOWN_SHOWN)
             .map(|key| {
                 let child = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
                 let pos = tree.pointer_key(&child).map_or(node.pos, |n| n.pos);
@@ -344,6 +350,17 @@ fn describe(
                     .at(src.location(pos))
                     .with("field", dotted(&child))
             })
+            .chain((unexpected.len() > MAX_UNKNOWN_SHOWN).then(|| {
+                let parent = if pointer.is_empty() { "the top level".to_string() } else { format!("`{field}`") };
+                let more = unexpected.len() - MAX_UNKNOWN_SHOWN;
+                Finding::new(
+                    &UNKNOWN_FIELD,
+                    format!("{more} more unknown keys at {parent} ({} in all)", unexpected.len()),
+                    format!("check that {path} is the node config; remove the keys the schema does not know"),
+                )
+                .at(here.clone())
+                .with("field", field.clone())
+            }))
             .collect(),
         ValidationErrorKind::Type { kind } => {
             let expected = format!("{kind:?}").to_lowercase().replace("single(", "").replace("multiple(", "").replace(')', "");

@@ -161,7 +161,7 @@ pub fn judge(src: &ConfigSource) -> Evaluation {
                 LoadError::TooDeep { pos } => Finding::new(&TOO_COMPLEX, format!("{path}:{pos}: nesting deeper than {MAX_DEPTH} levels; refused"),
                     "remove the deep nesting; a node config needs a few levels at most",
                 ),
-                LoadError::TooLarge { pos } => Finding::new(&TOO_COMPLEX, format!("{path}:{pos}: aliases expand to more than {MAX_NODES} nodes (an alias bomb); refused unexpanded"),
+                LoadError::TooLarge { pos } => Finding::new(&TOO_COMPLEX, format!("{path}:{pos}: the document expands to more than {MAX_NODES} nodes (an alias bomb, or far larger than any node config); refused"),
                     "remove the nested aliases (&anchor / *alias); a node config needs none",
                 ),
                 LoadError::UnknownAlias { pos } => Finding::new(&INVALID, format!("YAML syntax error at {path}:{pos}: alias to an undefined anchor"),

@@ -37,7 +37,7 @@ pub fn ca_path(ctx: &Context, ca_file: Option<&Text>) -> Option<PathBuf> {
 
 /// Load the check's CA bundle (the one loader `tls` uses too).
 pub async fn trust(ctx: &Context, ca_file: Option<&Text>) -> Result<Trust, CaError> {
-    crate::probe::tls::load_trust(ca_path(ctx, ca_file)).await
+    crate::probe::tls::load_trust(ca_path(ctx, ca_file), ctx.env.var("SSL_CERT_FILE")).await
 }
 
 /// Everything a kind needs to send requests to `url`.

@@ -195,22 +195,42 @@ impl CheckKind for Kind {
     }
 }
 
+/// The process groups of the plugins running now, so that a signal that ends the doctor
+/// (or a deadline that gives up on a stuck check) takes them along: a future that is never
+/// dropped cannot kill its group.
+static GROUPS: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+
+/// Kill (SIGKILL) the process group of every plugin still running.
+pub fn kill_all_groups() {
+    let groups = match GROUPS.lock() {
+        Ok(mut g) => std::mem::take(&mut *g),
+        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+    };
+    for pgid in groups {
+        let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+    }
+}
+
 /// A plugin's process group, killed (SIGKILL) once: explicitly, or when dropped.
 struct Group(Option<Pid>);
 
 impl Group {
     fn of(child: &tokio::process::Child) -> Self {
         // `process_group(0)` made the child the leader of a group with its own pid.
-        Self(
-            child
-                .id()
-                .and_then(|id| i32::try_from(id).ok())
-                .map(Pid::from_raw),
-        )
+        let pgid = child.id().and_then(|id| i32::try_from(id).ok());
+        if let Some(id) = pgid
+            && let Ok(mut g) = GROUPS.lock()
+        {
+            g.push(id);
+        }
+        Self(pgid.map(Pid::from_raw))
     }
 
     fn kill(&mut self) {
         if let Some(pgid) = self.0.take() {
+            if let Ok(mut g) = GROUPS.lock() {
+                g.retain(|&id| id != pgid.as_raw());
+            }
             // ESRCH (the group is already empty) is the usual, harmless answer. After the
             // leader is reaped its id stays reserved as long as a member of its group lives,
             // so the signal can only reach the plugin's own processes.

@@ -205,6 +205,9 @@ pub struct Context {
     pub master_config: Option<Arc<ConfigSource>>,
     /// `--offline`: checks that run offline but could also ask the master must not.
     pub offline: bool,
+    /// The environment the run started with (`${env.NAME}`, proxies, `TZ`): checks read
+    /// variables here, never from the process.
+    pub env: Arc<crate::probe::env::Env>,
 }
 
 /// A check kind.

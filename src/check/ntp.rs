@@ -162,7 +162,10 @@ impl CheckKind for Kind {
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
         let budget = inner_timeout(ctx.timeout);
         let (names, source) = if spec.servers.is_empty() && spec.system_servers {
-            system_servers()
+            // Daemon configuration files: read bounded, on the blocking pool.
+            tokio::task::spawn_blocking(system_servers)
+                .await
+                .unwrap_or_else(|_| (Vec::new(), "none readable".to_string()))
         } else {
             (
                 spec.servers
@@ -285,7 +288,13 @@ fn system_servers() -> (Vec<String>, String) {
     let mut servers = Vec::new();
     let mut read = Vec::new();
     for f in files {
-        if let Ok(text) = std::fs::read_to_string(&f) {
+        if let Some(text) = crate::probe::fs::read_bounded_now(
+            std::path::Path::new(&f),
+            crate::probe::fs::SYSTEM_CAP,
+        )
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        {
             let found = servers_in_conf(&text);
             if !found.is_empty() {
                 read.push(f);

@@ -105,10 +105,10 @@ impl CheckKind for Kind {
         config_facts: &[],
     };
 
-    async fn run(spec: &Spec, _ctx: &Context) -> Evaluation {
+    async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
         let env: BTreeMap<String, String> = VARIABLES
             .iter()
-            .filter_map(|v| std::env::var(v).ok().map(|val| ((*v).to_string(), val)))
+            .filter_map(|v| ctx.env.var(v).map(|val| ((*v).to_string(), val)))
             .collect();
         judge(
             &spec.url.0,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{CheckKind, Context, KindInfo, Text};
+use crate::probe::fs;
 use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status};
 
@@ -69,16 +70,12 @@ impl CheckKind for Kind {
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
-        let node = node_zone();
+        let tz = ctx.env.var("TZ");
         let expected = spec
             .expected
             .as_ref()
             .map(|t| t.0.trim().to_string())
             .filter(|s| !s.is_empty());
-        let alias = |a: &str, b: &str| {
-            same_file(&Path::new(ZONEINFO).join(a), &Path::new(ZONEINFO).join(b))
-        };
-        let mut eval = judge(node.as_ref(), expected.as_deref(), &alias);
         // With --master-config, the zone the master's config names is compared too.
         let master_zone = ctx
             .master_config
@@ -87,16 +84,26 @@ impl CheckKind for Kind {
             .and_then(|t| t.pointer("/time/timezone"))
             .and_then(|n| n.as_str())
             .map(str::to_string);
-        if let Some(finding) = judge_master(expected.as_deref(), master_zone.as_deref(), &alias) {
-            eval.findings.push(finding);
-        }
-        eval
+        // Looking at /etc and zoneinfo files is file I/O: on the blocking pool, bounded.
+        super::on_blocking_pool(&INTERNAL, "the time zone check", move || {
+            let node = node_zone(tz.as_deref());
+            let alias = |a: &str, b: &str| {
+                same_file(&Path::new(ZONEINFO).join(a), &Path::new(ZONEINFO).join(b))
+            };
+            let mut eval = judge(node.as_ref(), expected.as_deref(), &alias);
+            if let Some(finding) = judge_master(expected.as_deref(), master_zone.as_deref(), &alias)
+            {
+                eval.findings.push(finding);
+            }
+            eval
+        })
+        .await
     }
 }
 
 /// The node's zone name and where it came from.
-pub fn node_zone() -> Option<(String, &'static str)> {
-    if let Ok(tz) = std::env::var("TZ") {
+pub fn node_zone(tz: Option<&str>) -> Option<(String, &'static str)> {
+    if let Some(tz) = tz {
         let tz = tz.trim().trim_start_matches(':').to_string();
         if !tz.is_empty() {
             let name = tz
@@ -111,22 +118,28 @@ pub fn node_zone() -> Option<(String, &'static str)> {
             return Some((zone.to_string(), "/etc/localtime"));
         }
     }
-    std::fs::read_to_string("/etc/timezone")
+    fs::read_bounded_now(Path::new("/etc/timezone"), fs::SYSTEM_CAP)
         .ok()
+        .and_then(|b| String::from_utf8(b).ok())
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .map(|s| (s, "/etc/timezone"))
 }
 
+/// Whether two zoneinfo files hold the same zone. Only files under the zoneinfo directory
+/// are compared (a zone name is never a path out of it), read bounded: zone files are a few
+/// KiB, and a FIFO or device there is refused.
 fn same_file(a: &Path, b: &Path) -> bool {
     let safe = |p: &Path| {
-        p.components()
-            .all(|c| !matches!(c, std::path::Component::ParentDir))
+        p.starts_with(ZONEINFO)
+            && p.components()
+                .all(|c| !matches!(c, std::path::Component::ParentDir))
     };
     if !safe(a) || !safe(b) {
         return false;
     }
-    match (std::fs::read(a), std::fs::read(b)) {
+    let read = |p: &Path| fs::read_bounded_now(p, fs::SYSTEM_CAP);
+    match (read(a), read(b)) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
     }

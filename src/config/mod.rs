@@ -8,12 +8,12 @@
 pub mod model;
 pub mod setting;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
+use crate::probe::fs::ReadError;
 use crate::yaml::{self, LoadError, Node, Pos};
 
 /// The variable that names the config file when `--config` is absent.
@@ -22,9 +22,11 @@ pub const ENV_VAR: &str = "AUTOGLM_CONFIG";
 pub const LOCAL_PATH: &str = "open-autoglm.yaml";
 /// The system-wide location.
 pub const SYSTEM_PATH: &str = "/etc/open-autoglm/config.yaml";
-/// Files larger than this are not read at all (the `config.file` check has its own,
-/// lower, configurable limit).
+/// Files larger than this are never read, whatever the suite says.
 pub const HARD_LIMIT: u64 = 64 * 1024 * 1024;
+/// Files larger than this are not read unless the suite's `config-file` check raises its
+/// `max_bytes` (a node config is a few KiB; megabytes mean a wrong file).
+pub const DEFAULT_LIMIT: u64 = 4 * 1024 * 1024;
 
 /// Where a config path came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,8 +92,15 @@ pub struct ConfigSource {
 }
 
 impl ConfigSource {
-    /// Discover and read the config (`--config` value first, then the SPEC §2 order).
+    /// Discover and read the config (`--config` value first, then the SPEC §2 order),
+    /// reading at most [`DEFAULT_LIMIT`] bytes.
     pub fn discover(flag: Option<&Path>, env: Option<&str>, cwd: &Path) -> Self {
+        Self::discover_within(flag, env, cwd, DEFAULT_LIMIT)
+    }
+
+    /// [`ConfigSource::discover`], reading at most `limit` bytes (never more than
+    /// [`HARD_LIMIT`]): a larger file is [`ReadOutcome::TooLarge`] without being read.
+    pub fn discover_within(flag: Option<&Path>, env: Option<&str>, cwd: &Path, limit: u64) -> Self {
         let mut tried = Vec::new();
         let pick = |tried: &mut Vec<Tried>,
                     path: PathBuf,
@@ -146,7 +155,7 @@ impl ConfigSource {
         match chosen {
             None => Self::with(None, None, tried, ReadOutcome::NotFound, None),
             Some((path, origin)) => {
-                let (read, sha) = read_file(&path);
+                let (read, sha) = read_file(&path, limit.min(HARD_LIMIT));
                 Self::with(Some(path), Some(origin), tried, read, sha)
             }
         }
@@ -235,53 +244,44 @@ impl ConfigSource {
     }
 }
 
-fn read_file(path: &Path) -> (ReadOutcome, Option<String>) {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => {
-            let outcome = if e.kind() == std::io::ErrorKind::NotFound {
-                if path.symlink_metadata().is_ok() {
-                    ReadOutcome::Unreadable {
-                        error: "dangling symbolic link".into(),
-                    }
-                } else {
-                    ReadOutcome::NotFound
+fn read_file(path: &Path, limit: u64) -> (ReadOutcome, Option<String>) {
+    // Bounded: a FIFO is refused without waiting for a writer, a device is never opened,
+    // and the size is checked before a byte is read.
+    let bytes = match crate::probe::fs::read_bounded_now(path, limit) {
+        Ok(b) => b,
+        Err(ReadError::NotFound) => {
+            let outcome = if path.symlink_metadata().is_ok() {
+                ReadOutcome::Unreadable {
+                    error: "dangling symbolic link".into(),
                 }
             } else {
-                ReadOutcome::Unreadable {
-                    error: e.to_string(),
-                }
+                ReadOutcome::NotFound
             };
             return (outcome, None);
         }
+        Err(ReadError::NotAFile(what)) => {
+            let what = if what == "a directory" {
+                what
+            } else {
+                "not a regular file"
+            };
+            return (
+                ReadOutcome::NotAFile {
+                    what: what.to_string(),
+                },
+                None,
+            );
+        }
+        Err(ReadError::TooLarge { size, .. }) => return (ReadOutcome::TooLarge { size }, None),
+        Err(ReadError::Io(e)) => {
+            return (
+                ReadOutcome::Unreadable {
+                    error: e.to_string(),
+                },
+                None,
+            );
+        }
     };
-    if !meta.is_file() {
-        let what = if meta.is_dir() {
-            "a directory"
-        } else {
-            "not a regular file"
-        };
-        return (
-            ReadOutcome::NotAFile {
-                what: what.to_string(),
-            },
-            None,
-        );
-    }
-    if meta.len() > HARD_LIMIT {
-        return (ReadOutcome::TooLarge { size: meta.len() }, None);
-    }
-    let mut bytes = Vec::new();
-    let read =
-        std::fs::File::open(path).and_then(|f| f.take(HARD_LIMIT + 1).read_to_end(&mut bytes));
-    if let Err(e) = read {
-        return (
-            ReadOutcome::Unreadable {
-                error: e.to_string(),
-            },
-            None,
-        );
-    }
     let size = bytes.len() as u64;
     if size > HARD_LIMIT {
         return (ReadOutcome::TooLarge { size }, None);

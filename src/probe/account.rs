@@ -140,12 +140,9 @@ pub fn lookup(user: &str, passwd: &str, group: &str) -> Option<Account> {
 }
 
 fn read_db(path: &str) -> Result<String, String> {
-    use std::io::Read;
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_DB_BYTES).read_to_string(&mut text))
+    let bytes = super::fs::read_bounded_now(std::path::Path::new(path), MAX_DB_BYTES)
         .map_err(|e| format!("cannot read {path}: {e}"))?;
-    Ok(text)
+    String::from_utf8(bytes).map_err(|_| format!("cannot read {path}: not UTF-8 text"))
 }
 
 /// Look `user` up in `/etc/passwd` and `/etc/group`. `Ok(None)`: no such account there

@@ -74,9 +74,10 @@ pub fn load_pem(bytes: &[u8]) -> Vec<CertificateDer<'static>> {
         .collect()
 }
 
-/// The system's CA bundle: `$SSL_CERT_FILE` or the usual distribution paths.
-pub fn system_bundle() -> Option<(String, Vec<u8>)> {
-    let candidates = std::env::var("SSL_CERT_FILE").into_iter().chain(
+/// The system's CA bundle: `$SSL_CERT_FILE` or the usual distribution paths, read
+/// bounded.
+pub fn system_bundle(ssl_cert_file: Option<String>) -> Option<(String, Vec<u8>)> {
+    let candidates = ssl_cert_file.into_iter().chain(
         [
             "/etc/ssl/certs/ca-certificates.crt",
             "/etc/pki/tls/certs/ca-bundle.crt",
@@ -134,27 +135,14 @@ impl CaError {
 /// Read a CA bundle: a regular file of at most [`MAX_CA_BUNDLE`] bytes, on the blocking
 /// pool (a FIFO or a device at the path cannot hang the run).
 fn read_bundle(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let meta = file.metadata().map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("not a regular file".into());
-    }
-    if meta.len() > MAX_CA_BUNDLE {
-        return Err(format!("larger than {} MiB", MAX_CA_BUNDLE / 1024 / 1024));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_CA_BUNDLE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > MAX_CA_BUNDLE {
-        return Err(format!("larger than {} MiB", MAX_CA_BUNDLE / 1024 / 1024));
-    }
-    Ok(bytes)
+    super::fs::read_bounded_now(path, MAX_CA_BUNDLE).map_err(|e| e.to_string())
 }
 
 /// Load the CA bundle at `path`, or the system's when `None`.
-pub async fn load_trust(path: Option<std::path::PathBuf>) -> Result<Trust, CaError> {
+pub async fn load_trust(
+    path: Option<std::path::PathBuf>,
+    ssl_cert_file: Option<String>,
+) -> Result<Trust, CaError> {
     let loaded = tokio::task::spawn_blocking(move || match path {
         Some(p) => read_bundle(&p)
             .map(|b| (p.display().to_string(), b))
@@ -162,7 +150,7 @@ pub async fn load_trust(path: Option<std::path::PathBuf>) -> Result<Trust, CaErr
                 path: p.display().to_string(),
                 why,
             }),
-        None => system_bundle().ok_or(CaError::NoBundle),
+        None => system_bundle(ssl_cert_file).ok_or(CaError::NoBundle),
     })
     .await
     .map_err(|e| CaError::Unreadable {

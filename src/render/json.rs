@@ -21,6 +21,18 @@ pub enum Status {
     Skip,
 }
 
+/// The status of the whole run: the worst status of its results, or `interrupted` when a
+/// signal ended it (then the results are partial and the run is never a pass).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Pass,
+    Warn,
+    Fail,
+    Skip,
+    Interrupted,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Cause {
@@ -49,10 +61,10 @@ pub struct ReportV1 {
     pub suite: String,
     /// Tolerance profile: strict, default or lenient.
     pub profile: String,
-    /// True when the run was interrupted (Ctrl-C); the results are partial.
+    /// True when a signal (SIGINT, SIGTERM, SIGHUP) ended the run; the results are partial.
     pub interrupted: bool,
-    /// The worst status of all results.
-    pub status: Status,
+    /// The worst status of all results; `interrupted` when a signal ended the run.
+    pub status: RunStatus,
     pub summary: Summary,
     /// Failed checks none of whose needs failed: where to start.
     pub root_causes: Vec<String>,
@@ -186,7 +198,16 @@ pub fn to_wire(r: &Report) -> ReportV1 {
         suite: r.suite.clone(),
         profile: r.profile.clone(),
         interrupted: r.interrupted,
-        status: status(r.status()),
+        status: if r.interrupted {
+            RunStatus::Interrupted
+        } else {
+            match r.status() {
+                report::Status::Pass => RunStatus::Pass,
+                report::Status::Warn => RunStatus::Warn,
+                report::Status::Fail => RunStatus::Fail,
+                report::Status::Skip => RunStatus::Skip,
+            }
+        },
         summary: Summary {
             pass: s.pass,
             warn: s.warn,

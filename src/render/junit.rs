@@ -55,7 +55,14 @@ fn properties(report: &Report) -> Vec<Property> {
     let mut props = vec![
         Property::new("autoglm-doctor.version", report.tool_version.as_str()),
         Property::new("host", sanitize(&report.hostname)),
-        Property::new("status", report.status().as_str()),
+        Property::new(
+            "status",
+            if report.interrupted {
+                "interrupted"
+            } else {
+                report.status().as_str()
+            },
+        ),
         Property::new(
             "root_causes",
             report

@@ -40,6 +40,8 @@ fn badge(status: Status) -> &'static str {
 
 fn headline(out: &mut String, report: &Report) {
     let overall = match report.status() {
+        // A run ended by a signal is never a pass, whatever finished before it.
+        _ if report.interrupted => "⏹️ INTERRUPTED",
         Status::Fail => "❌ FAIL",
         Status::Warn => "⚠️ WARN",
         Status::Pass => "✅ PASS",

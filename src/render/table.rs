@@ -144,6 +144,8 @@ fn root_cause(out: &mut Out, r: &CheckResult, c: bool) {
 fn summary(out: &mut Out, report: &Report, c: bool) {
     let s = report.summary();
     let word = match report.status() {
+        // A run ended by a signal is never a pass, whatever finished before it.
+        _ if report.interrupted => paint("INTERRUPTED", "1;33", c),
         Status::Fail => paint("FAIL", "1;31", c),
         Status::Warn => paint("WARN", "1;33", c),
         Status::Pass => paint("PASS", "1;32", c),

@@ -216,7 +216,8 @@ logging:
 ",
         master = super::MASTER_HOST,
         // The node's own zone: the demo shows the master's problems, not the machine's.
-        zone = crate::check::timezone::node_zone().map_or_else(|| "UTC".to_string(), |(z, _)| z),
+        zone = crate::check::timezone::node_zone(std::env::var("TZ").ok().as_deref())
+            .map_or_else(|| "UTC".to_string(), |(z, _)| z),
         https = a.https.port(),
         http = a.http.port(),
         ntp = a.ntp.port(),

@@ -84,30 +84,24 @@ pub fn load(name_or_path: Option<&str>) -> Result<Suite, SuiteError> {
         pos: None,
         message,
     };
-    let meta = std::fs::metadata(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            err(format!(
-                "no such suite: not an embedded suite ({}) and no file at that path",
-                EMBEDDED
-                    .iter()
-                    .map(|(n, _, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        } else {
-            err(format!("cannot read: {e}"))
-        }
+    // Bounded: a FIFO or device named as the suite is refused, never waited on.
+    let bytes = crate::probe::fs::read_bounded_now(path, MAX_SUITE_BYTES).map_err(|e| match e {
+        crate::probe::fs::ReadError::NotFound => err(format!(
+            "no such suite: not an embedded suite ({}) and no file at that path",
+            EMBEDDED
+                .iter()
+                .map(|(n, _, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        crate::probe::fs::ReadError::NotAFile(_) => err("not a regular file".into()),
+        crate::probe::fs::ReadError::TooLarge { size, .. } => err(format!(
+            "file is {size} bytes; suites are limited to {MAX_SUITE_BYTES} bytes"
+        )),
+        crate::probe::fs::ReadError::Io(e) => err(format!("cannot read: {e}")),
     })?;
-    if !meta.is_file() {
-        return Err(err("not a regular file".into()));
-    }
-    if meta.len() > MAX_SUITE_BYTES {
-        return Err(err(format!(
-            "file is {} bytes; suites are limited to {MAX_SUITE_BYTES} bytes",
-            meta.len()
-        )));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| err("cannot read: stream did not contain valid UTF-8".into()))?;
     let stem = path
         .file_stem()
         .map_or_else(|| wanted.to_string(), |s| s.to_string_lossy().into_owned());
@@ -216,6 +210,8 @@ fn parse_entry(item: &Node, err: &dyn Fn(Pos, String) -> SuiteError) -> Result<E
                 if d.is_zero() {
                     return Err(err(v.pos, "timeout must be greater than zero".into()));
                 }
+                let d = crate::duration::parse_limit(&s)
+                    .map_err(|e| err(v.pos, format!("timeout {e}")))?;
                 entry.timeout = Some(d);
             }
             "needs" => match &v.value {

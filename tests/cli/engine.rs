@@ -118,7 +118,15 @@ fn the_deadline_bounds_the_whole_run() {
         exec_entry("after", &["slow"], "echo OK", "")
     );
     let s = write_suite(dir.path(), "suite.yaml", &format!("checks:\n{entries}"));
+    let started = std::time::Instant::now();
     let out = run(dir.path(), &s, &["--deadline", "500ms"]);
+    // The process's wall time, start-up and report included: a correctness bound (the
+    // deadline plus a generous margin), not a performance figure.
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_millis(1500),
+        "the run took {took:?} with --deadline 500ms"
+    );
     assert_eq!(out.status.code(), Some(1));
     let report = json_report(&out);
     let slow = result(&report, "slow");

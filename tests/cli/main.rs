@@ -2,6 +2,8 @@
 //!
 //! One test binary (fast to link) with modules per area and a small harness.
 
+// Tests prepare and inspect files, environments and peers directly.
+#![allow(clippy::disallowed_methods)]
 // Tests assert by panicking; helpers outside `#[test]` functions do the same.
 #![allow(
     clippy::unwrap_used,
@@ -31,6 +33,7 @@ mod peers;
 mod plugins;
 mod progress;
 mod recovery;
+mod reliability;
 mod retry;
 mod robustness;
 mod secrets;
