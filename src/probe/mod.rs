@@ -10,6 +10,7 @@
 pub mod account;
 pub mod disk;
 pub mod dns;
+pub mod grpc;
 pub mod http;
 pub mod ntp;
 pub mod report_file;
