@@ -42,48 +42,58 @@ where
     let Ok(mut conn) = h2::server::handshake(stream).await else {
         return;
     };
-    while let Some(Ok((request, mut respond))) = conn.accept().await {
-        let (parts, mut body) = request.into_parts();
-        let mut received = Vec::new();
-        while let Some(Ok(chunk)) = body.data().await {
-            let _ = body.flow_control().release_capacity(chunk.len());
-            received.extend_from_slice(&chunk);
-            if received.len() > 64 * 1024 {
-                break;
-            }
-        }
-        let answer = if parts.uri.path() == crate::probe::grpc::CHECK_PATH {
-            match requested_service(&received) {
-                Some(s) if s.is_empty() => Ok(status),
-                Some(_) => Err((5, "unknown service")),
-                None => Err((13, "malformed request")),
-            }
-        } else {
-            Err((12, "Method not found!"))
-        };
-        let response = http::Response::builder()
-            .status(200)
-            .header("content-type", "application/grpc")
-            .body(());
-        let Ok(response) = response else { return };
-        let Ok(mut send) = respond.send_response(response, false) else {
-            continue;
-        };
-        let mut trailers = http::HeaderMap::new();
-        match answer {
-            Ok(s) => {
-                let _ = send.send_data(Bytes::from(vec![0, 0, 0, 0, 2, 0x08, s]), false);
-                trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
-            }
-            Err((code, message)) => {
-                if let Ok(v) = http::HeaderValue::from_str(&code.to_string()) {
-                    trailers.insert("grpc-status", v);
-                }
-                trailers.insert("grpc-message", http::HeaderValue::from_static(message));
-            }
-        }
-        let _ = send.send_trailers(trailers);
+    // The connection is driven by `accept`; each request is answered on a task of its own so
+    // that its body keeps arriving while the loop waits for the next stream.
+    while let Some(Ok((request, respond))) = conn.accept().await {
+        tokio::spawn(answer(request, respond, status));
     }
+}
+
+async fn answer(
+    request: http::Request<h2::RecvStream>,
+    mut respond: h2::server::SendResponse<Bytes>,
+    status: u8,
+) {
+    let (parts, mut body) = request.into_parts();
+    let mut received = Vec::new();
+    while let Some(Ok(chunk)) = body.data().await {
+        let _ = body.flow_control().release_capacity(chunk.len());
+        received.extend_from_slice(&chunk);
+        if received.len() > 64 * 1024 {
+            break;
+        }
+    }
+    let answer = if parts.uri.path() == crate::probe::grpc::CHECK_PATH {
+        match requested_service(&received) {
+            Some(s) if s.is_empty() => Ok(status),
+            Some(_) => Err((5, "unknown service")),
+            None => Err((13, "malformed request")),
+        }
+    } else {
+        Err((12, "Method not found!"))
+    };
+    let response = http::Response::builder()
+        .status(200)
+        .header("content-type", "application/grpc")
+        .body(());
+    let Ok(response) = response else { return };
+    let Ok(mut send) = respond.send_response(response, false) else {
+        return;
+    };
+    let mut trailers = http::HeaderMap::new();
+    match answer {
+        Ok(s) => {
+            let _ = send.send_data(Bytes::from(vec![0, 0, 0, 0, 2, 0x08, s]), false);
+            trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+        }
+        Err((code, message)) => {
+            if let Ok(v) = http::HeaderValue::from_str(&code.to_string()) {
+                trailers.insert("grpc-status", v);
+            }
+            trailers.insert("grpc-message", http::HeaderValue::from_static(message));
+        }
+    }
+    let _ = send.send_trailers(trailers);
 }
 
 /// The `service` field of a `HealthCheckRequest` frame (None: not one).
