@@ -408,8 +408,7 @@ pub fn judge(
             } => Finding::new(
                 &NOT_GRPC,
                 format!(
-                    "{target} answered HTTP/2 status {status} with content type {:?}: not a gRPC response",
-                    content_type
+                    "{target} answered HTTP/2 status {status} with content type {content_type:?}: not a gRPC response"
                 ),
                 format!(
                     "point `sync.ports.grpc` at the master's gRPC port, or make the proxy on port {port} forward gRPC"

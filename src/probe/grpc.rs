@@ -167,10 +167,10 @@ pub fn request_frame(service: &str) -> Vec<u8> {
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
-        out.push((v as u8 & 0x7f) | 0x80);
+        out.push(u8::try_from(v & 0x7f).unwrap_or(0) | 0x80);
         v >>= 7;
     }
-    out.push(v as u8);
+    out.push(u8::try_from(v).unwrap_or(0));
 }
 
 fn get_varint(buf: &[u8], at: &mut usize) -> Option<u64> {
@@ -297,7 +297,7 @@ async fn run(
                 .1
                 .alpn_protocol()
                 .map(|p| String::from_utf8_lossy(p).into_owned());
-            *alpn = selected.clone();
+            alpn.clone_from(&selected);
             if selected.as_deref() != Some("h2") {
                 return Outcome::NoH2(selected);
             }
@@ -374,13 +374,10 @@ where
         };
     }
     // Trailers-only: the status is in the headers and there is no message.
-    if let Some(code) = grpc_status(&parts.headers) {
-        if code.0 != 0 {
-            return Outcome::Status {
-                code: code.0,
-                message: code.1,
-            };
-        }
+    if let Some((code, message)) = grpc_status(&parts.headers)
+        && code != 0
+    {
+        return Outcome::Status { code, message };
     }
     let collected = match tokio::time::timeout(left(), Limited::new(body, BODY_CAP).collect()).await
     {
@@ -426,15 +423,14 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' {
-            if let Some(v) = s
+        if b[i] == b'%'
+            && let Some(v) = s
                 .get(i + 1..i + 3)
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
