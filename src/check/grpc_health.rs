@@ -210,9 +210,17 @@ impl CheckKind for Kind {
             .map(|s| s.0.trim().to_string())
             .unwrap_or_default();
         let roots = if spec.tls {
-            match super::tls::load_roots(ctx, spec.ca_file.as_ref(), &CA_UNREADABLE) {
-                Ok((_, roots, _)) => Some(roots),
-                Err(e) => return e,
+            match super::endpoint::trust(ctx, spec.ca_file.as_ref()).await {
+                Ok(t) => Some(t.roots),
+                Err(e) => {
+                    let mut eval = Evaluation::single(Finding::new(
+                        &CA_UNREADABLE,
+                        e.to_string(),
+                        e.remediation(),
+                    ));
+                    eval.cause = Some(Cause::ProbeError);
+                    return eval;
+                }
             }
         } else {
             None

@@ -146,7 +146,7 @@ pub struct Target {
     /// Host name for SNI, certificate verification and `:authority`.
     pub host: String,
     /// Roots to verify against; `None` for plain-text HTTP/2 (prior knowledge).
-    pub tls: Option<RootCertStore>,
+    pub tls: Option<Arc<RootCertStore>>,
     pub service: String,
 }
 
@@ -271,12 +271,10 @@ async fn run(
     match &target.tls {
         None => exchange(tcp, target, "http", left).await,
         Some(roots) => {
-            let config = match super::tls::client_config(roots.clone()) {
+            let config = match super::tls::client_config(Arc::clone(roots), &[b"h2"]) {
                 Ok(c) => c,
                 Err(e) => return Outcome::Handshake(e),
             };
-            let mut config = (*config).clone();
-            config.alpn_protocols = vec![b"h2".to_vec()];
             let name = match ServerName::try_from(target.host.clone()) {
                 Ok(n) => n,
                 Err(e) => {
@@ -286,7 +284,7 @@ async fn run(
                     ));
                 }
             };
-            let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+            let connector = tokio_rustls::TlsConnector::from(config);
             let tls = match tokio::time::timeout(left(), connector.connect(name, tcp)).await {
                 Err(_) => return Outcome::NoResponse(Stage::TlsHandshake),
                 Ok(Err(e)) => return tls_error(&e),
