@@ -67,7 +67,7 @@ else
   "$VENV/bin/python3" -m pip install --quiet --disable-pip-version-check --no-cache-dir \
     --require-virtualenv -r "$REQS"
   echo "$want" >"$VENV/.requirements.sha256"
-  step "Python tools: installed $("$VENV/bin/python3" -m pip list --format=freeze 2>/dev/null | grep -ciE '^(yamllint|junitparser|pyjwt|kubernetes-validate|ansible-core)==') pinned tools"
+  step "Python tools: installed $("$VENV/bin/python3" -m pip list --format=freeze 2>/dev/null | grep -ciE '^(yamllint|junitparser|pyjwt|kubernetes-validate|ansible-core|grpcio|grpcio-health-checking)==') pinned tools"
 fi
 if [ -x "$VENV/bin/python3" ]; then
   # The tests run `python3` and the tools' console scripts: the environment's come first.

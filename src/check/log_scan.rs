@@ -392,6 +392,22 @@ pub const LOGGED_CHECKPOINT_WRITE: Code = Code::new(
 )
 .was(&["recovery.log-checkpoint-write"]);
 
+/// The logged sync rounds took more than 5 s on average.
+pub const SYNC_SLOW: Code = Code::new(
+    "log-scan.sync-slow",
+    Status::Warn,
+    "The sync rounds the logs record took more than 5 s on average (the monitoring threshold).",
+    "Find what slows sync: the master's load, the network path (tcp, tls and grpc-health checks), the size of each round.",
+);
+
+/// The logs end with more than 3 consecutive failed sync rounds.
+pub const SYNC_FAILING: Code = Code::new(
+    "log-scan.sync-failing",
+    Status::Fail,
+    "The logs record more than 3 consecutive failed sync rounds (the monitoring threshold).",
+    "Follow the error of the newest failed round; the network and auth checks name the broken step.",
+);
+
 /// No log file was found at the configured paths: nothing was scanned.
 pub const LOGS_MISSING: Code = Code::new(
     "log-scan.logs-missing",
@@ -442,6 +458,8 @@ impl CheckKind for Kind {
             LOGGED_API_GONE,
             LOGGED_CLOCK_SKEW,
             LOGGED_CHECKPOINT_WRITE,
+            SYNC_SLOW,
+            SYNC_FAILING,
             LOGS_MISSING,
             UNREADABLE,
             INCOMPLETE,
@@ -514,6 +532,93 @@ pub struct FileScan {
     pub future_lines: usize,
     /// The time budget ran out before the last line.
     pub stopped_early: bool,
+    /// Sync rounds recorded in the window, oldest first.
+    pub sync: Vec<SyncRound>,
+}
+
+/// One sync round as a log line records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncRound {
+    /// Completed, with its duration when the line gives one.
+    Ok(Option<u64>),
+    Failed,
+}
+
+/// The sync outcome a line records, in one of the recognised forms (lower-cased input):
+/// `sync completed in 7.2s`, `sync succeeded in 850ms`, `sync ok duration=7200ms`
+/// (`took 7.2s` and `duration=7.2s` too), `sync failed: …`, `sync error: …`.
+pub fn sync_round(lower: &str) -> Option<SyncRound> {
+    // `sync` as a word: not the end of `async` or `resync`.
+    let at = lower.match_indices("sync ").find_map(|(i, _)| {
+        let before = lower[..i].chars().next_back();
+        (!before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(i)
+    })?;
+    let rest = &lower[at + 5..];
+    if rest.starts_with("failed") || rest.starts_with("error") {
+        return Some(SyncRound::Failed);
+    }
+    let ok = ["completed", "succeeded", "ok", "done"]
+        .iter()
+        .any(|w| rest.starts_with(w));
+    if !ok {
+        return None;
+    }
+    let duration = ["duration=", " in ", "took "].iter().find_map(|key| {
+        let i = rest.find(key)?;
+        duration_ms(&rest[i + key.len()..])
+    });
+    Some(SyncRound::Ok(duration))
+}
+
+/// `7.2s`, `850ms`, `1.5 s` at the start of `s`, in milliseconds.
+fn duration_ms(s: &str) -> Option<u64> {
+    let s = s.trim_start();
+    let end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let n: f64 = s[..end].parse().ok()?;
+    let unit = s[end..].trim_start();
+    let ms = if unit.starts_with("ms") {
+        n
+    } else if unit.starts_with('s') {
+        n * 1000.0
+    } else {
+        return None;
+    };
+    // Rounded to whole milliseconds; negative or absurd values are not durations.
+    (ms.is_finite() && (0.0..1e12).contains(&ms)).then(|| {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let v = ms.round() as u64;
+        v
+    })
+}
+
+/// What the logged sync rounds show: (rounds, average duration in ms of those that give
+/// one, the longest run of failures the newest rounds end with).
+pub fn sync_summary(files: &[FileScan]) -> (usize, Option<u64>, usize) {
+    let rounds: usize = files.iter().map(|f| f.sync.len()).sum();
+    let durations: Vec<u64> = files
+        .iter()
+        .flat_map(|f| f.sync.iter())
+        .filter_map(|r| match r {
+            SyncRound::Ok(d) => *d,
+            SyncRound::Failed => None,
+        })
+        .collect();
+    let avg =
+        (!durations.is_empty()).then(|| durations.iter().sum::<u64>() / durations.len() as u64);
+    let streak = files
+        .iter()
+        .map(|f| {
+            f.sync
+                .iter()
+                .rev()
+                .take_while(|r| **r == SyncRound::Failed)
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    (rounds, avg, streak)
 }
 
 /// Everything the scan found.
@@ -660,6 +765,7 @@ pub fn scan_text(
         .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
     let mut current: Option<DateTime<Utc>> = None;
     let mut leading: Vec<(usize, String)> = Vec::new();
+    let mut leading_sync: Vec<SyncRound> = Vec::new();
     let mut lower = String::new();
     for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
         if i % 4096 == 4095 && deadline.is_some_and(|d| Instant::now() >= d) {
@@ -679,6 +785,13 @@ pub fn scan_text(
         lower.clear();
         lower.push_str(&line);
         lower.make_ascii_lowercase();
+        if let Some(round) = sync_round(&lower) {
+            match current {
+                None => leading_sync.push(round),
+                Some(t) if t >= w.start && t <= w.end => fs.sync.push(round),
+                Some(_) => {}
+            }
+        }
         let Some(sig) = classify(&lower) else {
             continue;
         };
@@ -693,6 +806,7 @@ pub fn scan_text(
         let modified = mtime.map(DateTime::<Utc>::from);
         fs.undated_recent = modified.is_some_and(|m| m >= w.start && m <= w.end);
         if fs.undated_recent {
+            fs.sync = leading_sync;
             for (sig, line) in &leading {
                 record(hits, *sig, line, None, &short);
             }
@@ -994,6 +1108,11 @@ fn target_phrase(h: &Hits) -> (String, Option<String>) {
 }
 
 /// Judge what the scan found.
+/// Average sync latency above which the logs warn (the monitoring threshold, 5 s).
+pub const SYNC_SLOW_MS: u64 = 5000;
+/// Consecutive failed sync rounds above which the logs fail (the monitoring threshold).
+pub const SYNC_FAILURES_LIMIT: usize = 3;
+
 pub fn judge(spec: &Spec, scan: &Scan, as_of: DateTime<Utc>) -> Evaluation {
     let window = human::window(spec.window);
     let mut eval = Evaluation::default();
@@ -1119,6 +1238,41 @@ pub fn judge(spec: &Spec, scan: &Scan, as_of: DateTime<Utc>) -> Evaluation {
     );
     if parts.len() > 1 {
         eval.message = Some(format!("logs show, in {window}: {}", parts.join("; ")));
+    }
+    let (rounds, avg, streak) = sync_summary(&scan.files);
+    if rounds > 0 {
+        eval.facts
+            .insert("sync.consecutive_failures".into(), streak.into());
+        eval.evidence.insert("sync_rounds".into(), rounds.into());
+        if let Some(avg) = avg {
+            eval.facts.insert("sync.latency_avg_ms".into(), avg.into());
+        }
+        if streak > SYNC_FAILURES_LIMIT {
+            eval.findings.push(
+                Finding::new(
+                    &SYNC_FAILING,
+                    format!(
+                        "the newest {streak} sync rounds in the logs failed (more than {SYNC_FAILURES_LIMIT} in a row)"
+                    ),
+                    "follow the error of the newest failed sync round in the logs; run the network and auth checks to name the broken step",
+                )
+                .with("consecutive_failures", streak),
+            );
+        }
+        if let Some(avg) = avg.filter(|a| *a > SYNC_SLOW_MS) {
+            eval.findings.push(
+                Finding::new(
+                    &SYNC_SLOW,
+                    format!(
+                        "sync rounds took {} on average in {window} of the logs (over {})",
+                        crate::duration::format(Duration::from_millis(avg)),
+                        crate::duration::format(Duration::from_millis(SYNC_SLOW_MS))
+                    ),
+                    "find what slows sync: the master's load, the network path (run the tcp, tls and grpc-health checks), the size of each round",
+                )
+                .with("latency_avg_ms", avg),
+            );
+        }
     }
     if eval.findings.is_empty() {
         eval.findings.push(Finding::pass(format!(
@@ -1330,6 +1484,113 @@ mod tests {
             hits.values().next().unwrap().newest.as_ref().unwrap().at,
             None
         );
+    }
+
+    #[test]
+    fn sync_round_line_forms() {
+        let cases: &[(&str, Option<SyncRound>)] = &[
+            (
+                "info sync completed in 7.2s (412 records)",
+                Some(SyncRound::Ok(Some(7200))),
+            ),
+            (
+                "info sync ok duration=7200ms",
+                Some(SyncRound::Ok(Some(7200))),
+            ),
+            (
+                "info sync succeeded in 5.9 s",
+                Some(SyncRound::Ok(Some(5900))),
+            ),
+            ("info sync done took 850ms", Some(SyncRound::Ok(Some(850)))),
+            ("info sync ok", Some(SyncRound::Ok(None))),
+            (
+                "error sync failed: context deadline exceeded",
+                Some(SyncRound::Failed),
+            ),
+            (
+                "error sync error: transport is closing",
+                Some(SyncRound::Failed),
+            ),
+            ("info sync: round 1 done in 12ms", None),
+            ("info async completed in 3s", None),
+            ("info resync scheduled", None),
+            (
+                "info sync completed in 7.2 minutes",
+                Some(SyncRound::Ok(None)),
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(sync_round(line), *want, "{line}");
+        }
+    }
+
+    #[test]
+    fn sync_thresholds_from_the_fixture_log() {
+        let w = window();
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/logs/sync-slow-then-failing.log"
+        ))
+        .unwrap();
+        let mut scan = Scan::default();
+        let fs = scan_text(
+            text.as_bytes(),
+            "/l/sync.log",
+            None,
+            &w,
+            &mut scan.hits,
+            None,
+        );
+        assert_eq!(fs.sync.len(), 7);
+        scan.files.push(fs);
+        assert_eq!(sync_summary(&scan.files), (7, Some(6633), 4));
+        let e = judge(&spec(), &scan, utc(AS_OF));
+        assert_eq!(e.status(), Status::Fail);
+        let codes: Vec<_> = e.findings.iter().filter_map(Finding::code_name).collect();
+        assert!(codes.contains(&"log-scan.sync-failing"), "{codes:?}");
+        assert!(codes.contains(&"log-scan.sync-slow"), "{codes:?}");
+        assert_eq!(e.facts["sync.latency_avg_ms"], 6633);
+        assert_eq!(e.facts["sync.consecutive_failures"], 4);
+
+        // Three failures in a row and fast rounds stay below both thresholds.
+        let mut scan = Scan::default();
+        let text = "2026-11-22T07:10:00Z INFO sync completed in 1.2s\n\
+2026-11-22T07:20:00Z ERROR sync failed: x\n\
+2026-11-22T07:30:00Z ERROR sync failed: x\n\
+2026-11-22T07:40:00Z ERROR sync failed: x\n";
+        let fs = scan_text(
+            text.as_bytes(),
+            "/l/sync.log",
+            None,
+            &w,
+            &mut scan.hits,
+            None,
+        );
+        scan.files.push(fs);
+        let e = judge(&spec(), &scan, utc(AS_OF));
+        assert!(
+            e.findings.iter().all(|f| !matches!(
+                f.code_name(),
+                Some("log-scan.sync-failing" | "log-scan.sync-slow")
+            )),
+            "{e:?}"
+        );
+        assert_eq!(e.facts["sync.consecutive_failures"], 3);
+        // A round that succeeds ends the streak.
+        let mut scan = Scan::default();
+        let text = format!(
+            "{text}2026-11-22T07:41:00Z ERROR sync failed: x\n2026-11-22T07:42:00Z INFO sync ok\n"
+        );
+        let fs = scan_text(
+            text.as_bytes(),
+            "/l/sync.log",
+            None,
+            &w,
+            &mut scan.hits,
+            None,
+        );
+        scan.files.push(fs);
+        assert_eq!(sync_summary(&scan.files).2, 0);
     }
 
     #[test]

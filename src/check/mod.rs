@@ -29,6 +29,7 @@ pub mod config_syntax;
 pub mod dns;
 pub mod endpoint;
 pub mod exec;
+pub mod grpc_health;
 pub mod http;
 pub mod icmp;
 pub mod log_scan;
@@ -278,6 +279,7 @@ kinds! {
     Exec => exec,
     Dns => dns,
     Tcp => tcp,
+    GrpcHealth => grpc_health,
     Tls => tls,
     Http => http,
     Proxy => proxy,

@@ -16,6 +16,7 @@ pub mod disk;
 pub mod dns;
 pub mod env;
 pub mod fs;
+pub mod grpc;
 pub mod http;
 pub mod ntp;
 pub mod report_file;

@@ -276,7 +276,7 @@ pub fn client_config(
     Ok(Arc::new(config))
 }
 
-fn classify_cert(e: &CertificateError) -> CertProblem {
+pub(crate) fn classify_cert(e: &CertificateError) -> CertProblem {
     match e {
         CertificateError::Expired | CertificateError::ExpiredContext { .. } => CertProblem::Expired,
         CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {

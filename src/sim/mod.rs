@@ -12,6 +12,7 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod dns;
+pub mod grpc;
 pub mod http;
 pub mod ntp;
 pub mod pki;
@@ -78,6 +79,8 @@ pub struct Options {
     pub tls: TlsVariant,
     pub ntp: ntp::NtpOptions,
     pub zone: dns::Zone,
+    /// What the gRPC sync port's health service reports for the whole server.
+    pub grpc_serving: bool,
     /// The servers stop by themselves after this long.
     pub lifetime: Duration,
 }
@@ -89,6 +92,7 @@ impl Default for Options {
             tls: TlsVariant::Valid,
             ntp: ntp::NtpOptions::default(),
             zone: dns::Zone::default(),
+            grpc_serving: true,
             lifetime: Duration::from_secs(300),
         }
     }
@@ -99,6 +103,8 @@ impl Default for Options {
 pub struct Addresses {
     pub http: SocketAddr,
     pub https: SocketAddr,
+    /// The gRPC sync port (TLS, ALPN h2, the health service).
+    pub grpc: SocketAddr,
     /// One HTTPS port per certificate variant.
     pub tls: Vec<(TlsVariant, SocketAddr)>,
     pub ntp: SocketAddr,
@@ -313,6 +319,24 @@ async fn bind_all(opts: &Options, pki: &TestPki) -> io::Result<(Addresses, Serve
         }
     }
 
+    let grpc_config = pki
+        .leaf(TlsVariant::Valid)
+        .ok_or_else(|| other("missing certificate"))?
+        .server_config()
+        .map_err(other)?;
+    let grpc_acceptor = grpc::acceptor(&grpc_config);
+    let grpc_status = if opts.grpc_serving {
+        grpc::SERVING
+    } else {
+        grpc::NOT_SERVING
+    };
+    let grpc_listener = TcpListener::bind(lo).await?;
+    let grpc_addr = grpc_listener.local_addr()?;
+    if let Some(v6) = also_v6(grpc_addr.port()).await {
+        tasks.spawn(grpc::serve(v6, grpc_acceptor.clone(), grpc_status));
+    }
+    tasks.spawn(grpc::serve(grpc_listener, grpc_acceptor, grpc_status));
+
     let ntp = UdpSocket::bind(lo).await?;
     let ntp_addr = ntp.local_addr()?;
     tasks.spawn(ntp::serve(ntp, opts.ntp));
@@ -339,6 +363,7 @@ async fn bind_all(opts: &Options, pki: &TestPki) -> io::Result<(Addresses, Serve
     let addrs = Addresses {
         http: http_addr,
         https: main_tls.ok_or_else(|| other("no HTTPS port"))?,
+        grpc: grpc_addr,
         tls: tls_addrs,
         ntp: ntp_addr,
         dns: dns_addr,

@@ -30,14 +30,18 @@ pub enum Scenario {
     RotatedKey,
     /// This node's clock runs 4 s ahead of NTP and of the master.
     SkewedClock,
+    /// The master's gRPC sync port accepts connections and never answers.
+    SyncBlackHole,
+    /// The master's gRPC server reports NOT_SERVING on its health service.
+    SyncNotServing,
 }
 
 impl Scenario {
     /// The code the report must name as the root cause (`None` for healthy).
     pub fn expected_root_cause(self) -> Option<&'static Code> {
         use crate::check::{
-            api_version, auth_params, auth_token, config_credentials, config_schema, dns, ntp, tcp,
-            tls,
+            api_version, auth_params, auth_token, config_credentials, config_schema, dns,
+            grpc_health, ntp, tcp, tls,
         };
         match self {
             Self::Healthy => None,
@@ -50,6 +54,8 @@ impl Scenario {
             Self::TtlMismatch => Some(&auth_params::TTL_MISMATCH),
             Self::RotatedKey => Some(&auth_token::KID_UNKNOWN),
             Self::SkewedClock => Some(&ntp::SKEW),
+            Self::SyncBlackHole => Some(&grpc_health::NO_RESPONSE),
+            Self::SyncNotServing => Some(&grpc_health::NOT_SERVING),
         }
     }
 
@@ -61,6 +67,9 @@ impl Scenario {
         };
         if self == Self::ExpiredCert {
             o.tls = TlsVariant::Expired;
+        }
+        if self == Self::SyncNotServing {
+            o.grpc_serving = false;
         }
         if self == Self::SkewedClock {
             // The servers are 4 s behind this node, i.e. this node is 4 s ahead.
@@ -158,10 +167,10 @@ pub fn start(scenario: Scenario) -> std::io::Result<Demo> {
         "localhost"
     };
     let a = &sim.addrs;
-    let grpc = if scenario == Scenario::Firewalled {
-        a.dropped.port()
-    } else {
-        a.open.port()
+    let grpc = match scenario {
+        Scenario::Firewalled => a.dropped.port(),
+        Scenario::SyncBlackHole => a.black_hole.port(),
+        _ => a.grpc.port(),
     };
     let api_version = if scenario == Scenario::OldClient {
         "2.5"

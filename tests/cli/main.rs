@@ -25,6 +25,7 @@ mod engine;
 mod fixtures;
 mod fleet;
 mod freshness;
+mod grpc;
 mod hygiene;
 mod interface;
 mod layers;
