@@ -1527,11 +1527,10 @@ mod tests {
     #[test]
     fn sync_thresholds_from_the_fixture_log() {
         let w = window();
-        let text = std::fs::read_to_string(concat!(
+        let text = include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/fixtures/logs/sync-slow-then-failing.log"
-        ))
-        .unwrap();
+        ));
         let mut scan = Scan::default();
         let fs = scan_text(
             text.as_bytes(),
