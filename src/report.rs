@@ -357,6 +357,89 @@ impl CheckResult {
     }
 }
 
+impl CheckResult {
+    /// Recompute the status, code, message and remediation from the findings (after a
+    /// reconciliation changed one of them).
+    fn roll_up(&mut self) {
+        let status = self.findings.iter().map(|f| f.status).max();
+        let Some(status) = status else { return };
+        let Some(worst) = self.findings.iter().find(|f| f.status == status).cloned() else {
+            return;
+        };
+        self.status = status;
+        self.code = if status == Status::Pass {
+            None
+        } else {
+            worst.code
+        };
+        self.message = worst.message;
+        self.remediation = if status == Status::Pass {
+            None
+        } else {
+            worst.remediation
+        };
+    }
+}
+
+/// Cross-check results whose meaning depends on each other, once all have finished.
+///
+/// A stale DNS answer: the resolvers disagreed (a `dns.inconsistent` warning) and a
+/// connection check found nothing accepting at the address in use while another answer's
+/// address accepts (fact `tcp.stale-answer.<host>`). The disagreement is then the root cause,
+/// not the master being down: the DNS warning becomes the failure that heads the DNS result,
+/// and the connection failures downstream of it are no longer root causes.
+pub fn reconcile(results: &mut [CheckResult]) {
+    let stale: Vec<(String, serde_json::Value)> = results
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .flat_map(|r| {
+            r.facts.iter().filter_map(|(k, v)| {
+                k.strip_prefix("tcp.stale-answer.")
+                    .map(|host| (host.to_string(), v.clone()))
+            })
+        })
+        .collect();
+    for (host, fact) in stale {
+        let Some(dns) = results
+            .iter_mut()
+            .find(|r| r.facts.contains_key(&format!("dns.other-answers.{host}")))
+        else {
+            continue;
+        };
+        let Some(i) = dns
+            .findings
+            .iter()
+            .position(|f| f.code_name() == Some("dns.inconsistent"))
+        else {
+            continue;
+        };
+        let mut f = dns.findings.remove(i);
+        let used = fact["used"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        let (who, accepting) = (
+            fact["accepting"][0]["from"].as_str().unwrap_or_default(),
+            fact["accepting"][0]["address"].as_str().unwrap_or_default(),
+        );
+        f.status = Status::Fail;
+        f.message = format!(
+            "stale answer for {host}: nothing accepts at {used}, the address in use, while {who} answers with {accepting}, which accepts — {}",
+            f.message
+        );
+        f.remediation = Some(format!(
+            "make every resolver give the address that serves {host}: remove the stale /etc/hosts entry or fix the record that gives {used} (`getent hosts {host}`; compare with `dig {host}` at {who})"
+        ));
+        dns.findings.insert(0, f);
+        dns.roll_up();
+    }
+}
+
 /// Counts per status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {

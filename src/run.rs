@@ -125,6 +125,21 @@ pub async fn execute(
     stop: impl Future<Output = Ending>,
     observer: Observer,
 ) -> (Vec<CheckResult>, Ending) {
+    let (mut results, ending) =
+        attempts(plan, sources, profile, limits, runner, stop, observer).await;
+    crate::report::reconcile(&mut results);
+    (results, ending)
+}
+
+async fn attempts(
+    plan: Arc<Plan>,
+    sources: Sources,
+    profile: Profile,
+    limits: Limits,
+    runner: Runner,
+    stop: impl Future<Output = Ending>,
+    observer: Observer,
+) -> (Vec<CheckResult>, Ending) {
     let cancel = stop;
     let n = plan.checks.len();
     let start = Instant::now();

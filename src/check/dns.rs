@@ -65,12 +65,20 @@ pub const SERVFAIL: Code = Code::new(
     "Fix the nameserver's upstream or DNSSEC, or point the node at a working resolver.",
 );
 
-/// A nameserver refused the query (this client is not allowed).
+/// A nameserver refused the query, or nothing listens on its port.
 pub const REFUSED: Code = Code::new(
     "dns.refused",
     Status::Fail,
-    "A nameserver refused the query (this client is not allowed).",
-    "Allow this node's network on the resolver, or use a resolver that serves it.",
+    "A nameserver refused the query (REFUSED: this client is not allowed), or nothing listens on its port (connection refused, ICMP port unreachable).",
+    "Allow this node's network on the resolver, start the nameserver, or use a resolver that serves this node.",
+);
+
+/// A nameserver answered with something that is not a DNS reply.
+pub const MALFORMED: Code = Code::new(
+    "dns.malformed",
+    Status::Fail,
+    "A nameserver answered with something that is not a DNS reply (a broken server, or another service on its port).",
+    "Check what listens on the nameserver's port 53 and repair or replace it.",
 );
 
 /// A nameserver did not answer in time (down, or UDP/TCP 53 blocked).
@@ -93,7 +101,7 @@ pub const SYSTEM_FAILURE: Code = Code::new(
 pub const INCONSISTENT: Code = Code::new(
     "dns.inconsistent",
     Status::Warn,
-    "Nameservers or resolution paths disagree about the name's addresses.",
+    "Nameservers or resolution paths disagree about the name's addresses (a failure when the address the service uses has nothing listening while another answer's address accepts: a stale answer).",
     "Remove stale /etc/hosts entries or align the resolvers so every path gives the same answer.",
 );
 
@@ -122,6 +130,7 @@ impl CheckKind for Kind {
             NO_ADDRESS,
             SERVFAIL,
             REFUSED,
+            MALFORMED,
             NO_ANSWER,
             SYSTEM_FAILURE,
             INCONSISTENT,
@@ -244,6 +253,16 @@ fn sorted(v: &[IpAddr]) -> Vec<IpAddr> {
     v
 }
 
+fn server_ip(server: &str) -> String {
+    server
+        .parse::<SocketAddr>()
+        .map_or_else(|_| server.to_string(), |s| s.ip().to_string())
+}
+
+fn server_port(server: &str) -> u16 {
+    server.parse::<SocketAddr>().map_or(53, |s| s.port())
+}
+
 fn failure(host: &str, server: &str, o: &Outcome) -> Finding {
     let (code, fix) = match o {
         Outcome::NxDomain => (
@@ -262,6 +281,20 @@ fn failure(host: &str, server: &str, o: &Outcome) -> Finding {
         Outcome::Refused => (
             &REFUSED,
             format!("allow this node's network on {server}, or use a resolver that serves it"),
+        ),
+        Outcome::ConnectionRefused => (
+            &REFUSED,
+            format!(
+                "start the nameserver on {server} (nothing listens on its port), or remove it from `network.nameservers` / /etc/resolv.conf"
+            ),
+        ),
+        Outcome::Malformed(_) => (
+            &MALFORMED,
+            format!(
+                "check what answers on {server} (`dig @{} -p {} {host}`) and repair or replace the nameserver",
+                server_ip(server),
+                server_port(server)
+            ),
         ),
         Outcome::Timeout => (
             &NO_ANSWER,
@@ -334,6 +367,30 @@ pub fn judge(
             }
         }
     }
+    // When the system path fails and a nameserver says why (NXDOMAIN, SERVFAIL, REFUSED, no
+    // answer ...), that answer is the diagnosis and heads the result; the system failure is
+    // folded into it instead of headlining with a generic fix.
+    let system_failed_hard = findings.first().is_some_and(|f| {
+        f.status == Status::Fail && f.evidence.get("path").is_some_and(|p| p == "system")
+    });
+    if system_failed_hard && answers.is_empty() && findings.len() > 1 {
+        let direct_fail = findings
+            .iter()
+            .skip(1)
+            .position(|f| f.status == Status::Fail)
+            .map(|i| i + 1);
+        if let Some(i) = direct_fail {
+            let system_finding = findings.remove(0);
+            let mut head = findings.remove(i - 1);
+            head.message = format!(
+                "{}; the system resolver fails too ({})",
+                head.message,
+                system.map(|(o, _)| o.describe()).unwrap_or_default()
+            );
+            findings.insert(0, head);
+            drop(system_finding);
+        }
+    }
     if let Some((first, addrs)) = answers.first() {
         let differing: Vec<String> = answers
             .iter()
@@ -380,13 +437,15 @@ pub fn judge(
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", ");
-        let agree = answers.len() - 1;
+        let total = answers.len();
+        let disagree = answers.iter().filter(|(_, a)| a != addrs).count();
         let mut f = vec![Finding::pass(format!(
             "{host} → {list} ({who}{})",
-            if agree > 0 {
-                format!("; {agree} more agree")
-            } else {
-                String::new()
+            match (total - 1, disagree) {
+                (0, _) => String::new(),
+                (agree, 0) => format!("; {agree} more agree"),
+                (_, 1) => format!("; 1 of {total} answers disagrees"),
+                (_, d) => format!("; {d} of {total} answers disagree"),
             }
         ))];
         f.extend(findings);
@@ -396,6 +455,25 @@ pub fn judge(
             format!("dns.addresses.{host}"),
             serde_json::json!(addrs.iter().map(ToString::to_string).collect::<Vec<_>>()),
         );
+        // The answers that differ, so that a connection check can tell a stale answer (the
+        // address in use has nothing listening, another answer's does) from a master that is
+        // down.
+        let others: serde_json::Map<String, serde_json::Value> = answers
+            .iter()
+            .filter(|(_, a)| a != addrs)
+            .map(|(who, a)| {
+                (
+                    who.clone(),
+                    serde_json::json!(a.iter().map(ToString::to_string).collect::<Vec<_>>()),
+                )
+            })
+            .collect();
+        if !others.is_empty() {
+            e.facts.insert(
+                format!("dns.other-answers.{host}"),
+                serde_json::Value::Object(others),
+            );
+        }
         e
     } else if findings.is_empty() {
         Evaluation::single(Finding::new(
@@ -478,6 +556,31 @@ mod tests {
                 Status::Fail,
                 Some("dns.system-failure"),
             ),
+            // The system path fails and a nameserver says why: its answer is the headline.
+            (
+                Some(Outcome::SystemFailure("no".into())),
+                vec![Outcome::NxDomain],
+                Status::Fail,
+                Some("dns.nxdomain"),
+            ),
+            (
+                Some(Outcome::SystemFailure("no".into())),
+                vec![Outcome::ServFail],
+                Status::Fail,
+                Some("dns.servfail"),
+            ),
+            (
+                None,
+                vec![Outcome::ConnectionRefused],
+                Status::Fail,
+                Some("dns.refused"),
+            ),
+            (
+                None,
+                vec![Outcome::Malformed("junk".into())],
+                Status::Fail,
+                Some("dns.malformed"),
+            ),
             (
                 Some(ok.clone()),
                 vec![Outcome::Timeout],
@@ -504,5 +607,38 @@ mod tests {
                 assert!(e.facts.contains_key("dns.addresses.m.test"));
             }
         }
+    }
+
+    #[test]
+    fn disagreement_is_counted_as_one_of_two() {
+        let a = Outcome::Addresses(vec![ip("127.0.0.2")]);
+        let b = Outcome::Addresses(vec![ip("127.0.0.3")]);
+        let direct = vec![(srv("127.0.0.1:5353"), b, D)];
+        let e = judge("m.test", Some(&(a, D)), &direct);
+        assert_eq!(
+            e.findings[0].message,
+            "m.test → 127.0.0.2 (the system resolver; 1 of 2 answers disagrees)"
+        );
+        assert_eq!(
+            e.facts["dns.other-answers.m.test"]["127.0.0.1:5353"][0],
+            "127.0.0.3"
+        );
+    }
+
+    #[test]
+    fn a_system_failure_is_folded_into_the_nameservers_answer() {
+        let direct = vec![(srv("127.0.0.1:5353"), Outcome::NxDomain, D)];
+        let system = (
+            Outcome::SystemFailure("Name or service not known".into()),
+            D,
+        );
+        let e = judge("m.test", Some(&system), &direct);
+        assert_eq!(e.findings.len(), 1, "{e:?}");
+        assert!(e.findings[0].message.contains("NXDOMAIN"));
+        assert!(
+            e.findings[0]
+                .message
+                .contains("the system resolver fails too (Name or service not known)")
+        );
     }
 }

@@ -192,8 +192,88 @@ impl CheckKind for Kind {
         .await;
         let mut eval = judge(&host, &results, budget);
         eval.evidence.insert("addresses_from".into(), via.into());
+        // Every address in use failed a port while another resolver answered differently:
+        // try that answer, to tell a stale DNS answer from a master that is down.
+        let failed_ports: Vec<u16> = spec
+            .ports
+            .0
+            .iter()
+            .map(|(_, p)| *p)
+            .filter(|p| {
+                !results
+                    .iter()
+                    .any(|(t, _, o, _)| t.port() == *p && *o == Outcome::Open)
+            })
+            .collect();
+        if let (false, Some(serde_json::Value::Object(others))) = (
+            failed_ports.is_empty(),
+            ctx.facts.get(&format!("dns.other-answers.{host}")),
+        ) {
+            let alternatives: Vec<(String, IpAddr)> = others
+                .iter()
+                .flat_map(|(who, a)| {
+                    a.as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|v| v.as_str()?.parse::<IpAddr>().ok())
+                        .filter(|ip| !addrs.contains(ip))
+                        .map(|ip| (who.clone(), ip))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let tries = alternatives.iter().flat_map(|(who, ip)| {
+                failed_ports
+                    .iter()
+                    .map(move |p| (who.clone(), SocketAddr::new(*ip, *p)))
+            });
+            let found = futures_util::future::join_all(tries.map(|(who, target)| async move {
+                (who, target, tcp::connect(target, budget).await.0)
+            }))
+            .await;
+            let accepting: Vec<(String, SocketAddr)> = found
+                .into_iter()
+                .filter(|(_, _, o)| *o == Outcome::Open)
+                .map(|(who, t, _)| (who, t))
+                .collect();
+            if let Some(stale) = stale_answer(&host, &addrs, via, &accepting) {
+                eval.facts
+                    .insert(format!("tcp.stale-answer.{host}"), stale.0);
+                for f in &mut eval.findings {
+                    if f.status == Status::Fail {
+                        f.remediation = Some(stale.1.clone());
+                    }
+                }
+            }
+        }
         eval
     }
+}
+
+/// When another resolver's address accepts where the addresses in use failed: the fact that
+/// says so (read by the report to headline the DNS disagreement) and the fix.
+pub fn stale_answer(
+    host: &str,
+    used: &[IpAddr],
+    via: &str,
+    accepting: &[(String, SocketAddr)],
+) -> Option<(serde_json::Value, String)> {
+    let (who, first) = accepting.first()?;
+    let used_list = used
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let fact = serde_json::json!({
+        "used": used.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "used_from": via,
+        "accepting": accepting.iter().map(|(w, t)| serde_json::json!({"from": w, "address": t.to_string()})).collect::<Vec<_>>(),
+    });
+    let fix = format!(
+        "the DNS answer for {host} looks stale: {via} gives {used_list}, where nothing accepts, while {who} gives {}, which accepts on port {}; remove the stale /etc/hosts entry or fix the record so every resolver agrees (`getent hosts {host}`)",
+        first.ip(),
+        first.port()
+    );
+    Some((fact, fix))
 }
 
 fn ms(d: Duration) -> u64 {

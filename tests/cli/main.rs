@@ -14,6 +14,7 @@
     clippy::type_complexity
 )]
 
+mod accuracy;
 mod api;
 mod auth;
 mod codes;

@@ -186,6 +186,16 @@ fn dns_answers(addr: SocketAddr) -> bool {
 }
 
 pub fn dnsmasq() -> Option<Dnsmasq> {
+    dnsmasq_with(&[
+        "--address=/master.autoglm.test/127.0.0.1",
+        "--local=/autoglm.test/",
+    ])
+}
+
+/// dnsmasq on a free loopback port with `records` (dnsmasq options such as
+/// `--address=/name/ip`, `--txt-record=...`, `--local=/zone/`) and nothing else: no
+/// upstream, no /etc/hosts.
+pub fn dnsmasq_with(records: &[&str]) -> Option<Dnsmasq> {
     if !available("dnsmasq") {
         return None;
     }
@@ -199,11 +209,10 @@ pub fn dnsmasq() -> Option<Dnsmasq> {
         "--no-hosts",
         "--conf-file=/dev/null",
         "--pid-file",
-        "--address=/master.autoglm.test/127.0.0.1",
-        "--local=/autoglm.test/",
         "--log-facility=-",
     ]
     .iter()
+    .chain(records)
     .map(|s| (*s).to_string())
     .chain([format!("--port={port}")])
     .collect();

@@ -1,0 +1,255 @@
+//! Diagnosis accuracy: one scenario per fault, each against real peers on loopback
+//! (dnsmasq, misbehaving servers written here), asserting the single root cause the doctor
+//! names (check id and code) and that nothing else is a root cause. `docs/accuracy.md`
+//! records the score.
+
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::*;
+
+/// Run a suite and return the JSON report.
+fn run(dir: &Path, suite: &str) -> serde_json::Value {
+    let s = write_suite(dir, "suite.yaml", suite);
+    let out = doctor(dir)
+        .args(["check", "--format", "json", "--suite"])
+        .arg(&s)
+        .output()
+        .unwrap();
+    json_report(&out)
+}
+
+/// The one root cause is `id` with `code`; nothing else is one.
+fn assert_root_cause(report: &serde_json::Value, id: &str, code: &str) {
+    let roots: Vec<&str> = report["root_causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(roots, [id], "root causes of {report:#}");
+    assert_eq!(result(report, id)["code"], code, "{:#}", result(report, id));
+}
+
+/// A DNS check at `server` (direct path), and a TCP check of `port` that needs it.
+fn dns_tcp_suite(host: &str, servers: &[String], port: u16) -> String {
+    let list = servers
+        .iter()
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "checks:\n  - id: dns.master\n    kind: dns\n    timeout: 3s\n    with:\n      host: {host}\n      nameservers: [{list}]\n      paths: [direct]\n  - id: tcp.master\n    kind: tcp\n    needs: [dns.master]\n    timeout: 3s\n    with:\n      host: {host}\n      ports: [{port}]\n"
+    )
+}
+
+/// A UDP server on loopback answering every datagram with `reply(query)`, for at most 30 s.
+fn udp_peer(reply: fn(&[u8]) -> Vec<u8>) -> SocketAddr {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = sock.local_addr().unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        let mut buf = [0u8; 512];
+        while start.elapsed() < Duration::from_secs(30) {
+            if let Ok((n, from)) = sock.recv_from(&mut buf) {
+                let _ = sock.send_to(&reply(&buf[..n]), from);
+            }
+        }
+    });
+    addr
+}
+
+/// A loopback UDP port nothing listens on: the kernel answers ICMP port unreachable.
+fn dead_udp_port() -> SocketAddr {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.local_addr().unwrap()
+    // dropped here: the port is closed
+}
+
+fn healthy_port() -> (TcpListener, u16) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let p = l.local_addr().unwrap().port();
+    (l, p)
+}
+
+#[test]
+fn accuracy_dns_nxdomain_is_the_headline() {
+    let Some(dns) = super::peers::dnsmasq() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let report = run(
+        dir.path(),
+        &dns_tcp_suite("missing.autoglm.test", &[dns.addr.to_string()], 1),
+    );
+    assert_root_cause(&report, "dns.master", "dns.nxdomain");
+    assert_eq!(result(&report, "tcp.master")["status"], "skip");
+}
+
+#[test]
+fn accuracy_dns_nodata_is_the_headline() {
+    let Some(dns) = super::peers::dnsmasq_with(&[
+        "--txt-record=nodata.autoglm.test,present",
+        "--local=/autoglm.test/",
+    ]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let report = run(
+        dir.path(),
+        &dns_tcp_suite("nodata.autoglm.test", &[dns.addr.to_string()], 1),
+    );
+    assert_root_cause(&report, "dns.master", "dns.no-address");
+}
+
+#[test]
+fn accuracy_dns_refused_by_a_server_without_the_zone() {
+    // dnsmasq with no upstream refuses names it is not authoritative for.
+    let Some(dns) = super::peers::dnsmasq_with(&["--address=/master.autoglm.test/127.0.0.1"])
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let report = run(
+        dir.path(),
+        &dns_tcp_suite("master.other.test", &[dns.addr.to_string()], 1),
+    );
+    assert_root_cause(&report, "dns.master", "dns.refused");
+}
+
+#[test]
+fn accuracy_dns_dead_nameserver_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let report = run(
+        dir.path(),
+        &dns_tcp_suite("master.autoglm.test", &[dead_udp_port().to_string()], 1),
+    );
+    assert_root_cause(&report, "dns.master", "dns.refused");
+    let r = result(&report, "dns.master");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("connection refused"),
+        "{r:#}"
+    );
+    // Not a timeout: the check's 3 s budget is not waited out.
+    assert!(
+        r["duration_ms"].as_u64().unwrap_or(0) < 2500,
+        "a refused port must not wait for the timeout: {r:#} (run took {:?})",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn accuracy_dns_garbage_answer_is_malformed() {
+    let garbage = udp_peer(|q| {
+        // The query's id, then bytes that are not a DNS header and body.
+        let mut v = q.get(..2).unwrap_or(&[0, 0]).to_vec();
+        v.extend_from_slice(b"\xff\xffnot dns");
+        v
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let report = run(
+        dir.path(),
+        &dns_tcp_suite("master.autoglm.test", &[garbage.to_string()], 1),
+    );
+    assert_root_cause(&report, "dns.master", "dns.malformed");
+}
+
+#[test]
+fn accuracy_dns_stale_answer_is_the_disagreement_not_the_master_down() {
+    // One resolver still gives the old address 127.0.0.3, where nothing listens; the other
+    // gives 127.0.0.2, where the master's port accepts.
+    let listener = TcpListener::bind("127.0.0.2:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (Some(stale), Some(fresh)) = (
+        super::peers::dnsmasq_with(&["--address=/master.autoglm.test/127.0.0.3"]),
+        super::peers::dnsmasq_with(&["--address=/master.autoglm.test/127.0.0.2"]),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let report = run(
+        dir.path(),
+        &dns_tcp_suite(
+            "master.autoglm.test",
+            &[stale.addr.to_string(), fresh.addr.to_string()],
+            port,
+        ),
+    );
+    assert_root_cause(&report, "dns.master", "dns.inconsistent");
+    let r = result(&report, "dns.master");
+    let msg = r["message"].as_str().unwrap();
+    assert!(
+        msg.contains("127.0.0.3") && msg.contains("127.0.0.2"),
+        "both answers named: {r:#}"
+    );
+    drop(listener);
+}
+
+#[test]
+fn accuracy_dns_healthy_node_passes() {
+    let Some(dns) = super::peers::dnsmasq() else {
+        return;
+    };
+    let (_l, port) = healthy_port();
+    let dir = tempfile::tempdir().unwrap();
+    let report = run(
+        dir.path(),
+        &dns_tcp_suite(
+            "master.autoglm.test",
+            &[dns.addr.to_string(), dns.addr.to_string()],
+            port,
+        ),
+    );
+    for id in ["dns.master", "tcp.master"] {
+        assert_eq!(result(&report, id)["status"], "pass", "{report:#}");
+    }
+    assert!(
+        result(&report, "dns.master")["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 more agree")
+    );
+}
+
+#[test]
+fn accuracy_dns_servfail_is_the_headline() {
+    let servfail = udp_peer(|q| {
+        // The query echoed back as a response (QR set) with RCODE 2, SERVFAIL.
+        let mut v = q.to_vec();
+        if v.len() > 3 {
+            v[2] |= 0x80;
+            v[3] = 0x80 | 2;
+        }
+        v
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let report = run(
+        dir.path(),
+        &dns_tcp_suite("master.autoglm.test", &[servfail.to_string()], 1),
+    );
+    assert_root_cause(&report, "dns.master", "dns.servfail");
+}
+
+#[test]
+fn accuracy_dns_silent_server_is_no_answer() {
+    // Bound, so no ICMP error, but never answers.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let report = run(
+        dir.path(),
+        &dns_tcp_suite(
+            "master.autoglm.test",
+            &[silent.local_addr().unwrap().to_string()],
+            1,
+        ),
+    );
+    assert_root_cause(&report, "dns.master", "dns.no-answer");
+    drop(silent);
+}
