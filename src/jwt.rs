@@ -235,7 +235,7 @@ pub fn verify(token: &Token, alg: &str, key: &Key<'_>) -> Result<(), String> {
     use ring::hmac;
     let msg = token.signing_input.as_bytes();
     let sig = token.signature.as_slice();
-    let bad = || "the signature does not verify".to_string();
+    let bad = || "it was signed with another key, or altered".to_string();
     let mismatch = |want: &str| format!("{alg} needs {want}");
     match (alg, key) {
         ("HS256" | "HS384" | "HS512", Key::Secret(secret)) => {

@@ -107,6 +107,22 @@ Status::Fail,
 )
 .was(&["auth.kid-unknown"]);
 
+/// The token's `iss` is not the issuer the master (or `auth.jwt.issuer`) expects.
+pub const ISSUER_MISMATCH: Code = Code::new(
+    "auth-token.issuer-mismatch",
+    Status::Fail,
+    "The token's `iss` is not the issuer the master (or `auth.jwt.issuer`) expects.",
+    "Fetch a new token from the master's issuer, or correct `auth.jwt.issuer`.",
+);
+
+/// The token's `aud` does not include the audience the master (or `auth.jwt.audience`) expects.
+pub const AUDIENCE_MISMATCH: Code = Code::new(
+    "auth-token.audience-mismatch",
+    Status::Fail,
+    "The token's `aud` does not include the audience the master (or `auth.jwt.audience`) expects.",
+    "Fetch a new token for the master's audience, or correct `auth.jwt.audience`.",
+);
+
 /// The token's lifetime (`exp - iat`) differs from the master's `token_ttl`.
 pub const TTL_MISMATCH: Code = Code::new(
     "auth-token.ttl-mismatch",
@@ -147,6 +163,8 @@ impl CheckKind for Kind {
             CLOCK_SKEW,
             BAD_SIGNATURE,
             KID_UNKNOWN,
+            ISSUER_MISMATCH,
+            AUDIENCE_MISMATCH,
             TTL_MISMATCH,
             KEY_UNREADABLE,
         ],
@@ -222,12 +240,35 @@ impl CheckKind for Kind {
             key,
             jwks: f.get("auth.master.jwks").and_then(Value::as_array).cloned(),
             master_ttl: f.get("auth.master.token_ttl").and_then(Value::as_u64),
+            issuer: expected(
+                f.get("auth.master.issuer").and_then(Value::as_str),
+                str_at(tree, "/auth/jwt/issuer").value().map(String::as_str),
+            ),
+            audience: expected(
+                f.get("auth.master.audience").and_then(Value::as_str),
+                str_at(tree, "/auth/jwt/audience")
+                    .value()
+                    .map(String::as_str),
+            ),
             node_ttl: u64_at(tree, "/auth/token_ttl").value().copied(),
             offset_ms: f.get(keys::TIME_OFFSET_MS).and_then(Value::as_f64),
             now: chrono::Utc::now().timestamp(),
         };
         judge(&input)
     }
+}
+
+/// The value a claim must have: the master's when known (it is what the master checks),
+/// else this node's configured one.
+fn expected(master: Option<&str>, node: Option<&str>) -> Option<(String, &'static str)> {
+    let clean = |v: Option<&str>| {
+        v.map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    clean(master)
+        .map(|v| (v, "the master's"))
+        .or_else(|| clean(node).map(|v| (v, "the configured")))
 }
 
 fn file_of(src: &crate::config::ConfigSource, v: &str) -> std::path::PathBuf {
@@ -260,6 +301,10 @@ pub struct Input {
     /// The master's JWKS (public members), from `auth-params`.
     pub jwks: Option<Vec<Value>>,
     pub master_ttl: Option<u64>,
+    /// The issuer the token must name, and whose value it is ("the master's", "the configured").
+    pub issuer: Option<(String, &'static str)>,
+    /// The audience the token must include, and whose value it is.
+    pub audience: Option<(String, &'static str)>,
     pub node_ttl: Option<u64>,
     /// This node's clock minus the master's reference, ms (positive: node ahead).
     pub offset_ms: Option<f64>,
@@ -393,6 +438,42 @@ pub fn judge(input: &Input) -> Evaluation {
         }
     }
 
+    // Issuer and audience: the master rejects a token from another issuer or for another
+    // audience, however well it is signed.
+    if let Some((want, whose)) = &input.issuer {
+        let got = token.text("iss");
+        if got.as_deref() != Some(want.as_str()) {
+            findings.push(Finding::new(
+                &ISSUER_MISMATCH,
+                format!(
+                    "the token's issuer is {}, {whose} issuer is {want}",
+                    got.map_or_else(|| "not set (no `iss`)".to_string(), |g| format!("`{g}`"))
+                ),
+                format!("fetch a new token issued by {want} (check `auth.jwt.issuer` on this node and the master)"),
+            ));
+        }
+    }
+    if let Some((want, whose)) = &input.audience {
+        let got: Vec<String> = match token.claims.get("aud") {
+            Some(Value::String(a)) => vec![a.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !got.iter().any(|a| a == want) {
+            findings.push(Finding::new(
+                &AUDIENCE_MISMATCH,
+                format!(
+                    "the token's audience is {}, {whose} audience is {want}",
+                    if got.is_empty() { "not set (no `aud`)".to_string() } else { format!("`{}`", got.join("`, `")) }
+                ),
+                format!("fetch a new token for the audience {want} (check `auth.jwt.audience` on this node and the master)"),
+            ));
+        }
+    }
+
     // Key rotation: the token's kid must still be published.
     let kid = token.kid().map(str::to_string);
     let jwk = match (&kid, &input.jwks) {
@@ -433,15 +514,40 @@ pub fn judge(input: &Input) -> Evaluation {
             jwt::verify(&token, &want_alg, &Key::Secret(s)),
             "the configured secret".to_string(),
         )),
-        None => jwk
-            .as_ref()
-            .and_then(|j| PublicKey::from_jwk(j).ok())
-            .map(|k| {
-                (
-                    jwt::verify(&token, &want_alg, &Key::Public(&k)),
-                    format!("the master's JWKS key {}", kid.clone().unwrap_or_default()),
-                )
-            }),
+        None => match (&kid, &input.jwks) {
+            (Some(_), _) => jwk
+                .as_ref()
+                .and_then(|j| PublicKey::from_jwk(j).ok())
+                .map(|k| {
+                    (
+                        jwt::verify(&token, &want_alg, &Key::Public(&k)),
+                        format!("the master's JWKS key {}", kid.clone().unwrap_or_default()),
+                    )
+                }),
+            // No kid: the master tries its keys, so must we; a token none of them verifies is
+            // not passed unchecked.
+            (None, Some(keys)) if !keys.is_empty() => {
+                let usable: Vec<PublicKey> = keys
+                    .iter()
+                    .filter_map(|j| PublicKey::from_jwk(j).ok())
+                    .collect();
+                let verified = usable
+                    .iter()
+                    .any(|k| jwt::verify(&token, &want_alg, &Key::Public(k)).is_ok());
+                Some((
+                    if verified {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "the token has no kid and none of the {} keys matches it",
+                            usable.len()
+                        ))
+                    },
+                    "the master's JWKS keys".to_string(),
+                ))
+            }
+            _ => None,
+        },
     };
     match &checked {
         Some((Err(why), with)) => findings.push(Finding::new(&BAD_SIGNATURE, format!("the token's signature does not verify with {with}: {why}"),
@@ -542,10 +648,62 @@ mod tests {
             key: None,
             jwks: Some(vec![key.jwk.clone()]),
             master_ttl: Some(3600),
+            issuer: Some(("https://m".into(), "the master's")),
+            audience: Some(("open-autoglm".into(), "the master's")),
             node_ttl: Some(3600),
             offset_ms: Some(0.0),
             now: NOW,
         }
+    }
+
+    fn token_with(header: &Value, claims: &Value, key: &crate::sim::SigningKey) -> String {
+        jwt::sign_es256(header, claims, &key.private_pem).unwrap()
+    }
+
+    #[test]
+    fn issuer_and_audience_are_compared_with_the_masters() {
+        let k = crate::sim::signing_key("k1").unwrap();
+        let h = json!({"alg": "ES256", "kid": "k1"});
+        let claims = |iss: &str, aud: Value| json!({"iss": iss, "aud": aud, "iat": NOW - 60, "exp": NOW + 3540});
+        let cases = [
+            (claims("https://m", json!("open-autoglm")), vec![]),
+            (claims("https://m", json!(["x", "open-autoglm"])), vec![]),
+            (
+                claims("https://rogue", json!("open-autoglm")),
+                vec!["auth-token.issuer-mismatch"],
+            ),
+            (
+                claims("https://m", json!("other")),
+                vec!["auth-token.audience-mismatch"],
+            ),
+        ];
+        for (c, want) in cases {
+            let e = judge(&input(token_with(&h, &c, &k), &k));
+            assert_eq!(codes(&e), want, "{c}: {:?}", e.findings);
+        }
+        let e = judge(&input(
+            token_with(&h, &claims("https://rogue", json!("open-autoglm")), &k),
+            &k,
+        ));
+        assert_eq!(
+            e.findings[0].message,
+            "the token's issuer is `https://rogue`, the master's issuer is https://m"
+        );
+    }
+
+    #[test]
+    fn a_token_without_kid_is_verified_against_every_published_key() {
+        let k = crate::sim::signing_key("k1").unwrap();
+        let rogue = crate::sim::signing_key("k9").unwrap();
+        let h = json!({"alg": "ES256"});
+        let c =
+            json!({"iss": "https://m", "aud": "open-autoglm", "iat": NOW - 60, "exp": NOW + 3540});
+        let e = judge(&input(token_with(&h, &c, &k), &k));
+        assert_eq!(codes(&e), Vec::<&str>::new(), "{:?}", e.findings);
+        assert!(e.findings[0].message.contains("signature verified"));
+        let e = judge(&input(token_with(&h, &c, &rogue), &k));
+        assert_eq!(codes(&e), ["auth-token.bad-signature"], "{:?}", e.findings);
+        assert_eq!(e.findings[0].message.matches("does not verify").count(), 1);
     }
 
     fn codes(e: &Evaluation) -> Vec<&str> {

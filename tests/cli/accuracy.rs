@@ -253,3 +253,133 @@ fn accuracy_dns_silent_server_is_no_answer() {
     assert_root_cause(&report, "dns.master", "dns.no-answer");
     drop(silent);
 }
+
+mod auth {
+    //! Auth faults on the demo's node against the simulated master.
+    use autoglm_doctor::sim::scenario::{self, Scenario};
+
+    use super::*;
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .cast_signed()
+    }
+
+    fn check(demo: &scenario::Demo) -> serde_json::Value {
+        let out = doctor(demo.dir.path())
+            .args(["check", "--format", "json", "--config"])
+            .arg(&demo.config)
+            .args(NOT_A_NODE)
+            .output()
+            .unwrap();
+        json_report(&out)
+    }
+
+    /// Write the node's token with `header` and `claims` (iat/exp added), signed with `pem`.
+    fn token(
+        demo: &scenario::Demo,
+        header: &serde_json::Value,
+        claims: &serde_json::Value,
+        pem: &str,
+    ) {
+        let t = autoglm_doctor::jwt::sign_es256(header, claims, pem).unwrap();
+        std::fs::write(demo.dir.path().join("node.token"), t).unwrap();
+    }
+
+    fn claims(iss: &str, aud: &str, iat: i64, exp: i64) -> serde_json::Value {
+        serde_json::json!({"iss": iss, "aud": aud, "sub": "demo-compute-01", "iat": iat, "exp": exp})
+    }
+
+    const ISS: &str = "https://master.autoglm.test";
+
+    #[test]
+    fn accuracy_auth_wrong_issuer_fails_the_token() {
+        let demo = scenario::start(Scenario::Healthy).unwrap();
+        let key = demo.sim.signing_key.clone();
+        let t = now();
+        token(
+            &demo,
+            &serde_json::json!({"alg": "ES256", "kid": key.kid}),
+            &claims(
+                "https://rogue.autoglm.test",
+                "open-autoglm",
+                t - 60,
+                t + 3540,
+            ),
+            &key.private_pem,
+        );
+        let report = check(&demo);
+        assert_root_cause(&report, "auth.token", "auth-token.issuer-mismatch");
+    }
+
+    #[test]
+    fn accuracy_auth_wrong_audience_fails_the_token() {
+        let demo = scenario::start(Scenario::Healthy).unwrap();
+        let key = demo.sim.signing_key.clone();
+        let t = now();
+        token(
+            &demo,
+            &serde_json::json!({"alg": "ES256", "kid": key.kid}),
+            &claims(ISS, "someone-else", t - 60, t + 3540),
+            &key.private_pem,
+        );
+        let report = check(&demo);
+        assert_root_cause(&report, "auth.token", "auth-token.audience-mismatch");
+    }
+
+    #[test]
+    fn accuracy_auth_token_without_kid_from_a_rogue_key_is_a_bad_signature() {
+        let demo = scenario::start(Scenario::Healthy).unwrap();
+        let rogue = autoglm_doctor::sim::signing_key("rogue").unwrap();
+        let t = now();
+        token(
+            &demo,
+            &serde_json::json!({"alg": "ES256"}),
+            &claims(ISS, "open-autoglm", t - 60, t + 3540),
+            &rogue.private_pem,
+        );
+        let report = check(&demo);
+        assert_root_cause(&report, "auth.token", "auth-token.bad-signature");
+    }
+
+    #[test]
+    fn accuracy_auth_expired_token_is_not_hidden_by_a_ttl_mismatch() {
+        let demo = scenario::start(Scenario::TtlMismatch).unwrap();
+        let key = demo.sim.signing_key.clone();
+        let t = now();
+        token(
+            &demo,
+            &serde_json::json!({"alg": "ES256", "kid": key.kid}),
+            &claims(ISS, "open-autoglm", t - 7200, t - 3600),
+            &key.private_pem,
+        );
+        let report = check(&demo);
+        assert_eq!(
+            report["root_causes"],
+            serde_json::json!(["auth.params", "auth.token"]),
+            "{report:#}"
+        );
+        assert_eq!(
+            result(&report, "auth.params")["code"],
+            "auth-params.ttl-mismatch"
+        );
+        assert_eq!(result(&report, "auth.token")["code"], "auth-token.expired");
+    }
+
+    #[test]
+    fn accuracy_healthy_node_all_pass() {
+        let demo = scenario::start(Scenario::Healthy).unwrap();
+        let report = check(&demo);
+        let not_pass: Vec<String> = report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["status"] != "pass")
+            .map(|r| format!("{} {} {}", r["id"], r["status"], r["message"]))
+            .collect();
+        assert!(not_pass.is_empty(), "{not_pass:#?}");
+    }
+}
