@@ -251,7 +251,12 @@ impl CheckKind for Kind {
                     .map(String::as_str),
             ),
             node_ttl: u64_at(tree, "/auth/token_ttl").value().copied(),
-            offset_ms: f.get(keys::TIME_OFFSET_MS).and_then(Value::as_f64),
+            // The master's own clock when its Date header was read (whole seconds, but it is
+            // the clock that judges the token), else the NTP-corrected time.
+            offset_ms: f
+                .get(super::clock_http::MASTER_OFFSET_MS)
+                .and_then(Value::as_f64)
+                .or_else(|| f.get(keys::TIME_OFFSET_MS).and_then(Value::as_f64)),
             now: chrono::Utc::now().timestamp(),
         };
         judge(&input)

@@ -54,6 +54,14 @@ pub const MASTER_SKEW: Code = Code::new(
     "Synchronise the master's clock with the same NTP servers as the nodes.",
 );
 
+/// The master's Date agrees with this node; both differ from the NTP server.
+pub const NTP_DISAGREES: Code = Code::new(
+    "clock-http.ntp-disagrees",
+    Status::Warn,
+    "The master's Date header agrees with this node's clock, but both differ from the NTP server: the NTP server is off, or both clocks are.",
+    "Compare the NTP server with another time source; remove it if it is wrong, else synchronise both clocks.",
+);
+
 /// The difference is within what the Date header's one-second resolution and the round trip can hide: cannot tell.
 pub const UNCERTAIN: Code = Code::new(
     "clock-http.uncertain",
@@ -115,6 +123,7 @@ impl CheckKind for Kind {
         codes: &[
             SKEW,
             MASTER_SKEW,
+            NTP_DISAGREES,
             UNCERTAIN,
             NO_DATE,
             CA_UNREADABLE,
@@ -262,7 +271,33 @@ pub fn judge(o: &Observed) -> Evaluation {
             show_secs(*ntp),
             show_secs(master_error.abs()).trim_start_matches('+'),
         );
+        let node_agrees_with_master = !matches!(
+            super::ntp::verdict(offset, error, t),
+            super::ntp::Verdict::Over
+        );
         match super::ntp::verdict(master_error, err, t) {
+            // The master and this node agree; only the NTP reference differs from both. For
+            // sync between them nothing is wrong with the master's clock in particular: either
+            // the NTP server is off, or both clocks are. The ntp check reports this node's
+            // offset; this says which two candidates remain rather than blaming the master.
+            super::ntp::Verdict::Over if node_agrees_with_master => Finding::new(
+                &NTP_DISAGREES,
+                format!(
+                    "the master's Date header agrees with this node's clock ({} apart, ±{}), but both are {} {} {reference}: either {reference} is off, or the master's and this node's clocks both are; {limit}",
+                    show_secs(offset.abs()).trim_start_matches('+'),
+                    show_secs(error).trim_start_matches('+'),
+                    show_secs(master_error.abs()).trim_start_matches('+'),
+                    if master_error >= 0.0 {
+                        "ahead of"
+                    } else {
+                        "behind"
+                    },
+                ),
+                format!(
+                    "compare {reference} with another time source (`chronyc sources` on the master and on this node): if it is wrong, remove it from `time.ntp_servers`; if it is right, step both clocks by {}",
+                    show_secs(master_error.abs()).trim_start_matches('+')
+                ),
+            ),
             super::ntp::Verdict::Over => Finding::new(
                 &MASTER_SKEW,
                 line,
@@ -408,6 +443,16 @@ mod tests {
         let e = judge(&observed(30.0, Some(0.0), s1));
         assert_eq!(code(&e), Some("clock-http.master-skew"));
         assert!(e.findings[0].message.contains("30.000 s behind"), "{e:#?}");
+        // Node and master agree; NTP says both are 3 s behind: not the master's fault alone.
+        let e = judge(&observed(0.0, Some(-3.0), s1));
+        assert_eq!(code(&e), Some("clock-http.ntp-disagrees"), "{e:#?}");
+        assert_eq!(e.status(), Status::Warn);
+        assert!(
+            e.findings[0]
+                .message
+                .contains("3.000 s behind ntp 127.0.0.1:123"),
+            "{e:#?}"
+        );
     }
 
     #[test]

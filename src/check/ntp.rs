@@ -73,7 +73,7 @@ pub const UNCERTAIN: Code = Code::new(
 pub const SERVER_UNSYNCHRONISED: Code = Code::new(
     "ntp.server-unsynchronised",
     Status::Fail,
-    "The server says its own clock is not synchronised (stratum 16 or leap indicator 3); its time is not used.",
+    "The server is not trusted: it says its own clock is not synchronised (stratum 16 or leap indicator 3), or it is over 1 s from its own reference (root dispersion plus half the root delay, RFC 5905's MAXDIST); its time is not used.",
     "Use another NTP server, or fix the server's own upstream synchronisation.",
 );
 
@@ -387,8 +387,41 @@ pub fn verdict(offset: f64, error: f64, tolerance: f64) -> Verdict {
     }
 }
 
+/// The largest synchronisation distance (root delay / 2 + root dispersion) a server may
+/// claim and still be trusted: RFC 5905's MAXDIST, 1 s. A server further from its own
+/// reference (a dispersion of 65535 s is a server that lost it long ago) cannot vouch for
+/// this node's clock, whatever offset it shows.
+pub const MAX_DISTANCE: f64 = 1.0;
+
+fn distance(m: &Measurement) -> f64 {
+    m.best.root_delay / 2.0 + m.best.root_dispersion
+}
+
 fn usable(m: &Measurement) -> bool {
-    m.best.stratum < 16 && m.best.leap != 3
+    m.best.stratum < 16 && m.best.leap != 3 && distance(m) <= MAX_DISTANCE
+}
+
+/// Why a server that answered is not trusted.
+fn untrusted_reason(m: &Measurement) -> String {
+    let b = &m.best;
+    if b.leap == 3 {
+        format!(
+            "it says it is not synchronised itself (leap indicator 3, stratum {})",
+            b.stratum
+        )
+    } else if b.stratum >= 16 {
+        format!(
+            "it says it is not synchronised itself (stratum {})",
+            b.stratum
+        )
+    } else {
+        format!(
+            "it is too far from its own reference to be trusted (root dispersion {}, root delay {}: distance over {} s)",
+            show_secs(b.root_dispersion).trim_start_matches('+'),
+            show_secs(b.root_delay).trim_start_matches('+'),
+            MAX_DISTANCE
+        )
+    }
 }
 
 fn label(s: &Server) -> String {
@@ -443,10 +476,7 @@ pub fn judge(servers: &[Server], tolerance: Duration, tolerance_from: &str) -> E
                     findings.push(Finding::at_status(
                         problem,
                         &SERVER_UNSYNCHRONISED,
-                        format!(
-                            "{who} is not synchronised itself (stratum {}, leap indicator {}); its time is not used",
-                            b.stratum, b.leap
-                        ),
+                        format!("{who} is not trusted: {}; its time is not used", untrusted_reason(m)),
                         format!(
                             "use another NTP server than {}, or fix that server's own upstream synchronisation",
                             s.name

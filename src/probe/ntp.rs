@@ -164,16 +164,23 @@ pub async fn sample(addr: SocketAddr, timeout: Duration) -> Result<Sample, Failu
     let t1 = to_ntp(SystemTime::now());
     socket.send(&request(t1)).await.map_err(io)?;
     let mut buf = [0u8; 512];
+    // A reply whose originate timestamp is not ours: kept, so that a server that only ever
+    // answers so is reported as answering bogus replies, not as silent.
+    let mut bogus: Option<String> = None;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let n = match tokio::time::timeout(left, socket.recv(&mut buf)).await {
-            Err(_) => return Err(Failure::NoAnswer),
+            Err(_) => {
+                return Err(bogus.map_or(Failure::NoAnswer, |why| {
+                    Failure::BadReply(format!("bogus reply: {why}"))
+                }));
+            }
             Ok(r) => r.map_err(io)?,
         };
         let t4 = to_ntp(SystemTime::now());
         match decode(&buf[..n], t1, t4) {
             // A late answer to an earlier request on a reused port: keep waiting.
-            Err(Failure::BadReply(why)) if why.contains("originate") => {}
+            Err(Failure::BadReply(why)) if why.contains("originate") => bogus = Some(why),
             other => return other,
         }
     }

@@ -383,3 +383,172 @@ mod auth {
         assert!(not_pass.is_empty(), "{not_pass:#?}");
     }
 }
+
+mod time {
+    //! Clock faults: a real chronyd under libfaketime, the simulated master's skewable `Date`
+    //! header, and SNTP servers that misbehave.
+    use autoglm_doctor::sim::scenario::{self, Scenario};
+
+    use super::*;
+
+    fn check(demo: &scenario::Demo) -> serde_json::Value {
+        let out = doctor(demo.dir.path())
+            .args(["check", "--format", "json", "--config"])
+            .arg(&demo.config)
+            .args(NOT_A_NODE)
+            .output()
+            .unwrap();
+        json_report(&out)
+    }
+
+    /// Point the demo node's NTP server at `addr`.
+    fn use_ntp(demo: &scenario::Demo, addr: SocketAddr) {
+        let text = std::fs::read_to_string(&demo.config).unwrap();
+        let port = demo.sim.addrs.ntp.port();
+        let from = format!("127.0.0.1:{port}");
+        assert!(
+            text.contains(&from),
+            "no ntp server line in the demo config"
+        );
+        std::fs::write(&demo.config, text.replacen(&from, &addr.to_string(), 1)).unwrap();
+    }
+
+    fn ntp_now() -> u64 {
+        let d = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        ((d.as_secs() + 2_208_988_800) << 32)
+            | ((u64::from(d.subsec_nanos()) << 32) / 1_000_000_000)
+    }
+
+    /// An SNTP server answering every request with `header` (first byte: leap, version,
+    /// mode 4; stratum), root dispersion `dispersion` (16.16 s), and the request's transmit
+    /// timestamp as origin when `echo` (a bogus reply otherwise).
+    fn sntp_peer(first: u8, stratum: u8, dispersion: u32, echo: bool) -> SocketAddr {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = sock.local_addr().unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut buf = [0u8; 512];
+            while start.elapsed() < Duration::from_secs(30) {
+                let Ok((n, from)) = sock.recv_from(&mut buf) else {
+                    continue;
+                };
+                if n < 48 {
+                    continue;
+                }
+                let mut r = [0u8; 48];
+                r[0] = first;
+                r[1] = stratum;
+                r[2] = 6;
+                r[3] = 0xec;
+                r[8..12].copy_from_slice(&dispersion.to_be_bytes());
+                r[12..16].copy_from_slice(b"GPS\0");
+                let now = ntp_now().to_be_bytes();
+                r[16..24].copy_from_slice(&now);
+                if echo {
+                    r[24..32].copy_from_slice(&buf[40..48]);
+                } else {
+                    r[24..32].copy_from_slice(&now);
+                }
+                r[32..40].copy_from_slice(&now);
+                r[40..48].copy_from_slice(&now);
+                let _ = sock.send_to(&r, from);
+            }
+        });
+        addr
+    }
+
+    const LEAP0_V4_SERVER: u8 = 0b0010_0100;
+    const LEAP3_V4_SERVER: u8 = 0b1110_0100;
+
+    #[test]
+    fn accuracy_time_ntp_ahead_of_node_and_master_blames_this_node_only() {
+        let Some(chrony) = super::super::peers::chronyd("+3s") else {
+            return;
+        };
+        let demo = scenario::start(Scenario::Healthy).unwrap();
+        use_ntp(&demo, chrony.addr);
+        let report = check(&demo);
+        assert_root_cause(&report, "time.ntp", "ntp.skew");
+        assert_ne!(result(&report, "time.master")["status"], "fail");
+    }
+
+    #[test]
+    fn accuracy_time_ntp_300s_behind_does_not_fail_a_fresh_token() {
+        let Some(chrony) = super::super::peers::chronyd("-300s") else {
+            return;
+        };
+        let demo = scenario::start(Scenario::Healthy).unwrap();
+        use_ntp(&demo, chrony.addr);
+        let report = check(&demo);
+        assert_root_cause(&report, "time.ntp", "ntp.skew");
+        assert_eq!(
+            result(&report, "auth.token")["status"],
+            "pass",
+            "{report:#}"
+        );
+    }
+
+    #[test]
+    fn accuracy_time_master_date_agreeing_with_ntp_blames_this_node() {
+        // Master and NTP both 4 s behind this node.
+        let demo = scenario::start(Scenario::SkewedClock).unwrap();
+        let report = check(&demo);
+        assert_root_cause(&report, "time.ntp", "ntp.skew");
+        assert_eq!(
+            result(&report, "time.master")["status"],
+            "pass",
+            "{report:#}"
+        );
+    }
+
+    #[test]
+    fn accuracy_time_master_date_off_from_ntp_blames_the_master() {
+        // The master's Date is 4 s behind; a correct NTP server agrees with this node.
+        let demo = scenario::start(Scenario::SkewedClock).unwrap();
+        use_ntp(&demo, sntp_peer(LEAP0_V4_SERVER, 2, 0x0000_0100, true));
+        let report = check(&demo);
+        assert_root_cause(&report, "time.master", "clock-http.master-skew");
+    }
+
+    #[test]
+    fn accuracy_time_bogus_origin_is_a_bad_reply_not_silence() {
+        let demo = scenario::start(Scenario::Healthy).unwrap();
+        use_ntp(&demo, sntp_peer(LEAP0_V4_SERVER, 2, 0x0000_0100, false));
+        let report = check(&demo);
+        assert_root_cause(&report, "time.ntp", "ntp.bad-reply");
+        assert!(
+            result(&report, "time.ntp")["message"]
+                .as_str()
+                .unwrap()
+                .contains("bogus reply"),
+            "{report:#}"
+        );
+    }
+
+    #[test]
+    fn accuracy_time_huge_root_dispersion_is_not_trusted() {
+        let demo = scenario::start(Scenario::Healthy).unwrap();
+        use_ntp(&demo, sntp_peer(LEAP0_V4_SERVER, 2, 0xFFFF_0000, true));
+        let report = check(&demo);
+        assert_root_cause(&report, "time.ntp", "ntp.server-unsynchronised");
+        assert!(
+            result(&report, "time.ntp")["message"]
+                .as_str()
+                .unwrap()
+                .contains("root dispersion"),
+            "{report:#}"
+        );
+    }
+
+    #[test]
+    fn accuracy_time_unsynchronised_leap_indicator_is_not_trusted() {
+        let demo = scenario::start(Scenario::Healthy).unwrap();
+        use_ntp(&demo, sntp_peer(LEAP3_V4_SERVER, 2, 0x0000_0100, true));
+        let report = check(&demo);
+        assert_root_cause(&report, "time.ntp", "ntp.server-unsynchronised");
+    }
+}
