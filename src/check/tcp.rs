@@ -293,6 +293,13 @@ pub fn judge(
             format!("check the addresses {host} resolves to and the check's `family`"),
         ));
     }
+    // Clients try every address of a name in turn: a port that accepts on one address is
+    // reachable, and a failure on another (typically the other family) is a warning.
+    let accepting: Vec<SocketAddr> = results
+        .iter()
+        .filter(|(_, _, o, _)| *o == Outcome::Open)
+        .map(|(t, _, _, _)| *t)
+        .collect();
     let mut findings = Vec::new();
     for (target, name, outcome, took) in results {
         let label = name
@@ -343,19 +350,60 @@ pub fn judge(
                 "unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe this target",
             ),
         };
-        findings.push(f.with("address", target.to_string()).with("ms", ms(*took)));
+        let mut f = f.with("address", target.to_string()).with("ms", ms(*took));
+        let fallback: Vec<String> = accepting
+            .iter()
+            .filter(|a| a.port() == port)
+            .map(ToString::to_string)
+            .collect();
+        if f.status == Status::Fail && !fallback.is_empty() {
+            let family = if target.is_ipv4() { "IPv4" } else { "IPv6" };
+            f.status = Status::Warn;
+            f.message = format!(
+                "{} ({family}); port {port} accepts on {}, which clients fall back to",
+                f.message,
+                fallback.join(", ")
+            );
+            f.remediation = Some(format!(
+                "make the service on port {port} listen on {family} too (e.g. bind `[::]:{port}` or `0.0.0.0:{port}` as fits), or remove the {} record of {host} for {} so clients do not try it first",
+                if target.is_ipv4() { "A" } else { "AAAA" },
+                target.ip()
+            ));
+        }
+        findings.push(f);
     }
     let failed = findings.iter().filter(|f| f.status == Status::Fail).count();
+    let warned = findings.iter().filter(|f| f.status == Status::Warn).count();
     let total = findings.len();
     let mut eval = Evaluation::of(findings);
-    eval.message = Some(if failed == 0 {
+    if !accepting.is_empty() {
+        // What later checks (TLS) connect to: the addresses that accepted, per port.
+        let mut ports: Vec<u16> = accepting.iter().map(SocketAddr::port).collect();
+        ports.sort_unstable();
+        ports.dedup();
+        for p in ports {
+            let ips: Vec<String> = accepting
+                .iter()
+                .filter(|a| a.port() == p)
+                .map(|a| a.ip().to_string())
+                .collect();
+            eval.facts
+                .insert(format!("tcp.accepting.{host}:{p}"), serde_json::json!(ips));
+        }
+    }
+    eval.message = Some(if failed == 0 && warned > 0 {
+        let first = eval.worst().map(|f| f.message.clone()).unwrap_or_default();
+        format!(
+            "{warned} of {total} connections to {host} failed, each port accepts on another address; first: {first}"
+        )
+    } else if failed == 0 {
         format!(
             "{total} of {total} connection{} to {host} open",
             if total == 1 { "" } else { "s" }
         )
     } else {
         let first = eval.worst().map(|f| f.message.clone()).unwrap_or_default();
-        if total == 1 {
+        if failed == 1 && total == 1 {
             first
         } else {
             format!("{failed} of {total} connections to {host} failed; first: {first}")
@@ -392,6 +440,43 @@ mod tests {
         assert_eq!(
             e.message.as_deref().unwrap(),
             "2 of 3 connections to m failed; first: no answer from 127.0.0.1:9090 (grpc) within 3s: packets are silently dropped (firewall DROP, NetworkPolicy or security group)"
+        );
+    }
+
+    #[test]
+    fn a_port_open_on_one_family_is_a_warning_for_the_other() {
+        let t = Duration::from_millis(1);
+        let results = vec![
+            (sa("127.0.0.1:8443"), None, Outcome::Open, t),
+            (sa("[::1]:8443"), None, Outcome::Refused, t),
+        ];
+        let e = judge("m", &results, Duration::from_secs(3));
+        assert_eq!(e.status(), Status::Warn, "{e:#?}");
+        let w = e.worst().unwrap();
+        assert_eq!(w.code_name(), Some("tcp.refused"));
+        assert!(
+            w.message
+                .contains("(IPv6); port 8443 accepts on 127.0.0.1:8443"),
+            "{w:?}"
+        );
+        assert!(
+            e.message
+                .as_deref()
+                .unwrap()
+                .starts_with("1 of 2 connections to m failed")
+        );
+        assert_eq!(
+            e.facts["tcp.accepting.m:8443"],
+            serde_json::json!(["127.0.0.1"])
+        );
+        // Refused everywhere: a failure.
+        let results = vec![
+            (sa("127.0.0.1:8443"), None, Outcome::Refused, t),
+            (sa("[::1]:8443"), None, Outcome::Refused, t),
+        ];
+        assert_eq!(
+            judge("m", &results, Duration::from_secs(3)).status(),
+            Status::Fail
         );
     }
 

@@ -231,7 +231,12 @@ impl CheckKind for Kind {
 
         let addrs: Vec<IpAddr> = match &spec.address {
             Some(a) => vec![a.0],
-            None => match addresses_for(&host, &ctx.facts, budget).await {
+            // The addresses a tcp check saw accept this port (clients fall back to them),
+            // else all the host's addresses.
+            None => match match accepted(&ctx.facts, &host, port) {
+                Some(a) => Ok((a, "the tcp check")),
+                None => addresses_for(&host, &ctx.facts, budget).await,
+            } {
                 Ok((a, _)) => a,
                 Err(why) => {
                     return probe_error(
@@ -267,6 +272,17 @@ impl CheckKind for Kind {
         }
         eval
     }
+}
+
+/// The addresses of `host` a tcp check saw accept `port` (fact `tcp.accepting.<host>:<port>`).
+pub fn accepted(facts: &crate::report::Facts, host: &str, port: u16) -> Option<Vec<IpAddr>> {
+    let list: Vec<IpAddr> = facts
+        .get(&format!("tcp.accepting.{host}:{port}"))?
+        .as_array()?
+        .iter()
+        .filter_map(|v| v.as_str()?.parse().ok())
+        .collect();
+    (!list.is_empty()).then_some(list)
 }
 
 pub(crate) fn probe_error(

@@ -552,3 +552,56 @@ mod time {
         assert_root_cause(&report, "time.ntp", "ntp.server-unsynchronised");
     }
 }
+
+mod addresses {
+    //! A dual-stack name whose port listens on IPv4 only.
+    use autoglm_doctor::sim::{Options, SimMaster, TlsVariant};
+
+    use super::*;
+
+    fn suite(dns: SocketAddr, port: u16, ca: &Path) -> String {
+        format!(
+            "checks:\n  - id: dns.master\n    kind: dns\n    with:\n      host: master.autoglm.test\n      nameservers: [\"{dns}\"]\n      paths: [direct]\n  - id: tcp.master\n    kind: tcp\n    needs: [dns.master]\n    timeout: 3s\n    with:\n      host: master.autoglm.test\n      ports: [{port}]\n  - id: tls.master\n    kind: tls\n    needs: [tcp.master]\n    timeout: 3s\n    with:\n      host: master.autoglm.test\n      port: {port}\n      ca_file: {}\n",
+            ca.display()
+        )
+    }
+
+    fn dual_stack() -> Option<super::super::peers::Dnsmasq> {
+        super::super::peers::dnsmasq_with(&[
+            "--address=/master.autoglm.test/127.0.0.1",
+            "--address=/master.autoglm.test/::1",
+        ])
+    }
+
+    #[test]
+    fn accuracy_addresses_ipv4_only_port_is_healthy() {
+        let Some(dns) = dual_stack() else { return };
+        let sim = SimMaster::start(Options::default()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, &sim.pki.ca_pem).unwrap();
+        let port = sim.addrs.tls(TlsVariant::Valid).unwrap().port();
+        let report = run(dir.path(), &suite(dns.addr, port, &ca));
+        assert_eq!(report["root_causes"], serde_json::json!([]), "{report:#}");
+        assert_eq!(
+            result(&report, "tls.master")["status"],
+            "pass",
+            "{report:#}"
+        );
+        let tcp = result(&report, "tcp.master");
+        assert_eq!(tcp["status"], "warn", "{tcp:#}");
+        assert!(tcp["message"].as_str().unwrap().contains("IPv6"), "{tcp:#}");
+    }
+
+    #[test]
+    fn accuracy_addresses_expired_certificate_behind_an_ipv4_only_port() {
+        let Some(dns) = dual_stack() else { return };
+        let sim = SimMaster::start(Options::default()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, &sim.pki.ca_pem).unwrap();
+        let port = sim.addrs.tls(TlsVariant::Expired).unwrap().port();
+        let report = run(dir.path(), &suite(dns.addr, port, &ca));
+        assert_root_cause(&report, "tls.master", "tls.expired");
+    }
+}
