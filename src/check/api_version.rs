@@ -451,18 +451,81 @@ fn json_str(v: &serde_json::Value, path: &[&str]) -> Option<String> {
     }
 }
 
+/// A list of supported versions, as the body (`supported: ["3.0"]`, `supported: "3.0"`,
+/// `supported_versions`, `versions`) or a header (`X-API-Supported-Versions: 3.0, 3.1`)
+/// gives it: its lowest and highest entries.
+fn listed_range(body: &serde_json::Value, header: Option<&str>) -> Option<(String, String)> {
+    let mut list: Vec<String> = Vec::new();
+    for key in ["supported", "supported_versions", "versions"] {
+        match body.get(key) {
+            Some(serde_json::Value::Array(items)) => {
+                list.extend(items.iter().filter_map(|v| match v {
+                    serde_json::Value::String(s) => Some(s.trim().to_string()),
+                    serde_json::Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                }));
+            }
+            Some(serde_json::Value::String(s)) => {
+                list.extend(s.split(',').map(|v| v.trim().to_string()));
+            }
+            Some(serde_json::Value::Number(n)) => list.push(n.to_string()),
+            _ => {}
+        }
+        if !list.is_empty() {
+            break;
+        }
+    }
+    if list.is_empty()
+        && let Some(h) = header
+    {
+        list.extend(h.split(',').map(|v| v.trim().to_string()));
+    }
+    let mut parsed: Vec<(Version, String)> = list
+        .into_iter()
+        .filter_map(|s| Version::parse(&s).map(|v| (v, s)))
+        .collect();
+    parsed.sort_by(|a, b| a.0.cmp(&b.0));
+    let lo = parsed.first()?.1.clone();
+    let hi = parsed.last()?.1.clone();
+    Some((lo, hi))
+}
+
 /// The versions a response advertises: JSON body first, then headers.
 pub fn advertised(r: &Response, header: &str) -> Advertised {
     let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
     let h = |n: &str| r.header(n).map(|v| v.trim().to_string());
+    let listed = listed_range(&body, r.header("X-API-Supported-Versions"));
     Advertised {
-        server: json_str(&body, &["server_version"]).or_else(|| h(header)),
+        server: json_str(&body, &["server_version"])
+            .or_else(|| json_str(&body, &["version"]))
+            .or_else(|| h(header)),
         min: json_str(&body, &["supported", "min"])
             .or_else(|| json_str(&body, &["min_client_version"]))
-            .or_else(|| h("X-API-Min-Version")),
+            .or_else(|| h("X-API-Min-Version"))
+            .or_else(|| listed.as_ref().map(|l| l.0.clone())),
         max: json_str(&body, &["supported", "max"])
             .or_else(|| json_str(&body, &["max_client_version"]))
-            .or_else(|| h("X-API-Max-Version")),
+            .or_else(|| h("X-API-Max-Version"))
+            .or_else(|| listed.map(|l| l.1)),
+    }
+}
+
+/// Whether `v` is newer than the newest supported version written `max`, to the precision
+/// `max` is written in (`3` covers every 3.x, `3.0` every 3.0.x).
+fn above_max(v: &Version, max: &str) -> bool {
+    let Some(m) = Version::parse(max) else {
+        return false;
+    };
+    let core = max
+        .trim()
+        .trim_start_matches(['v', 'V'])
+        .split(['-', '+'])
+        .next()
+        .unwrap_or_default();
+    match core.split('.').count() {
+        1 => v.major > m.major,
+        2 => (v.major, v.minor) > (m.major, m.minor),
+        _ => *v > m,
     }
 }
 
@@ -699,7 +762,7 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
                         ),
                     ));
                 }
-                Some(v) if max.as_ref().is_some_and(|m| v > *m) => {
+                Some(v) if adv.max.as_deref().is_some_and(|m| above_max(&v, m)) => {
                     findings.push(Finding::new(
                         &UNSUPPORTED_VERSION,
                         format!(
@@ -708,6 +771,26 @@ fn judge_one(input: &Input<'_>, p: &Probe, now: i64) -> (Vec<Finding>, Advertise
                         format!(
                             "install a client speaking API {} or older on this node, or upgrade the master to {client}; set `api.version` to match",
                             adv.max.clone().unwrap_or_default()
+                        ),
+                    ));
+                }
+                // No range advertised: a different major version than the master's own is
+                // incompatible under semver.
+                Some(v) if min.is_none()
+                    && max.is_none()
+                    && adv
+                        .server
+                        .as_deref()
+                        .and_then(Version::parse)
+                        .is_some_and(|s| s.major != v.major) =>
+                {
+                    findings.push(Finding::new(
+                        &UNSUPPORTED_VERSION,
+                        format!(
+                            "{line}: the master speaks API {server} and advertises no other version; this node's API {client} is another major version"
+                        ),
+                        format!(
+                            "install a client speaking API {server} on this node and set `api.version: \"{server}\"` in the node config (now {client})"
                         ),
                     ));
                 }
@@ -926,11 +1009,43 @@ mod tests {
         let in10 = http_date(NOW + 10 * 86_400);
         let ago3 = http_date(NOW - 3 * 86_400);
         let dep = format!("@{}", NOW - 86_400);
+        let only30 = r#"{"server_version":"3.0","supported":["3.0"]}"#;
         let cases: Vec<Case> = vec![
             (
                 "3.1",
                 true,
                 Ok(resp(200, &[], OK)),
+                vec![(Status::Pass, None)],
+            ),
+            // A master that only speaks 3.0, said as a list, a header or its version alone.
+            (
+                "2.5",
+                true,
+                Ok(resp(200, &[], only30)),
+                vec![(Status::Fail, Some("api-version.unsupported-version"))],
+            ),
+            (
+                "3.0.2",
+                true,
+                Ok(resp(200, &[], only30)),
+                vec![(Status::Pass, None)],
+            ),
+            (
+                "2.5",
+                true,
+                Ok(resp(200, &[("X-API-Supported-Versions", "3.0")], "")),
+                vec![(Status::Fail, Some("api-version.unsupported-version"))],
+            ),
+            (
+                "2.5",
+                true,
+                Ok(resp(200, &[], r#"{"version":"3.0"}"#)),
+                vec![(Status::Fail, Some("api-version.unsupported-version"))],
+            ),
+            (
+                "3.4",
+                true,
+                Ok(resp(200, &[], r#"{"version":"3.0"}"#)),
                 vec![(Status::Pass, None)],
             ),
             (

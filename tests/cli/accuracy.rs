@@ -605,3 +605,50 @@ mod addresses {
         assert_root_cause(&report, "tls.master", "tls.expired");
     }
 }
+
+/// An HTTP/1.1 server on loopback answering every request with 200 and `body`, for at
+/// most 30 s.
+fn http_peer(body: &'static str) -> SocketAddr {
+    use std::io::{Read, Write};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    l.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            let Ok((mut s, _)) = l.accept() else {
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            };
+            let _ = s.set_nonblocking(false);
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    addr
+}
+
+#[test]
+fn accuracy_api_master_that_only_speaks_3_0_fails_a_2_5_node() {
+    let master = http_peer(r#"{"server_version":"3.0","supported":["3.0"]}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let suite = |v: &str| {
+        format!(
+            "checks:\n  - id: api.version\n    kind: api-version\n    with:\n      url: http://{master}\n      version: \"{v}\"\n"
+        )
+    };
+    let report = run(dir.path(), &suite("2.5"));
+    assert_root_cause(&report, "api.version", "api-version.unsupported-version");
+    let report = run(dir.path(), &suite("3.0"));
+    assert_eq!(
+        result(&report, "api.version")["status"],
+        "pass",
+        "{report:#}"
+    );
+}
