@@ -85,8 +85,8 @@ pub const REFUSED: Code = Code::new(
 pub const FILTERED: Code = Code::new(
     "tcp.filtered",
     Status::Fail,
-    "No answer within the timeout: packets are silently dropped (firewall DROP, NetworkPolicy, security group).",
-    "Allow the port from this node in the firewall or NetworkPolicy between node and master.",
+    "No answer within the timeout: the SYN is silently dropped, by a firewall (DROP, NetworkPolicy, security group) or by the master when the port's accept queue is full.",
+    "Check the master's listen queue (`ss -ltn`, `nstat -az TcpExtListenOverflows`); if it is not full, allow the port from this node in the firewall or NetworkPolicy.",
 );
 
 /// Host or network unreachable: no route to the address.
@@ -94,7 +94,15 @@ pub const UNREACHABLE: Code = Code::new(
     "tcp.unreachable",
     Status::Fail,
     "Host or network unreachable: no route to the address.",
-    "Fix routing to the master (`ip route get ADDRESS`) or bring the host up.",
+    "Fix routing to the master (`ip route get ADDRESS`) or bring the host up; if the route is there, look for a firewall rejecting with ICMP.",
+);
+
+/// An ICMP error rejected one port while other ports of the same address connect.
+pub const REJECTED: Code = Code::new(
+    "tcp.rejected",
+    Status::Fail,
+    "An ICMP error (admin-prohibited) rejected one port while other ports of the same address connect: a firewall REJECT rule, not routing.",
+    "Remove or narrow the firewall rule rejecting the port (`nft list ruleset`, `iptables -L -n -v`).",
 );
 
 /// The host name did not resolve, so there was nothing to connect to.
@@ -129,11 +137,19 @@ impl CheckKind for Kind {
         name: "tcp",
         category: "ports",
         summary: "Each configured port of each master address accepts a TCP connection",
-        explain: "What it checks: a TCP connection to every configured port (HTTP 8080, gRPC 9090, ...) of every address of the master (IPv4 and IPv6, as the dns check resolved them), all at once. Each is classified: open; refused (an RST: nothing listening, or a REJECT rule); filtered (no answer at all within the timeout: a firewall DROP rule, a Kubernetes NetworkPolicy or a security group silently discarding packets); unreachable (no route, host or network unreachable).\n\nWhy it matters: a NetworkPolicy that drops instead of rejecting makes sync fail silently; `telnet host 8080` by hand waits out one timeout per port. Here five black-holed ports cost one timeout, and the distinction points at the right team: service down (refused) vs firewall (filtered) vs routing (unreachable).\n\nHow to fix: refused — start the master service on that port or check for REJECT rules; filtered — allow the port from this node in the firewall or NetworkPolicy between node and master (`iptables -L -n`, `nft list ruleset`, `kubectl get networkpolicy`); unreachable — fix routing (`ip route get ADDRESS`) or bring the host up.",
+        explain: "What it checks: a TCP connection to every configured port (HTTP 8080, gRPC 9090, ...) of every address of the master (IPv4 and IPv6, as the dns check resolved them), all at once. Each is classified: open; refused (an RST: nothing listening, or a REJECT rule); filtered (no answer at all within the timeout: a firewall DROP rule, a Kubernetes NetworkPolicy or a security group silently discarding packets); unreachable (no route, host or network unreachable).\n\nWhy it matters: a NetworkPolicy that drops instead of rejecting makes sync fail silently; `telnet host 8080` by hand waits out one timeout per port. Here five black-holed ports cost one timeout, and the distinction points at the right team: service down (refused) vs firewall (filtered) vs routing (unreachable).\n\nHow to fix: refused — start the master service on that port or check for REJECT rules; filtered — check the master's listen queue first (`ss -ltn`, `nstat -az TcpExtListenOverflows`: a full accept queue drops SYNs like a firewall does), else allow the port from this node in the firewall or NetworkPolicy between node and master (`iptables -L -n`, `nft list ruleset`, `kubectl get networkpolicy`); rejected (an ICMP error for one port while others of the address connect) — remove the firewall REJECT rule; unreachable — fix routing (`ip route get ADDRESS`) or bring the host up. A port that accepts on one of a name's addresses but not another is a warning naming the family: clients fall back.",
         default_timeout: Duration::from_secs(5),
         network: true,
         reads_config: false,
-        codes: &[REFUSED, FILTERED, UNREACHABLE, UNRESOLVED, ERROR, NO_PORTS],
+        codes: &[
+            REFUSED,
+            FILTERED,
+            UNREACHABLE,
+            REJECTED,
+            UNRESOLVED,
+            ERROR,
+            NO_PORTS,
+        ],
         generated: GENERATED,
         aliases: &[],
         implicit_needs: &[],
@@ -276,6 +292,11 @@ pub fn stale_answer(
     Some((fact, fix))
 }
 
+fn is_reset(e: &str) -> bool {
+    let e = e.to_ascii_lowercase();
+    e.contains("reset") || e.contains("aborted")
+}
+
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -300,6 +321,12 @@ pub fn judge(
         .filter(|(_, _, o, _)| *o == Outcome::Open)
         .map(|(t, _, _, _)| *t)
         .collect();
+    // Addresses where something answered at the TCP level (a connection or a refusal).
+    let answered_ips: Vec<IpAddr> = results
+        .iter()
+        .filter(|(_, _, o, _)| matches!(o, Outcome::Open | Outcome::Refused))
+        .map(|(t, _, _, _)| t.ip())
+        .collect();
     let mut findings = Vec::new();
     for (target, name, outcome, took) in results {
         let label = name
@@ -318,23 +345,47 @@ pub fn judge(
                     "start the master's service on port {port} of {host} (`ss -ltnp` on the master), or remove the REJECT rule for it"
                 ),
             ),
+            // A SYN that gets no answer is dropped either by a firewall or by the master's
+            // kernel when the port's accept queue is full (an overloaded service): from
+            // here both look the same, so both are named.
             Outcome::Filtered => Finding::new(
                 &FILTERED,
                 format!(
-                    "no answer from {label} within {}: packets are silently dropped (firewall DROP, NetworkPolicy or security group)",
+                    "no answer from {label} within {}: the SYN is silently dropped — by a firewall DROP rule (NetworkPolicy, security group), or by the master itself when the service's accept queue on port {port} is full (overloaded)",
                     crate::duration::format(timeout)
                 ),
                 format!(
-                    "allow TCP port {port} from this node to {host} in the firewall or NetworkPolicy between them (`iptables -L -n`, `nft list ruleset`, `kubectl get networkpolicy`)"
+                    "on the master, look at the listen queue of port {port} (`ss -ltn 'sport = :{port}'`: Recv-Q at the backlog, `nstat -az TcpExtListenOverflows` rising) — if full, the service is overloaded or stuck; otherwise allow TCP port {port} from this node to {host} in the firewall or NetworkPolicy between them (`nft list ruleset`, `iptables -L -n`, `kubectl get networkpolicy`)"
+                ),
+            ),
+            // An ICMP error for one port while another port of the same address connects:
+            // the route is fine, a firewall rejects this port (REJECT with an ICMP
+            // admin-prohibited or host-unreachable message).
+            Outcome::Unreachable(e) if answered_ips.contains(&target.ip()) => Finding::new(
+                &REJECTED,
+                format!(
+                    "{label} was rejected with an ICMP error ({e}) while other ports of {} connect: a firewall REJECT rule for port {port}, not routing",
+                    target.ip()
+                ),
+                format!(
+                    "remove or narrow the firewall rule that rejects TCP port {port} to {} from this node (`nft list ruleset`, `iptables -L -n -v`; on the master and on firewalls in between)",
+                    target.ip()
                 ),
             ),
             Outcome::Unreachable(e) => Finding::new(
                 &UNREACHABLE,
                 format!("{label} is unreachable: {e}"),
                 format!(
-                    "fix routing from this node to {} (`ip route get {}`) or bring the host up",
+                    "check the route from this node to {} (`ip route get {}`) and that the host is up; if the route is there, a firewall may reject port {port} with ICMP (`nft list ruleset`, `iptables -L -n -v`)",
                     target.ip(),
                     target.ip()
+                ),
+            ),
+            Outcome::Error(e) if is_reset(e) => Finding::new(
+                &ERROR,
+                format!("{label} reset the connection: {e}"),
+                format!(
+                    "find what resets connections to port {port} of {host}: the service on the master (crashing or refusing on accept), a proxy or an IPS firewall in between (`tcpdump -ni any port {port}` shows who sends the RST)"
                 ),
             ),
             Outcome::Error(e) => Finding::new(
@@ -439,7 +490,65 @@ mod tests {
         assert_eq!(codes, [None, Some("tcp.filtered"), Some("tcp.refused")]);
         assert_eq!(
             e.message.as_deref().unwrap(),
-            "2 of 3 connections to m failed; first: no answer from 127.0.0.1:9090 (grpc) within 3s: packets are silently dropped (firewall DROP, NetworkPolicy or security group)"
+            "2 of 3 connections to m failed; first: no answer from 127.0.0.1:9090 (grpc) within 3s: the SYN is silently dropped — by a firewall DROP rule (NetworkPolicy, security group), or by the master itself when the service's accept queue on port 9090 is full (overloaded)"
+        );
+    }
+
+    #[test]
+    fn an_icmp_error_on_one_port_of_an_answering_address_is_a_firewall_reject() {
+        let t = Duration::from_millis(1);
+        let unreachable = Outcome::Unreachable("No route to host (os error 113)".into());
+        let results = vec![
+            (sa("127.0.0.1:8080"), None, Outcome::Open, t),
+            (sa("127.0.0.1:9090"), None, unreachable.clone(), t),
+        ];
+        let e = judge("m", &results, Duration::from_secs(3));
+        assert_eq!(e.worst().unwrap().code_name(), Some("tcp.rejected"));
+        // Alone, it may be routing or a reject: both are named.
+        let e = judge(
+            "m",
+            &[(sa("127.0.0.1:9090"), None, unreachable, t)],
+            Duration::from_secs(3),
+        );
+        let w = e.worst().unwrap();
+        assert_eq!(w.code_name(), Some("tcp.unreachable"));
+        let fix = w.remediation.as_deref().unwrap();
+        assert!(
+            fix.contains("ip route get") && fix.contains("nft list ruleset"),
+            "{fix}"
+        );
+        // Dropped SYNs: a firewall or a full accept queue.
+        let e = judge(
+            "m",
+            &[(sa("127.0.0.1:9090"), None, Outcome::Filtered, t)],
+            Duration::from_secs(3),
+        );
+        let w = e.worst().unwrap();
+        assert!(w.message.contains("accept queue"), "{w:?}");
+        assert!(
+            w.remediation
+                .as_deref()
+                .unwrap()
+                .contains("TcpExtListenOverflows")
+        );
+        // A reset is not port exhaustion.
+        let e = judge(
+            "m",
+            &[(
+                sa("127.0.0.1:9090"),
+                None,
+                Outcome::Error("Connection reset by peer (os error 104)".into()),
+                t,
+            )],
+            Duration::from_secs(3),
+        );
+        assert!(
+            !e.worst()
+                .unwrap()
+                .remediation
+                .as_deref()
+                .unwrap()
+                .contains("exhaustion")
         );
     }
 

@@ -115,6 +115,14 @@ pub const HANDSHAKE_FAILED: Code = Code::new(
     "Align TLS versions and ciphers between node and master; the message has the detail.",
 );
 
+/// The connection was reset or closed during the handshake without a TLS alert.
+pub const CONNECTION_RESET: Code = Code::new(
+    "tls.connection-reset",
+    Status::Fail,
+    "The master (or something between) reset or closed the connection during the TLS handshake, without a TLS alert.",
+    "Look at the master's service log and at proxies or firewalls that cut connections; TLS versions are not the cause.",
+);
+
 /// The TCP connection opened, but the server never answered the TLS handshake.
 pub const NO_HANDSHAKE: Code = Code::new(
     "tls.no-handshake",
@@ -170,6 +178,7 @@ impl CheckKind for Kind {
             EXPIRING_SOON,
             NOT_TLS,
             HANDSHAKE_FAILED,
+            CONNECTION_RESET,
             NO_HANDSHAKE,
             CONNECTION_FAILED,
             PLAINTEXT,
@@ -471,6 +480,16 @@ pub fn judge(
                 &HANDSHAKE_FAILED,
                 format!("{target}: TLS handshake with {host} failed: {why}"),
                 "align TLS versions and ciphers between node and master (TLS 1.2 or 1.3 with modern ciphers)",
+            ),
+            Outcome::Reset(why) => Finding::new(
+                &CONNECTION_RESET,
+                format!(
+                    "{target} accepted the connection, then reset it during the TLS handshake with {host} without a TLS alert ({why})"
+                ),
+                format!(
+                    "look at what resets port {port} of {host}: the master's service log (a crash or overload on connect), a proxy, load balancer or firewall (IPS) in between cutting the connection; compare `openssl s_client -connect {target}` from this node and from the master itself. TLS versions are not the cause: a version mismatch ends with an alert",
+                    port = target.port()
+                ),
             ),
             Outcome::NoAnswer => Finding::new(
                 &NO_HANDSHAKE,

@@ -181,6 +181,8 @@ pub enum Outcome {
     NotTls(String),
     /// TLS alert, no shared version or cipher, or the peer closed the connection.
     Handshake(String),
+    /// The peer reset or closed the connection during the handshake without a TLS alert.
+    Reset(String),
     /// TCP connected, but no handshake completed in time.
     NoAnswer,
     Connect(super::tcp::Outcome),
@@ -376,6 +378,17 @@ pub async fn handshake(
                 }
                 (_, Some(rustls::Error::InvalidMessage(m))) => Outcome::NotTls(format!("{m:?}")),
                 (_, Some(other)) => Outcome::Handshake(other.to_string()),
+                (_, None)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionReset
+                            | std::io::ErrorKind::ConnectionAborted
+                            | std::io::ErrorKind::UnexpectedEof
+                            | std::io::ErrorKind::BrokenPipe
+                    ) =>
+                {
+                    Outcome::Reset(e.to_string())
+                }
                 (_, None) => Outcome::Handshake(e.to_string()),
             };
             done(outcome, chain, None, None)

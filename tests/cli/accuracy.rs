@@ -652,3 +652,53 @@ fn accuracy_api_master_that_only_speaks_3_0_fails_a_2_5_node() {
         "{report:#}"
     );
 }
+
+mod remediation {
+    //! Faults whose fix must point the right way.
+    use std::io::Read;
+
+    use super::*;
+
+    /// Accepts connections and resets each one once the client has sent something (closing
+    /// a socket with unread data sends an RST), for at most 30 s.
+    fn resetting_peer() -> SocketAddr {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        l.set_nonblocking(true).unwrap();
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(30) {
+                let Ok((mut s, _)) = l.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                let _ = s.set_nonblocking(false);
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut one = [0u8; 1];
+                // Read one byte of the ClientHello, leave the rest unread, close: RST.
+                let _ = s.read(&mut one);
+                std::thread::sleep(Duration::from_millis(50));
+                drop(s);
+            }
+        });
+        addr
+    }
+
+    #[test]
+    fn accuracy_tls_reset_is_not_a_tls_version_problem() {
+        let peer = resetting_peer();
+        let dir = tempfile::tempdir().unwrap();
+        let suite = format!(
+            "checks:\n  - id: tcp.master\n    kind: tcp\n    with:\n      host: 127.0.0.1\n      ports: [{}]\n  - id: tls.master\n    kind: tls\n    needs: [tcp.master]\n    timeout: 3s\n    with:\n      host: master.autoglm.test\n      address: 127.0.0.1\n      port: {}\n",
+            peer.port(),
+            peer.port()
+        );
+        let report = run(dir.path(), &suite);
+        assert_root_cause(&report, "tls.master", "tls.connection-reset");
+        let fix = result(&report, "tls.master")["remediation"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(!fix.starts_with("align TLS"), "{fix}");
+    }
+}
