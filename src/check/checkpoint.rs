@@ -59,8 +59,10 @@ pub struct Spec {
     /// The retention window must hold at least this many intervals.
     #[serde(default = "three")]
     pub min_retention_intervals: u32,
-    /// Intervals below this flood the storage with checkpoints (warn).
-    #[serde(default = "sixty")]
+    /// Intervals below this flood the storage with checkpoints (warn). 10 s: below it a node
+    /// writes over 8 640 checkpoints a day, and writing one (often seconds for a model's
+    /// state) takes a large share of the interval; 30 s, a common setting, is fine.
+    #[serde(default = "ten")]
     pub min_interval_seconds: u64,
     /// Intervals above this lose too much work in a crash (warn).
     #[serde(default = "hour")]
@@ -76,8 +78,8 @@ fn yes() -> bool {
 fn three() -> u32 {
     3
 }
-fn sixty() -> u64 {
-    60
+fn ten() -> u64 {
+    10
 }
 fn hour() -> u64 {
     3600
@@ -276,7 +278,7 @@ impl CheckKind for Kind {
         name: "checkpoint",
         category: "recovery",
         summary: "Checkpoints are enabled and sensibly timed; the storage is writable by the service and has room; the newest checkpoint is recent, readable and matches its manifest",
-        explain: "What it checks: `checkpoint.enabled`; that `interval_seconds` is neither shorter than `min_interval_seconds` (60: floods storage) nor longer than `max_interval_seconds` (3600: a crash loses that much work); that `retention_hours` covers at least `min_retention_intervals` (3) intervals; that `storage_path` exists, is a directory, and is writable by the service account (`service_user` in the suite) — computed from the modes, owners and groups of the directory and of every directory above it, and the account's uid and groups from /etc/passwd and /etc/group, never by writing a file; that the file system is not read-only and has room for the next checkpoint and for the retention window at the size of the newest checkpoint (statvfs); that the newest checkpoint (the entry of `storage_path` with the latest modification time) is at most `max_age_intervals` (3) intervals old; that it is not empty, the doctor can read it and the service account may; and, when it has a `MANIFEST.sha256` (sha256sum format, see docs/recovery.md), that every listed file matches its checksum (up to `verify_max_bytes`, 256 MiB).\n\nWhy it matters: recovery restarts from the newest valid checkpoint. A checkpoint that is hours old means hours of work are redone; a storage directory the service cannot write means checkpoints silently stopped; a full disk stops them at the worst moment; a retention shorter than a few intervals leaves nothing to fall back to when the newest checkpoint is damaged.\n\nHow to fix: set the `checkpoint` section (e.g. `enabled: true`, `interval_seconds: 300`, `retention_hours: 72`); create the directory owned by the service account (`mkdir -p DIR && chown open-autoglm: DIR && chmod 0750 DIR`); free or add space; when checkpoints are stale, find why the service stopped writing them (its log, `recovery.log-scan`); move a corrupt newest checkpoint aside so recovery uses the previous one.",
+        explain: "What it checks: `checkpoint.enabled`; that `interval_seconds` is neither shorter than `min_interval_seconds` (10 s: floods storage) nor longer than `max_interval_seconds` (3600: a crash loses that much work); that `retention_hours` covers at least `min_retention_intervals` (3) intervals; that `storage_path` exists, is a directory, and is writable by the service account (`service_user` in the suite) — computed from the modes, owners and groups of the directory and of every directory above it, and the account's uid and groups from /etc/passwd and /etc/group, never by writing a file; that the file system is not read-only and has room for the next checkpoint and for the retention window at the size of the newest checkpoint (statvfs); that the newest checkpoint (the entry of `storage_path` with the latest modification time) is at most `max_age_intervals` (3) intervals old; that it is not empty, the doctor can read it and the service account may; and, when it has a `MANIFEST.sha256` (sha256sum format, see docs/recovery.md), that every listed file matches its checksum (up to `verify_max_bytes`, 256 MiB).\n\nWhy it matters: recovery restarts from the newest valid checkpoint. A checkpoint that is hours old means hours of work are redone; a storage directory the service cannot write means checkpoints silently stopped; a full disk stops them at the worst moment; a retention shorter than a few intervals leaves nothing to fall back to when the newest checkpoint is damaged.\n\nHow to fix: set the `checkpoint` section (e.g. `enabled: true`, `interval_seconds: 300`, `retention_hours: 72`); create the directory owned by the service account (`mkdir -p DIR && chown open-autoglm: DIR && chmod 0750 DIR`); free or add space; when checkpoints are stale, find why the service stopped writing them (its log, `recovery.log-scan`); move a corrupt newest checkpoint aside so recovery uses the previous one.",
         default_timeout: Duration::from_secs(30),
         network: false,
         reads_config: true,
@@ -354,6 +356,20 @@ pub struct Settings<'a> {
     pub retention_hours: Option<(u64, &'a Node)>,
     /// The storage path, resolved (relative to the config file's directory, `${ENV}` expanded).
     pub storage: Option<(PathBuf, &'a Node)>,
+    /// A `storage_path` that is an object-store or remote URL (`s3://`, `hdfs://`, `gs://`,
+    /// `https://` ...): its scheme. Not a local directory, so not looked at here.
+    pub remote: Option<(String, &'a Node)>,
+}
+
+/// The scheme of a URL-like storage path (`s3://bucket/x` → `s3`), if it is one.
+pub fn remote_scheme(value: &str) -> Option<String> {
+    let (scheme, rest) = value.trim().split_once("://")?;
+    let valid = !scheme.is_empty()
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    (valid && !rest.is_empty()).then(|| scheme.to_ascii_lowercase())
 }
 
 fn blocked(message: String) -> Evaluation {
@@ -389,6 +405,7 @@ pub fn settings<'a>(
         interval: None,
         retention_hours: None,
         storage: None,
+        remote: None,
     };
     if s.section.is_none() {
         return Ok(s);
@@ -435,6 +452,10 @@ pub fn settings<'a>(
                     n,
                     "a non-empty path",
                 ));
+            }
+            if let Some(scheme) = remote_scheme(&value) {
+                s.remote = Some((scheme, n));
+                return Ok(s);
             }
             let path = Path::new(&value);
             let resolved = if path.is_absolute() {
@@ -1062,6 +1083,18 @@ pub fn judge(
             }
         }
         (Some(_), None) => {}
+    }
+    if let Some((scheme, node)) = &s.remote {
+        // The URL may carry credentials: only its scheme is shown.
+        evidence.insert("storage_path".into(), format!("{scheme}://…").into());
+        findings.push(at(
+            src,
+            Some(node),
+            Finding::pass(format!(
+                "`checkpoint.storage_path` is remote storage ({scheme}://…): not checked from this node's file system (its directory, space and newest checkpoint are the store's)"
+            )),
+        ));
+        return finish(eval, findings, evidence);
     }
     let Some((storage, storage_node)) = &s.storage else {
         findings.push(at(
@@ -1749,8 +1782,21 @@ mod tests {
             ("checkpoint:\n  enabled: false\n", &["checkpoint.disabled"]),
             ("node: {}\n", &["checkpoint.disabled"]),
             (
-                "checkpoint:\n  enabled: true\n  interval_seconds: 10\n  storage_path: /d\n  retention_hours: 72\n",
+                "checkpoint:\n  enabled: true\n  interval_seconds: 5\n  storage_path: /d\n  retention_hours: 72\n",
                 &["checkpoint.interval-too-short"],
+            ),
+            // The common 30 s is not flooding; object stores are not local directories.
+            (
+                "checkpoint:\n  enabled: true\n  interval_seconds: 30\n  storage_path: /d\n  retention_hours: 72\n",
+                &[],
+            ),
+            (
+                "checkpoint:\n  enabled: true\n  interval_seconds: 30\n  storage_path: s3://bucket/ckpt\n  retention_hours: 72\n",
+                &[],
+            ),
+            (
+                "checkpoint:\n  enabled: true\n  interval_seconds: 300\n  storage_path: hdfs://namenode:8020/ckpt\n  retention_hours: 72\n",
+                &[],
             ),
             (
                 "checkpoint:\n  enabled: true\n  interval_seconds: 7200\n  storage_path: /d\n  retention_hours: 72\n",
