@@ -238,6 +238,8 @@ fn mutated_tokens_never_panic_the_decoder_or_the_judge() {
             key: None,
             jwks: Some(vec![key.jwk.clone()]),
             master_ttl: Some(3600),
+            issuer: Some(("https://m".into(), "the master's")),
+            audience: Some(("open-autoglm".into(), "the master's")),
             node_ttl: None,
             offset_ms: Some(-1.5e12),
             now: 1_800_000_100,
