@@ -376,7 +376,13 @@ fn describe(
                 format!("write `{field}` at {path}:{} as {} {expected}{hint}", node.pos.line, if expected.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" })
             };
             let article = if expected.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
-            one(&WRONG_TYPE, format!("`{field}` must be {article} {expected}, found {found} {}", show(&value, &pointer)), fix)
+            // A list or mapping is named once ("found a list"); a scalar with its type and value.
+            let seen = if matches!(value, J::Array(_) | J::Object(_)) {
+                show(&value, &pointer)
+            } else {
+                format!("{found} {}", show(&value, &pointer))
+            };
+            one(&WRONG_TYPE, format!("`{field}` must be {article} {expected}, found {seen}"), fix)
         }
         ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => one(
             &OUT_OF_RANGE,
@@ -459,6 +465,27 @@ mod tests {
             f[2].remediation.as_deref().unwrap().contains("quote"),
             "{:?}",
             f[2]
+        );
+    }
+
+    /// Regression: "`sync.ports` must be a mapping, found list a list".
+    #[test]
+    fn a_wrong_type_names_what_was_found_once() {
+        let f = findings(&format!(
+            "{HEALTHY}sync:\n  ports: [8080, 9090]\napi:\n  version: 2.5\n"
+        ));
+        let messages: Vec<&str> = f
+            .iter()
+            .filter(|f| f.code_name() == Some("config-schema.wrong-type"))
+            .map(|f| f.message.as_str())
+            .collect();
+        assert!(
+            messages.contains(&"`sync.ports` must be a mapping, found a list"),
+            "{messages:?}"
+        );
+        assert!(
+            messages.contains(&"`api.version` must be a string, found number 2.5"),
+            "{messages:?}"
         );
     }
 
