@@ -236,21 +236,7 @@ pub const TLS_FAILED: Code = seam_code!("auth-params.tls-failed", TlsFailed);
 pub const NO_RESPONSE: Code = seam_code!("auth-params.no-response", NoResponse);
 pub const NOT_HTTP: Code = seam_code!("auth-params.not-http", NotHttp);
 
-/// This kind's code for each condition of the HTTP seam.
-fn code(c: Condition) -> &'static Code {
-    match c {
-        Condition::CaUnreadable => &CA_UNREADABLE,
-        Condition::NotProbed => &NOT_PROBED,
-        Condition::BadUrl => &BAD_URL,
-        Condition::Unresolved => &UNRESOLVED,
-        Condition::ConnectionFailed => &CONNECTION_FAILED,
-        Condition::TlsFailed => &TLS_FAILED,
-        Condition::NoResponse => &NO_RESPONSE,
-        Condition::NotHttp => &NOT_HTTP,
-    }
-}
-
-const CODES: Codes = code;
+super::seam_codes!();
 
 pub struct Kind;
 

@@ -92,21 +92,7 @@ pub const TLS_FAILED: Code = seam_code!("clock-http.tls-failed", TlsFailed);
 
 pub const NOT_HTTP: Code = seam_code!("clock-http.not-http", NotHttp);
 
-/// This kind's code for each condition of the HTTP seam.
-fn code(c: Condition) -> &'static Code {
-    match c {
-        Condition::CaUnreadable => &CA_UNREADABLE,
-        Condition::NotProbed => &NOT_PROBED,
-        Condition::BadUrl => &BAD_URL,
-        Condition::Unresolved => &UNRESOLVED,
-        Condition::ConnectionFailed => &CONNECTION_FAILED,
-        Condition::TlsFailed => &TLS_FAILED,
-        Condition::NoResponse => &NO_RESPONSE,
-        Condition::NotHttp => &NOT_HTTP,
-    }
-}
-
-const CODES: Codes = code;
+super::seam_codes!();
 
 pub struct Kind;
 

@@ -112,21 +112,7 @@ pub const BAD_URL: Code = seam_code!("http.bad-url", BadUrl);
 
 pub const UNRESOLVED: Code = seam_code!("http.unresolved", Unresolved);
 
-/// This kind's code for each condition of the HTTP seam.
-fn code(c: Condition) -> &'static Code {
-    match c {
-        Condition::CaUnreadable => &CA_UNREADABLE,
-        Condition::NotProbed => &NOT_PROBED,
-        Condition::BadUrl => &BAD_URL,
-        Condition::Unresolved => &UNRESOLVED,
-        Condition::ConnectionFailed => &CONNECTION_FAILED,
-        Condition::TlsFailed => &TLS_FAILED,
-        Condition::NoResponse => &NO_RESPONSE,
-        Condition::NotHttp => &NOT_HTTP,
-    }
-}
-
-const CODES: Codes = code;
+super::seam_codes!();
 
 pub struct Kind;
 

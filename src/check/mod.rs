@@ -55,6 +55,29 @@ macro_rules! seam_code {
 }
 pub(crate) use seam_code;
 
+/// The table from the HTTP seam's conditions to a kind's codes, `CODES`, over the constants
+/// every HTTP kind declares with [`seam_code!`] (and `NOT_PROBED` from its generated codes).
+macro_rules! seam_codes {
+    () => {
+        /// This kind's code for each condition of the HTTP seam.
+        fn code(c: Condition) -> &'static Code {
+            match c {
+                Condition::CaUnreadable => &CA_UNREADABLE,
+                Condition::NotProbed => &NOT_PROBED,
+                Condition::BadUrl => &BAD_URL,
+                Condition::Unresolved => &UNRESOLVED,
+                Condition::ConnectionFailed => &CONNECTION_FAILED,
+                Condition::TlsFailed => &TLS_FAILED,
+                Condition::NoResponse => &NO_RESPONSE,
+                Condition::NotHttp => &NOT_HTTP,
+            }
+        }
+
+        const CODES: Codes = code;
+    };
+}
+pub(crate) use seam_codes;
+
 /// Static description of a kind.
 // Independent yes/no facts about a kind, read one at a time; not a state machine.
 #[allow(clippy::struct_excessive_bools)]
