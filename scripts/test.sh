@@ -28,8 +28,10 @@ step() { printf 'test.sh: %s\n' "$*"; }
 #   bsdutils                script, runs the doctor on a pseudo-terminal
 #   iproute2                ip netns: fleet nodes in network namespaces of their own
 #   strace                  proves a check writes nothing outside --output
+#   tinyproxy               a real forward proxy (CONNECT, authentication) on loopback
+#   nftables                drops and ICMP rejects inside a test's own network namespace
 PACKAGES=(python3 python3-venv curl bind9-dnsutils nginx-light dnsmasq-base chrony faketime
-  monitoring-plugins-basic libxml2-utils groff-base bsdutils iproute2 strace)
+  monitoring-plugins-basic libxml2-utils groff-base bsdutils iproute2 strace tinyproxy nftables)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${PACKAGES[@]}"; do
