@@ -42,12 +42,12 @@ const MAX_BACKENDS: usize = 16;
 
 super::generated_codes!("checkpoint-store");
 
-/// The checkpoint storage is not a URL (or checkpoints are off): nothing remote to probe.
+/// Checkpoints are off or have no storage path: nothing to probe.
 pub const NOT_REMOTE: Code = Code::new(
     "checkpoint-store.not-remote",
     Status::Skip,
-    "The checkpoint storage is a local directory, or checkpoints are off: there is no remote store to probe (the `checkpoint` check judges a local directory).",
-    "Nothing to do; set `checkpoint.storage_path` to an `s3://`, `https://` or `hdfs://` URL only if the checkpoints live in a remote store.",
+    "Checkpoints are off, or no storage path is set: there is no store to probe (the `checkpoint` check says what is missing).",
+    "Nothing to do here: fix what the `checkpoint` check reports.",
 );
 
 /// The storage URL's scheme is one the doctor does not probe.
@@ -62,7 +62,7 @@ pub const BAD_URL: Code = Code::new(
     "checkpoint-store.bad-url",
     Status::Fail,
     "The storage URL or the S3 endpoint is not valid (no bucket, a bad port, a control character): the service cannot use it either.",
-    "Correct `checkpoint.storage_path` (`s3://bucket/prefix`, `hdfs://namenode:8020/path`) or the endpoint named in the message.",
+    "Correct `checkpoint.storage_path` (an `s3://` URL with a bucket, an `hdfs://` URL with the namenode and its port) or the endpoint named in the message.",
 );
 
 pub const UNRESOLVED: Code = Code::new(
@@ -144,7 +144,7 @@ pub const NAMESERVICE_UNRESOLVED: Code = Code::new(
     "checkpoint-store.nameservice-unresolved",
     Status::Warn,
     "The `hdfs://` URL names a host without a port that does not resolve: an HA nameservice (resolved by the service's hdfs-site.xml, not DNS), or a typo.",
-    "If it is a nameservice, probe its namenodes (`dfs.namenode.rpc-address.*`) with `tcp` checks; otherwise fix the name or write `hdfs://namenode:8020/path`.",
+    "If it is a nameservice, probe its namenodes (`dfs.namenode.rpc-address.*`) with `tcp` checks; otherwise fix the name, or write the namenode with its RPC port.",
 );
 
 /// No S3 credentials anywhere the SDKs look (as far as this node shows).
@@ -189,7 +189,7 @@ impl CheckKind for Kind {
         name: "checkpoint-store",
         category: "recovery",
         summary: "Remote checkpoint storage (s3://, https://, hdfs://) is reachable from this node, its bucket exists, and credentials for it are present",
-        explain: "What it checks: when `checkpoint.storage_path` (or a checkpoint backend in `recovery.backends`) is a URL. For `s3://bucket/prefix`: the S3 endpoint the service uses — `checkpoint.s3.endpoint`, else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL (buckets in path style, `endpoint/bucket`), else AWS itself, `https://bucket.s3.<region>.amazonaws.com` with the region from `checkpoint.s3.region`, AWS_REGION or AWS_DEFAULT_REGION (us-east-1 when none) — its DNS, TCP connection and TLS handshake (trusting AWS_CA_BUNDLE, else the system's CAs), then one unsigned `GET /bucket?list-type=2&max-keys=0`: 200 (the bucket exists and is listable without credentials) and 401/403 (it exists and needs credentials) pass; 404 NoSuchBucket fails; a redirect or error naming another `x-amz-bucket-region` warns; 5xx fails. Then whether credentials are present where the AWS SDKs look: AWS_ACCESS_KEY_ID with AWS_SECRET_ACCESS_KEY, the profile (AWS_PROFILE, else `default`) in the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials) or the config file (AWS_CONFIG_FILE, else ~/.aws/config), a web identity token file with AWS_ROLE_ARN, container credentials — names and files only, a value is never read into the report. An `https://host/bucket/prefix` path is probed the same way, as its own endpoint. For `hdfs://namenode:port/path` (port 8020 when left out): the namenode's name resolves and its RPC port accepts a TCP connection. Other schemes are named and skipped. Variables are read from the doctor's environment and files from its HOME: run it with the service's.\n\nWhy it matters: a node whose checkpoints go to an unreachable endpoint, a bucket that does not exist or an SDK without credentials loses every checkpoint while the service keeps running; the failure surfaces only at recovery, when there is nothing to restore. The local `checkpoint` check cannot see any of this.\n\nHow to fix: make the endpoint reachable from this node (start the store, open the firewall or security group to the address named); correct the bucket or create it; set the bucket's region; give the service credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile in ~/.aws/credentials, or a role); for HDFS start the namenode or open its RPC port.",
+        explain: "What it checks: remote checkpoint storage, when `checkpoint.storage_path` (or a checkpoint backend in `recovery.backends`) is a URL. For an `s3://` URL (bucket, then prefix): the S3 endpoint the service uses — `checkpoint.s3.endpoint`, else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL (buckets addressed in path style, endpoint then bucket), else AWS's own endpoint for the region (`checkpoint.s3.region`, AWS_REGION or AWS_DEFAULT_REGION; us-east-1 when none is set) — its DNS, TCP connection and TLS handshake (trusting AWS_CA_BUNDLE, else the system's CAs), then one unsigned bucket listing asking for zero keys (`GET /BUCKET?list-type=2&max-keys=0`): 200 (the bucket exists and anyone may list it) and 401/403 (it exists and needs credentials) pass; 404 NoSuchBucket fails; an answer naming another `x-amz-bucket-region` warns; 5xx fails. Then whether credentials are present where the AWS SDKs look: AWS_ACCESS_KEY_ID with AWS_SECRET_ACCESS_KEY; the profile (AWS_PROFILE, else `default`) in the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials) or the config file (AWS_CONFIG_FILE, else ~/.aws/config); a web identity token file with AWS_ROLE_ARN; container credentials. Only names and section headers are read into the report, never a value; an EC2 instance role is not looked at. An `https://` (or `http://`) storage URL is its own S3-compatible endpoint, the bucket its first path segment. For an `hdfs://` URL: the namenode's name resolves and its RPC port (8020 when left out) accepts a TCP connection. Other schemes are named and skipped; a local directory passes here and is judged by the `checkpoint` check. Variables are read from the doctor's environment and files from its HOME: run it with the service's.\n\nWhy it matters: a node whose checkpoints go to an unreachable endpoint, to a bucket that does not exist, or through an SDK without credentials loses every checkpoint while the service keeps running; the failure surfaces at recovery, when there is nothing to restore. The local `checkpoint` check cannot see any of this.\n\nHow to fix: make the endpoint reachable from this node (start the store; open the firewall, security group or NetworkPolicy to the address named); correct the bucket or create it; set the bucket's region; give the service credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile in ~/.aws/credentials, or a role); for HDFS start the namenode or open its RPC port. Never create a local directory for a URL: the store holds the checkpoints.",
         default_timeout: Duration::from_secs(10),
         network: true,
         reads_config: true,
@@ -298,8 +298,10 @@ pub struct Endpoint {
 #[derive(Debug, Clone)]
 pub struct Found<'a> {
     pub targets: Vec<Target<'a>>,
-    /// Why there is no target (checkpoints off, a local directory).
+    /// Why there is no target (checkpoints off, no storage path).
     pub local: Option<String>,
+    /// The local storage directory, when checkpoints are enabled and written to one.
+    pub local_dir: Option<String>,
 }
 
 fn blocked(message: String) -> Evaluation {
@@ -322,6 +324,7 @@ pub fn targets<'a>(
     let s3 = s3_settings(src, tree)?;
     let mut urls: Vec<(String, &Node, String)> = Vec::new();
     let mut local = None;
+    let mut local_dir = None;
     let enabled = matches!(
         setting::bool_at(tree, "/checkpoint/enabled"),
         Setting::Present(true, _)
@@ -332,10 +335,7 @@ pub fn targets<'a>(
             if super::checkpoint::remote_scheme(&value).is_some() {
                 urls.push(("checkpoint.storage_path".into(), n, value));
             } else if enabled {
-                local = Some(format!(
-                    "`checkpoint.storage_path` is a local directory ({}): the `checkpoint` check judges it",
-                    value.trim()
-                ));
+                local_dir = Some(value.trim().to_string());
             } else {
                 local = Some("checkpoints are not enabled (`checkpoint.enabled`)".into());
             }
@@ -382,7 +382,11 @@ pub fn targets<'a>(
             }
         })
         .collect();
-    Ok(Found { targets, local })
+    Ok(Found {
+        targets,
+        local,
+        local_dir,
+    })
 }
 
 /// A `${NAME}` value taken from the environment, as the service reads it.
@@ -675,14 +679,22 @@ pub fn judge(
     let mut evidence = Evidence::new();
     let mut facts = crate::report::Facts::new();
     if found.targets.is_empty() {
+        // Local storage: the checkpoints depend on no remote store, which is what this
+        // check asks; `checkpoint` judges the directory.
+        if let Some(dir) = &found.local_dir {
+            findings.push(Finding::pass(format!(
+                "checkpoints are written to a local directory ({dir}), not a remote store; the `checkpoint` check judges it"
+            )));
+            return Evaluation::of(findings);
+        }
         let why = found
             .local
             .clone()
             .unwrap_or_else(|| "no remote storage is configured".into());
         findings.push(Finding::new(
             &NOT_REMOTE,
-            format!("no remote checkpoint storage to probe: {why}"),
-            "nothing to do here; the `checkpoint` check judges local storage",
+            format!("no checkpoint storage to probe: {why}"),
+            "nothing to do here: fix what the `checkpoint` check reports",
         ));
         return Evaluation::of(findings);
     }
@@ -1371,6 +1383,16 @@ mod tests {
         );
         assert_eq!(got[0].1, Some("checkpoint-store.scheme-unsupported"));
         let got = judged(&text("/var/lib/ckpt"), &[], &with_keys());
+        assert_eq!(got[0].0, Status::Pass, "{got:?}");
+        assert!(
+            got[0].2.contains("local directory (/var/lib/ckpt)"),
+            "{got:?}"
+        );
+        let got = judged(
+            "checkpoint:\n  enabled: false\n  storage_path: /d\n",
+            &[],
+            &with_keys(),
+        );
         assert_eq!(got[0].1, Some("checkpoint-store.not-remote"));
         assert_eq!(got[0].0, Status::Skip);
     }
