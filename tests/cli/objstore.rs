@@ -525,3 +525,34 @@ fn no_object_store_credential_appears_in_any_output() {
         }
     }
 }
+
+/// The fixture with S3 storage and an HDFS backend: under the loopback guard neither store
+/// is reached, which is a skip naming each, never a failure.
+#[test]
+fn remote_storage_outside_loopback_is_not_probed_and_not_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = root().join("fixtures/config/valid/s3-checkpoints.yaml");
+    let out = run(dir.path(), &cfg, &[], "json");
+    let report = json_report(&out);
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    let r = store(&report);
+    assert_eq!(
+        codes(r),
+        [
+            "checkpoint-store.not-probed",
+            "checkpoint-store.not-probed",
+            "checkpoint-store.credentials-missing"
+        ],
+        "{r:#}"
+    );
+    assert!(
+        message(r, 0).contains("https://minio.storage.autoglm.test:9000"),
+        "{r:#}"
+    );
+    assert!(
+        message(r, 1).contains("namenode namenode.autoglm.test:8020 for hdfs://namenode.autoglm.test:8020/checkpoints/compute-01"),
+        "{r:#}"
+    );
+    assert_eq!(report["facts"]["checkpoint.s3.region"], "us-east-1");
+    assert_eq!(report["facts"]["checkpoint.storage_scheme"], "s3");
+}
