@@ -556,3 +556,49 @@ fn remote_storage_outside_loopback_is_not_probed_and_not_failed() {
     assert_eq!(report["facts"]["checkpoint.s3.region"], "us-east-1");
     assert_eq!(report["facts"]["checkpoint.storage_scheme"], "s3");
 }
+
+/// Two stores that accept connections and never answer (the storage path and a backend):
+/// each is probed within the check's budget side by side, so both are named as not
+/// answering instead of the check running out of time.
+#[test]
+fn two_silent_stores_are_each_named_not_a_check_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (pa, pb) = (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    );
+    let cfg = dir.path().join("config.yaml");
+    std::fs::write(
+        &cfg,
+        format!("endpoint: https://master.autoglm.test:8443\nmodel_repo: /m\nnode:\n  id: c1\n  role: compute\ncheckpoint:\n  enabled: true\n  storage_path: http://127.0.0.1:{pa}/ckpt/c1\nrecovery:\n  backends:\n    - type: checkpoint\n      target: http://127.0.0.1:{pb}/ckpt\n"),
+    )
+    .unwrap();
+    let suite = write_suite(
+        dir.path(),
+        "suite.yaml",
+        &SUITE.replace("timeout: 5s", "timeout: 2s"),
+    );
+    let out = doctor(dir.path())
+        .env("HOME", dir.path())
+        .args(["check", "--format", "json", "--suite"])
+        .arg(&suite)
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let report = json_report(&out);
+    let r = store(&report);
+    assert_eq!(
+        codes(r),
+        [
+            "checkpoint-store.no-response",
+            "checkpoint-store.no-response"
+        ],
+        "{r:#}"
+    );
+    assert!(message(r, 0).contains(&format!("127.0.0.1:{pa}")), "{r:#}");
+    assert!(message(r, 1).contains(&format!("127.0.0.1:{pb}")), "{r:#}");
+    drop((a, b));
+}
