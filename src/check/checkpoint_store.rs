@@ -469,10 +469,16 @@ pub fn parse(value: &str, s3: &S3Settings, env: &Env) -> (String, Remote) {
     );
     let remote = match scheme.as_str() {
         "s3" | "s3a" | "s3n" => {
-            if port.is_some() || !valid_bucket(&host) {
+            if let Some(p) = port {
                 Remote::Invalid {
                     why: format!(
-                        "`{host_shown}` is not a bucket name (letters, digits, `.`, `-` and `_`, no port)"
+                        "an {scheme}:// URL names a bucket, not a server: `{host_shown}:{p}` looks like the store's endpoint; write the endpoint in `checkpoint.s3.endpoint` and the URL as {scheme}://BUCKET/PREFIX"
+                    ),
+                }
+            } else if !valid_bucket(&host) {
+                Remote::Invalid {
+                    why: format!(
+                        "`{host_shown}` is not a bucket name (letters, digits, `.`, `-` and `_`)"
                     ),
                 }
             } else {

@@ -259,10 +259,12 @@ pub struct Checkpoint {
 #[serde(deny_unknown_fields)]
 pub struct CheckpointS3 {
     /// The S3 API endpoint of an S3-compatible store (MinIO, Ceph RGW, a private AWS
-    /// endpoint), e.g. `https://minio.storage.internal:9000`; buckets are addressed in path
-    /// style (`endpoint/bucket`).
+    /// endpoint), e.g. `https://minio.storage.example:9000`; buckets are addressed in path
+    /// style (`endpoint/bucket`, after the endpoint's own path if it has one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^https?://(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]@]+)(:[0-9]{1,5})?/?$"))]
+    #[schemars(pattern(
+        r"^https?://(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]@]+)(:[0-9]{1,5})?(/[^\s?#]*)?$"
+    ))]
     pub endpoint: Option<String>,
     /// The bucket's region, e.g. `eu-west-1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
