@@ -1091,7 +1091,7 @@ pub fn judge(
             src,
             Some(node),
             Finding::pass(format!(
-                "`checkpoint.storage_path` is remote storage ({scheme}://…): not checked from this node's file system (its directory, space and newest checkpoint are the store's)"
+                "`checkpoint.storage_path` is remote storage ({scheme}://…): not checked from this node's file system (its directory, space and newest checkpoint are the store's); the `checkpoint-store` check (recovery.checkpoint-store) probes the store"
             )),
         ));
         return finish(eval, findings, evidence);

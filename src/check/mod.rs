@@ -19,6 +19,7 @@ pub mod api_version;
 pub mod auth_params;
 pub mod auth_token;
 pub mod checkpoint;
+pub mod checkpoint_store;
 pub mod clock_http;
 pub mod clock_sync;
 pub mod config_credentials;
@@ -311,6 +312,7 @@ kinds! {
     AuthParams => auth_params,
     AuthToken => auth_token,
     Checkpoint => checkpoint,
+    CheckpointStore => checkpoint_store,
     Replication => replication,
     SyncSemantics => sync_semantics,
     LogScan => log_scan,

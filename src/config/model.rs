@@ -247,6 +247,29 @@ pub struct Checkpoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub retention_hours: Option<u64>,
+    /// How the service reaches an `s3://` storage path: the S3 API endpoint and region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3: Option<CheckpointS3>,
+}
+
+/// The S3 API the checkpoints are written to, when `storage_path` is `s3://bucket/prefix`.
+/// Unset values fall back to `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, `AWS_REGION` and
+/// `AWS_DEFAULT_REGION`, then to AWS itself (`https://s3.<region>.amazonaws.com`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointS3 {
+    /// The S3 API endpoint of an S3-compatible store (MinIO, Ceph RGW, a private AWS
+    /// endpoint), e.g. `https://minio.storage.example:9000`; buckets are addressed in path
+    /// style (`endpoint/bucket`, after the endpoint's own path if it has one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(
+        r"^https?://(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]@]+)(:[0-9]{1,5})?(/[^\s?#]*)?$"
+    ))]
+    pub endpoint: Option<String>,
+    /// The bucket's region, e.g. `eu-west-1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(r"^[a-z0-9-]+$"))]
+    pub region: Option<String>,
 }
 
 /// Cross-cluster replication.

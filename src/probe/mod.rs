@@ -19,6 +19,7 @@ pub mod fs;
 pub mod grpc;
 pub mod http;
 pub mod ntp;
+pub mod objstore;
 pub mod report_file;
 pub mod tail;
 pub mod tcp;

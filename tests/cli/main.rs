@@ -31,6 +31,7 @@ mod hygiene;
 mod interface;
 mod layers;
 mod network;
+mod objstore;
 mod peers;
 mod plugins;
 mod progress;

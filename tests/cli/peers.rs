@@ -58,7 +58,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-fn spawn(name: &'static str, dir: tempfile::TempDir, program: &str, args: &[String]) -> Peer {
+pub fn spawn(name: &'static str, dir: tempfile::TempDir, program: &str, args: &[String]) -> Peer {
     use std::os::unix::process::CommandExt;
     let log = std::fs::File::create(dir.path().join("peer.log")).unwrap();
     let child = Command::new("timeout")
@@ -74,7 +74,7 @@ fn spawn(name: &'static str, dir: tempfile::TempDir, program: &str, args: &[Stri
     Peer { name, dir, child }
 }
 
-fn wait_until(peer: &mut Peer, mut ready: impl FnMut() -> bool) {
+pub fn wait_until(peer: &mut Peer, mut ready: impl FnMut() -> bool) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) {
         if ready() {
