@@ -12,6 +12,7 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod account;
+pub mod checkpoint_dir;
 pub mod disk;
 pub mod dns;
 pub mod env;
