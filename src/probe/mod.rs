@@ -19,6 +19,7 @@ pub mod env;
 pub mod fs;
 pub mod grpc;
 pub mod http;
+pub mod logs;
 pub mod ntp;
 pub mod objstore;
 pub mod report_file;
