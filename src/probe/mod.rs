@@ -12,12 +12,14 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod account;
+pub mod checkpoint_dir;
 pub mod disk;
 pub mod dns;
 pub mod env;
 pub mod fs;
 pub mod grpc;
 pub mod http;
+pub mod logs;
 pub mod ntp;
 pub mod objstore;
 pub mod report_file;
