@@ -131,16 +131,18 @@ pub struct Report {
 /// Names of the time daemons running (from `/proc/*/comm`).
 fn running_daemons() -> Vec<String> {
     let mut found = Vec::new();
-    let Ok(rd) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for e in rd.filter_map(Result::ok) {
-        let name = e.file_name();
-        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+    for path in
+        crate::probe::fs::list_dir(std::path::Path::new("/proc"), crate::probe::fs::LIST_CAP)
+    {
+        let pid = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
             continue;
         }
         if let Some(comm) =
-            crate::probe::fs::read_bounded_now(&e.path().join("comm"), crate::probe::fs::SYSTEM_CAP)
+            crate::probe::fs::read_bounded_now(&path.join("comm"), crate::probe::fs::SYSTEM_CAP)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
         {

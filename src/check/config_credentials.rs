@@ -291,7 +291,7 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
         };
         let shown = file.display().to_string();
         let at = src.location(node.pos);
-        let finding = match std::fs::metadata(&file) {
+        let finding = match fs::metadata(&file) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Finding::new(
                 &FILE_MISSING,
                 format!("{what} `{field}` = {shown} does not exist"),
@@ -336,16 +336,12 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
                     format!("{what} {shown} is empty"),
                     format!("write the {what} into {shown}"),
                 ),
-                Ok(_)
-                    if SECRET_FILES.contains(pointer)
-                        && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o004
-                            != 0 =>
-                {
+                Ok(_) if SECRET_FILES.contains(pointer) && fs::mode(&m) & 0o004 != 0 => {
                     Finding::new(
                         &WORLD_READABLE,
                         format!(
                             "{what} {shown} is readable by every user on this node (mode {:o})",
-                            std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777
+                            fs::mode(&m)
                         ),
                         format!(
                             "restrict it to the service: chmod 600 {shown} (or 640 with the service's group)"

@@ -276,14 +276,11 @@ fn system_servers() -> (Vec<String>, String) {
         "/etc/systemd/timesyncd.conf".to_string(),
     ];
     for dir in ["/etc/chrony/sources.d", "/etc/systemd/timesyncd.conf.d"] {
-        if let Ok(rd) = std::fs::read_dir(dir) {
-            let mut more: Vec<String> = rd
-                .filter_map(Result::ok)
-                .map(|e| e.path().display().to_string())
-                .collect();
-            more.sort();
-            files.extend(more);
-        }
+        files.extend(
+            crate::probe::fs::list_dir(std::path::Path::new(dir), crate::probe::fs::LIST_CAP)
+                .into_iter()
+                .map(|p| p.display().to_string()),
+        );
     }
     let mut servers = Vec::new();
     let mut read = Vec::new();

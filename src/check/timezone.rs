@@ -112,7 +112,7 @@ pub fn node_zone(tz: Option<&str>) -> Option<(String, &'static str)> {
             return Some((name, "TZ"));
         }
     }
-    if let Ok(target) = std::fs::read_link("/etc/localtime") {
+    if let Some(target) = fs::read_link(Path::new("/etc/localtime")) {
         let t = target.to_string_lossy();
         if let Some((_, zone)) = t.split_once("zoneinfo/") {
             return Some((zone.to_string(), "/etc/localtime"));

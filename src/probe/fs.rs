@@ -147,6 +147,40 @@ pub async fn read_bounded_text(path: impl Into<PathBuf>, cap: u64) -> Result<Str
     })
 }
 
+/// `stat` of `path`, following symlinks; never opens the file (so never blocks on a FIFO).
+pub fn metadata(path: &Path) -> std::io::Result<std::fs::Metadata> {
+    std::fs::metadata(path)
+}
+
+/// The permission bits (`0o7777`) of `meta`.
+pub fn mode(meta: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o7777
+}
+
+/// Where the symlink at `path` points, if it is one.
+pub fn read_link(path: &Path) -> Option<PathBuf> {
+    std::fs::read_link(path).ok()
+}
+
+/// The paths of at most `max` entries of the directory at `path`, sorted by name; none when
+/// it cannot be listed.
+pub fn list_dir(path: &Path, max: usize) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(path) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = rd
+        .filter_map(Result::ok)
+        .take(max)
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
+/// Most entries of one directory a check lists (`/proc`, a daemon's `conf.d`).
+pub const LIST_CAP: usize = 65_536;
+
 /// The limit for small secret and credential files (tokens, keys, JWT secrets): real
 /// ones are a few KiB.
 pub const SECRET_CAP: u64 = 1024 * 1024;
