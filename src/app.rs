@@ -764,7 +764,11 @@ pub fn explain(args: &ExplainArgs) -> Result<Exit> {
                 }
             }
         };
-        print_stdout(&text)?;
+        print_stdout(&if json {
+            text
+        } else {
+            fit_paragraphs(&text, output_width(args.width))
+        })?;
         return Ok(Exit::Ok);
     }
     let kind = check::kind_info(what).or_else(|| {
@@ -782,15 +786,41 @@ pub fn explain(args: &ExplainArgs) -> Result<Exit> {
             ))
             .into());
         }
-        let mut text = format!("{} — {}\n\n{}\n\nCodes:\n", k.name, k.summary, k.explain);
+        let width = output_width(args.width);
+        let mut text = fit_paragraphs(
+            &format!("{} — {}\n\n{}\n\nCodes:\n", k.name, k.summary, k.explain),
+            width,
+        );
+        // One row per code; a summary that does not fit wraps under the summary column.
+        let name_width = k
+            .all_codes()
+            .map(|c| c.name.len())
+            .max()
+            .unwrap_or(0)
+            .max(36);
+        // Narrower than the columns and 20 for the text: the summary goes under the code.
+        let narrow = width.is_some_and(|w| usize::from(w) < name_width + 9 + 20);
         for c in k.all_codes() {
-            let _ = writeln!(
-                text,
-                "  {:<36} {:<5} {}",
-                c.name,
-                c.status.as_str(),
-                c.summary
-            );
+            let (prefix, indent) = if narrow {
+                for line in crate::render::wrap::wrap(
+                    "  ",
+                    &format!("{} {}", c.name, c.status.as_str()),
+                    4,
+                    width.map(usize::from),
+                ) {
+                    let _ = writeln!(text, "{line}");
+                }
+                ("    ".to_string(), 4)
+            } else {
+                let prefix = format!("  {:<name_width$} {:<5} ", c.name, c.status.as_str());
+                let indent = prefix.len();
+                (prefix, indent)
+            };
+            for line in
+                crate::render::wrap::wrap(&prefix, c.summary, indent, width.map(usize::from))
+            {
+                let _ = writeln!(text, "{line}");
+            }
         }
         print_stdout(&text)?;
         return Ok(Exit::Ok);
@@ -807,6 +837,30 @@ pub fn explain(args: &ExplainArgs) -> Result<Exit> {
         known.iter().take(3).copied().collect::<Vec<_>>().join(", ")
     ))
     .into())
+}
+
+/// Wrap each line of `text` (a paragraph, or an item of a list) at `width` columns, with
+/// continuation lines indented like the line's text; without a width, the text as it is.
+fn fit_paragraphs(text: &str, width: Option<u16>) -> String {
+    let Some(width) = width else {
+        return text.to_string();
+    };
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let lead = body.len() - body.trim_start().len();
+        let (prefix, rest) = body.split_at(lead);
+        // A list item's continuation lines start under its text.
+        let indent = lead + if rest.starts_with("- ") { 2 } else { 0 };
+        for wrapped in crate::render::wrap::wrap(prefix, rest, indent, Some(usize::from(width))) {
+            out.push_str(&wrapped);
+            out.push('\n');
+        }
+        if !line.ends_with('\n') {
+            out.pop();
+        }
+    }
+    out
 }
 
 fn explain_json(name: &str, aliases: &[String], code: &crate::report::Code) -> Result<String> {
