@@ -1,0 +1,399 @@
+//! The pages that restate the registry (codes, their statuses, kinds, their parameters,
+//! default timeouts) stay in step with it. Tables the registry can produce whole are
+//! generated between `<!-- generated: NAME … -->` and `<!-- end of generated NAME -->`
+//! (`AUTOGLM_BLESS=1 cargo test freshness` rewrites them); everything else a page says
+//! about a code or a kind is checked against the registry here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use autoglm_doctor::check::{self, KINDS};
+
+use super::*;
+
+/// The hand-written pages: every docs/*.md and the README, less the generated ones.
+fn pages() -> Vec<(String, String)> {
+    let mut out = vec![(
+        "README.md".to_string(),
+        std::fs::read_to_string(root().join("README.md")).unwrap(),
+    )];
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .filter(|p| !p.ends_with("codes.md") && !p.ends_with("kinds.md"))
+        .collect();
+    docs.sort();
+    for p in docs {
+        let rel = p.strip_prefix(root()).unwrap().display().to_string();
+        out.push((rel, std::fs::read_to_string(&p).unwrap()));
+    }
+    out
+}
+
+/// The spans written in backticks on a line.
+fn code_spans(line: &str) -> Vec<&str> {
+    line.split('`').skip(1).step_by(2).collect()
+}
+
+/// Check ids the shipped suites and the pages' own suite examples declare.
+fn check_ids(pages: &[(String, String)]) -> BTreeSet<String> {
+    let mut ids: BTreeSet<String> = autoglm_doctor::suite::EMBEDDED
+        .iter()
+        .filter_map(|(n, f, t)| autoglm_doctor::suite::parse(n, f, t).ok())
+        .flat_map(|s| s.entries)
+        .map(|e| e.id)
+        .collect();
+    for (_, text) in pages {
+        for line in text.lines() {
+            if let Some(id) = line
+                .trim_start()
+                .trim_start_matches("- ")
+                .strip_prefix("id: ")
+            {
+                ids.insert(id.trim().to_string());
+            }
+        }
+    }
+    ids
+}
+
+/// Names the product uses that are not codes though they start like one: node config
+/// keys and report facts (`checkpoint.enabled`, `http.date`), as string literals of the
+/// source outside the declarations of codes.
+fn other_names() -> String {
+    fn walk(dir: &Path, out: &mut String) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                // A code's name is on the line of `Code::new(` or the next one.
+                let mut in_code = false;
+                for line in std::fs::read_to_string(&p).unwrap().lines() {
+                    let declares = line.contains("Code::new") || line.contains("seam_code!");
+                    if !declares && !in_code {
+                        out.push_str(line);
+                        out.push('\n');
+                    }
+                    in_code = declares;
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(&root().join("src"), &mut out);
+    out
+}
+
+/// Every name a code answers to, with its status.
+fn code_statuses() -> BTreeMap<String, &'static str> {
+    let mut out = BTreeMap::new();
+    for c in check::all_codes() {
+        out.insert(c.code.name.to_string(), c.code.status.as_str());
+        for a in &c.aliases {
+            out.insert(a.clone(), c.code.status.as_str());
+        }
+    }
+    out
+}
+
+/// What looks like a code: `<kind>.<condition>` for a kind of the registry, or a name a
+/// kind had before followed by a condition.
+fn looks_like_code(span: &str) -> bool {
+    let kebab = |s: &str| {
+        !s.is_empty()
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    KINDS.iter().any(|k| {
+        std::iter::once(k.name)
+            .chain(k.aliases.iter().copied())
+            .any(|name| {
+                span.strip_prefix(name)
+                    .and_then(|r| r.strip_prefix('.'))
+                    .is_some_and(kebab)
+            })
+    })
+}
+
+#[test]
+fn freshness_docs_name_only_codes_the_registry_has() {
+    let pages = pages();
+    let ids = check_ids(&pages);
+    let codes = code_statuses();
+    let other = other_names();
+    let generated: BTreeSet<&str> = KINDS
+        .first()
+        .map(|k| k.generated.all().iter().map(|g| g.condition()).collect())
+        .unwrap_or_default();
+    let mut stale = Vec::new();
+    let mut named = 0;
+    for (rel, text) in &pages {
+        for (i, line) in text.lines().enumerate() {
+            for span in code_spans(line) {
+                if !looks_like_code(span) || ids.contains(span) {
+                    continue;
+                }
+                named += 1;
+                // `<kind>.timeout` written for one kind is that kind's generated code.
+                let known = codes.contains_key(span)
+                    || span
+                        .rsplit_once('.')
+                        .is_some_and(|(_, c)| generated.contains(c))
+                    || check::kind_info(span).is_some()
+                    || other.contains(&format!("\"{span}\""));
+                if !known {
+                    stale.push(format!("{rel}:{}: `{span}` is not a code", i + 1));
+                }
+            }
+        }
+    }
+    assert!(named > 50, "only {named} codes named in the docs");
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
+}
+
+/// A status written next to a code (`fail `ntp.skew``, `warns `…``, a table row with a
+/// status cell) is the code's status.
+#[test]
+fn freshness_docs_state_each_codes_status() {
+    let codes = code_statuses();
+    let mut stale = Vec::new();
+    let mut stated = 0;
+    for (rel, text) in &pages() {
+        for (i, line) in text.lines().enumerate() {
+            let mut claims: Vec<(&str, &str)> = Vec::new();
+            // Inline: a status word (or its verb) right before the code.
+            for (at, _) in line.match_indices(" `") {
+                let before = line[..at]
+                    .rsplit([' ', '(', '|', ':', ';'])
+                    .next()
+                    .unwrap_or_default();
+                let status = match before.to_ascii_lowercase().as_str() {
+                    "fail" | "fails" | "failed" => "fail",
+                    "warn" | "warns" | "warned" => "warn",
+                    "skip" | "skips" | "skipped" => "skip",
+                    _ => continue,
+                };
+                if let Some(span) = line[at + 2..].split('`').next() {
+                    if codes.contains_key(span) {
+                        claims.push((span, status));
+                    }
+                }
+            }
+            // A table row with a status cell and one code.
+            if line.starts_with('|') {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let row_codes: BTreeSet<&str> = code_spans(line)
+                    .into_iter()
+                    .filter(|s| codes.contains_key(*s))
+                    .collect();
+                if let (Some(status), [code]) = (
+                    cells
+                        .iter()
+                        .find(|c| matches!(**c, "fail" | "warn" | "skip" | "pass")),
+                    row_codes.into_iter().collect::<Vec<_>>().as_slice(),
+                ) {
+                    claims.push((code, status));
+                }
+            }
+            for (code, status) in claims {
+                stated += 1;
+                if codes[code] != status {
+                    stale.push(format!(
+                        "{rel}:{}: `{code}` is said to {status}; it is reported as {}",
+                        i + 1,
+                        codes[code]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(stated > 20, "only {stated} statuses found");
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
+}
+
+/// The parameters a kind accepts, as its parameter type says when given one it does not
+/// know (`expected one of `a`, `b``).
+fn parameters(kind: &str) -> BTreeSet<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = write_suite(
+        dir.path(),
+        "probe.yaml",
+        &format!("checks:\n  - id: probe.kind\n    kind: {kind}\n    with:\n      zz_unknown: 1\n"),
+    );
+    let out = doctor(dir.path())
+        .args(["list", "--suite"])
+        .arg(&suite)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    let expected = err
+        .split("unknown field `zz_unknown`, ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{kind}: {err}"));
+    if expected.starts_with("there are no fields") {
+        return BTreeSet::new();
+    }
+    code_spans(expected).into_iter().map(String::from).collect()
+}
+
+/// The table of kinds in docs/suites.md: each current kind once, under its name, with the
+/// parameters it accepts (and no other), its default timeout and whether it uses the network.
+#[test]
+fn freshness_suites_doc_lists_every_kind_with_its_parameters() {
+    let text = std::fs::read_to_string(root().join("docs/suites.md")).unwrap();
+    let table = text
+        .split("### Kinds and their parameters")
+        .nth(1)
+        .expect("docs/suites.md has a table of kinds");
+    let mut rows = BTreeMap::new();
+    for line in table.lines().skip_while(|l| !l.starts_with('|')) {
+        if !line.starts_with('|') {
+            break;
+        }
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if let Some(kind) = cells
+            .get(1)
+            .and_then(|c| c.strip_prefix('`'))
+            .and_then(|c| c.strip_suffix('`'))
+        {
+            rows.insert(
+                kind.to_string(),
+                (
+                    cells[2].to_string(),
+                    cells[3].to_string(),
+                    cells[4].to_string(),
+                ),
+            );
+        }
+    }
+    let mut stale = Vec::new();
+    for kind in KINDS {
+        let Some((params, timeout, network)) = rows.remove(kind.name) else {
+            stale.push(format!(
+                "`{}` has no row (or a row under an old name)",
+                kind.name
+            ));
+            continue;
+        };
+        let accepted = parameters(kind.name);
+        // Items are separated by `, ` or `; ` outside parentheses; each starts with the
+        // parameter it describes.
+        let mut depth = 0;
+        let mut items = vec![String::new()];
+        for c in params.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 && (c == ',' || c == ';') {
+                items.push(String::new());
+            } else if let Some(last) = items.last_mut() {
+                last.push(c);
+            }
+        }
+        let mut named = BTreeSet::new();
+        for item in &items {
+            let item = item.trim().trim_start_matches("or ");
+            if let Some(first) = item.strip_prefix('`').and_then(|r| r.split('`').next()) {
+                if !first.starts_with("${") {
+                    named.insert(first.to_string());
+                }
+            }
+        }
+        for p in named.difference(&accepted) {
+            stale.push(format!(
+                "`{}`: `{p}` is not a parameter of the kind",
+                kind.name
+            ));
+        }
+        for p in accepted.difference(&named) {
+            stale.push(format!("`{}`: parameter `{p}` is not listed", kind.name));
+        }
+        let want = autoglm_doctor::duration::format(kind.default_timeout);
+        if timeout != want {
+            stale.push(format!(
+                "`{}`: default timeout {timeout}, the kind's is {want}",
+                kind.name
+            ));
+        }
+        if network.starts_with("yes") != kind.network && !network.starts_with("unless") {
+            stale.push(format!(
+                "`{}`: network `{network}`, the kind {}",
+                kind.name,
+                if kind.network { "uses it" } else { "does not" }
+            ));
+        }
+    }
+    for kind in rows.keys() {
+        stale.push(format!(
+            "`{kind}` is not a kind of the registry (or an old name)"
+        ));
+    }
+    assert!(stale.is_empty(), "docs/suites.md:\n{}", stale.join("\n"));
+}
+
+/// The conditions every HTTP kind reports alike, with the status and words the registry
+/// gives them (the same in each of these kinds, or the condition is not listed).
+fn seam_conditions() -> String {
+    let kinds = ["http", "api-version", "clock-http", "auth-params"];
+    let codes = check::all_codes();
+    let find = |name: String| codes.iter().find(|c| c.code.name == name);
+    let mut s = String::from("| condition | status | meaning |\n|---|---|---|\n");
+    let http = check::kind_info("http").unwrap();
+    for code in http.all_codes() {
+        let condition = code.condition();
+        let alike = kinds.iter().all(|k| {
+            find(format!("{k}.{condition}"))
+                .is_some_and(|c| c.code.status == code.status && c.code.summary == code.summary)
+        });
+        if alike
+            && !matches!(
+                condition,
+                "timeout" | "blocked" | "unresolved-reference" | "interrupted" | "internal"
+            )
+        {
+            s.push_str(&format!(
+                "| `{condition}` | {} | {} |\n",
+                code.status.as_str(),
+                code.summary.replace('|', "\\|")
+            ));
+        }
+    }
+    s
+}
+
+/// Replace the content of the generated block `name` in `rel` with `content`, or check it.
+fn generated_block(rel: &str, name: &str, content: &str) {
+    let path = root().join(rel);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let open = format!("<!-- generated: {name};");
+    let close = format!("<!-- end of generated {name} -->");
+    let start = text
+        .find(&open)
+        .and_then(|at| text[at..].find('\n').map(|n| at + n + 1))
+        .unwrap_or_else(|| panic!("{rel} has no generated block {name}"));
+    let end = text[start..]
+        .find(&close)
+        .map(|e| start + e)
+        .unwrap_or_else(|| panic!("{rel}: the block {name} is not closed"));
+    if std::env::var_os("AUTOGLM_BLESS").is_some() {
+        let mut new = text.clone();
+        new.replace_range(start..end, content);
+        std::fs::write(&path, new).unwrap();
+        return;
+    }
+    assert!(
+        text[start..end] == *content,
+        "{rel}: the generated block {name} is stale: run `AUTOGLM_BLESS=1 cargo test freshness` and commit it"
+    );
+}
+
+#[test]
+fn freshness_network_doc_http_conditions() {
+    let table = seam_conditions();
+    assert!(table.lines().count() > 6, "{table}");
+    generated_block("docs/network.md", "http-conditions", &table);
+}
