@@ -100,8 +100,8 @@ At least one check failed (or warned, with \fB\-\-fail\-on warn\fR); for \fBcomp
 \fB2\fR
 The doctor could not do its job: bad flags, an invalid suite, an unwritable output file.
 .TP
-\fB130\fR
-Interrupted; the partial report is still written.
+\fB130\fR, \fB143\fR, \fB129\fR
+Interrupted (SIGINT or Ctrl\-C, SIGTERM, SIGHUP: 128 plus the signal's number); the partial report is still written.
 .SH ENVIRONMENT
 .TP
 \fBAUTOGLM_CONFIG\fR
@@ -113,11 +113,20 @@ When set and not empty, \fB\-\-color auto\fR does not colour the table. Colour n
 \fBCOLUMNS\fR
 The width of the table report when the terminal reports none (a pseudo\-terminal of 0 columns); 80 when unset.
 .TP
-\fBHTTPS_PROXY\fR, \fBHTTP_PROXY\fR, \fBNO_PROXY\fR, \fBgrpc_proxy\fR (either case)
+\fBHTTPS_PROXY\fR, \fBHTTP_PROXY\fR, \fBALL_PROXY\fR, \fBNO_PROXY\fR (either case), \fBgrpc_proxy\fR, \fBno_grpc_proxy\fR
 Read by the \fBproxy\fR check to tell whether the node's traffic to the master goes through a proxy.
 .TP
+\fBSSL_CERT_FILE\fR
+The CA bundle the TLS and HTTP checks trust when the node config names none (else the distribution's bundle).
+.TP
+\fBTZ\fR
+The node's time zone for the \fBtimezone\fR check (else /etc/localtime, then /etc/timezone).
+.TP
+\fBHOSTNAME\fR
+The host name in the report when /proc/sys/kernel/hostname cannot be read.
+.TP
 \fBAUTOGLM_DOCTOR_LOOPBACK_ONLY\fR
-When set to 1, the doctor sends no traffic to any address outside 127.0.0.0/8 and ::1 (used by tests and examples).
+When set and neither empty nor 0, the doctor sends no traffic to any address outside 127.0.0.0/8 and ::1 (used by tests and examples).
 .SH FILES
 .TP
 \fI./open\-autoglm.yaml\fR, \fI/etc/open\-autoglm/config.yaml\fR

@@ -397,3 +397,178 @@ fn freshness_network_doc_http_conditions() {
     assert!(table.lines().count() > 6, "{table}");
     generated_block("docs/network.md", "http-conditions", &table);
 }
+
+/// The man page in plain text: roff escapes and fonts removed.
+fn man_text() -> String {
+    let out = doctor(&root()).arg("man").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    stdout(&out)
+        .replace("\\-", "-")
+        .replace("\\fB", "")
+        .replace("\\fR", "")
+        .replace("\\fI", "")
+}
+
+/// A section of the man page: from `.SH NAME` to the next `.SH`.
+fn man_section<'a>(man: &'a str, name: &str) -> &'a str {
+    let start = man
+        .find(&format!(".SH {name}\n"))
+        .or_else(|| man.find(&format!(".SH \"{name}\"\n")))
+        .unwrap_or_else(|| panic!("the man page has no {name} section"));
+    let rest = &man[start + 4..];
+    rest.find("\n.SH").map_or(rest, |end| &rest[..end])
+}
+
+/// The environment variables the doctor reads: names in `var("…")`/`var_os("…")` calls of
+/// the shipped code (test modules left out), and the named constants.
+fn env_vars_read() -> BTreeSet<String> {
+    fn walk(dir: &Path, out: &mut BTreeSet<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let shipped = text.split("#[cfg(test)]").next().unwrap_or_default();
+                for call in ["var(\"", "var_os(\""] {
+                    for (at, _) in shipped.match_indices(call) {
+                        let name: String = shipped[at + call.len()..]
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect();
+                        if shipped[at + call.len() + name.len()..].starts_with('"') {
+                            out.insert(name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(&root().join("src"), &mut out);
+    out.insert(autoglm_doctor::config::ENV_VAR.to_string());
+    out.insert(autoglm_doctor::probe::LOOPBACK_ONLY_ENV.to_string());
+    out.extend(
+        autoglm_doctor::check::proxy::VARIABLES
+            .iter()
+            .map(ToString::to_string),
+    );
+    out
+}
+
+/// The man page's ENVIRONMENT names every variable the doctor reads and no other; its
+/// EXIT STATUS every status it exits with; its FILES paths the doctor uses; its EXAMPLES
+/// parse, and every flag it mentions exists.
+#[test]
+fn freshness_man_page_matches_flags_and_environment() {
+    let man = man_text();
+    let mut stale = Vec::new();
+
+    let environment = man_section(&man, "ENVIRONMENT");
+    let listed: BTreeSet<String> = environment
+        .lines()
+        .skip_while(|l| *l != ".TP")
+        .collect::<Vec<_>>()
+        .windows(2)
+        .filter(|w| w[0] == ".TP")
+        .flat_map(|w| {
+            w[1].split([',', ' '])
+                .filter(|t| t.len() > 1 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|t| {
+                    t.chars().any(|c| c == '_') || t.chars().all(|c| c.is_ascii_uppercase())
+                })
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let read = env_vars_read();
+    assert!(read.len() >= 10, "{read:?}");
+    let either_case = |name: &str| {
+        listed.contains(name)
+            || (environment.contains("(either case)")
+                && listed.contains(&name.to_ascii_uppercase()))
+    };
+    for name in &read {
+        if !either_case(name) {
+            stale.push(format!(
+                "ENVIRONMENT does not name {name}, which the doctor reads"
+            ));
+        }
+    }
+    for name in &listed {
+        if !read.contains(name) {
+            stale.push(format!(
+                "ENVIRONMENT names {name}, which the doctor does not read"
+            ));
+        }
+    }
+
+    let exit_status = man_section(&man, "EXIT STATUS");
+    use autoglm_doctor::exit::Exit;
+    use nix::sys::signal::Signal;
+    let codes = [Exit::Ok, Exit::Failed, Exit::Usage]
+        .map(Exit::code)
+        .into_iter()
+        .chain(
+            [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP]
+                .map(autoglm_doctor::interrupt::exit_code),
+        );
+    for code in codes {
+        if !exit_status
+            .split(|c: char| !c.is_ascii_digit())
+            .any(|n| n == code.to_string())
+        {
+            stale.push(format!("EXIT STATUS does not list {code}"));
+        }
+    }
+
+    let files = man_section(&man, "FILES");
+    for path in [
+        autoglm_doctor::config::SYSTEM_PATH,
+        autoglm_doctor::config::LOCAL_PATH,
+    ] {
+        if !files.contains(path) {
+            stale.push(format!(
+                "FILES does not name {path}, where the config is looked for"
+            ));
+        }
+    }
+
+    // Every flag of the sections written by hand exists in the command line.
+    let mut flags = BTreeSet::new();
+    let cmd = autoglm_doctor::cli::command();
+    for sub in std::iter::once(&cmd).chain(cmd.get_subcommands()) {
+        for arg in sub.get_arguments() {
+            if let Some(long) = arg.get_long() {
+                flags.insert(format!("--{long}"));
+            }
+        }
+    }
+    let by_hand = man.find(".SH \"EXIT STATUS\"").map_or("", |at| &man[at..]);
+    for word in
+        by_hand.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '.'))
+    {
+        if word.starts_with("--") && word.len() > 2 && !flags.contains(word) {
+            stale.push(format!("the man page mentions {word}, which is not a flag"));
+        }
+    }
+
+    let examples = man_section(&man, "EXAMPLES");
+    let mut parsed = 0;
+    for w in examples.lines().collect::<Vec<_>>().windows(2) {
+        if w[0] == ".TP" {
+            let words: Vec<&str> = w[1].split_whitespace().collect();
+            assert_eq!(words.first(), Some(&"autoglm-doctor"), "{}", w[1]);
+            parsed += 1;
+            if let Err(e) = autoglm_doctor::cli::command().try_get_matches_from(&words) {
+                stale.push(format!("EXAMPLES: `{}` does not parse: {e}", w[1]));
+            }
+        }
+    }
+    assert!(parsed >= 3, "{examples}");
+    assert!(
+        stale.is_empty(),
+        "the man page is stale:\n{}",
+        stale.join("\n")
+    );
+}
