@@ -2,6 +2,13 @@
 //! run, and its output compared with what the block shows, modulo times, ports, temporary
 //! paths, the host name and line wrapping.
 //!
+//! Shell recipes (` ```sh `, ` ```bash `, ` ```shell ` blocks) are run too, each as one
+//! script with `-e`, in an empty temporary directory that is also `$HOME`, with the doctor
+//! first on `PATH`, `AUTOGLM_DOCTOR_LOOPBACK_ONLY=1` and a time limit. A recipe is expected
+//! to exit 0 unless its info string says `exit=N` (a command that fails here for want of a
+//! node config, say). A recipe that cannot run here (it installs packages, talks to a
+//! cluster, runs the test suite itself) says so in its info string: `sh no-run: REASON`.
+//!
 //! A `console` block holds one or more commands, each on a line starting with `$ `, each
 //! followed by its standard output. Commands run with `sh` from the repository root, with
 //! the doctor first on `PATH` and `AUTOGLM_DOCTOR_LOOPBACK_ONLY=1` (examples that need a
@@ -285,4 +292,130 @@ fn docs_normalisation_ignores_what_changes_between_runs() {
         )
     );
     assert_ne!(normalise("fail tls.master"), normalise("pass tls.master"));
+}
+
+/// The shells a recipe block may be written for, by info string.
+const SHELLS: [(&str, &str); 3] = [("sh", "sh"), ("shell", "sh"), ("bash", "bash")];
+
+/// What a recipe block's info string asks: skip it (with the reason), or run it with a
+/// shell and expect an exit status.
+enum Recipe {
+    NoRun(String),
+    Run { shell: &'static str, exit: i32 },
+}
+
+fn recipe(info: &str) -> Option<Result<Recipe, String>> {
+    let info = info.trim();
+    let (lang, rest) = info.split_once(' ').unwrap_or((info, ""));
+    let shell = SHELLS.iter().find(|(l, _)| *l == lang)?.1;
+    let rest = rest.trim();
+    if let Some(reason) = rest.strip_prefix("no-run") {
+        let reason = reason.trim_start_matches(':').trim();
+        return Some(if reason.is_empty() {
+            Err(format!(
+                "`{info}`: say why the recipe cannot run (`no-run: REASON`)"
+            ))
+        } else {
+            Ok(Recipe::NoRun(reason.to_string()))
+        });
+    }
+    let exit = match rest {
+        "" => Ok(0),
+        _ => rest
+            .strip_prefix("exit=")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("`{info}`: expected `exit=N` or `no-run: REASON`")),
+    };
+    Some(exit.map(|exit| Recipe::Run { shell, exit }))
+}
+
+/// Run a recipe: its exit status and what it printed.
+fn run_recipe(shell: &str, script: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("autoglm-doctor");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = assert_cmd::Command::new(shell)
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("PATH", path)
+        .env_remove("AUTOGLM_CONFIG")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_DATA_HOME")
+        .env("AUTOGLM_DOCTOR_LOOPBACK_ONLY", "1")
+        .args(["-e", "-c", script])
+        .write_stdin("")
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        format!("{}{}", stdout(&out), stderr(&out)),
+    )
+}
+
+/// Every shell recipe of the documentation runs and exits as it says, or says why it cannot
+/// run here.
+#[test]
+fn docs_shell_recipes_run() {
+    let mut ran = 0;
+    let mut not_run = 0;
+    let mut failed = Vec::new();
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        let rel = doc.strip_prefix(root()).unwrap().display().to_string();
+        for block in blocks(&text) {
+            let line = text[..block.content.start].lines().count();
+            let Some(recipe) = recipe(&block.info) else {
+                continue;
+            };
+            match recipe {
+                Err(e) => failed.push(format!("{rel}:{line}: {e}")),
+                Ok(Recipe::NoRun(_)) => not_run += 1,
+                Ok(Recipe::Run { shell, exit }) => {
+                    ran += 1;
+                    let (status, output) = run_recipe(shell, &text[block.content.clone()]);
+                    if status != Some(exit) {
+                        failed.push(format!(
+                            "{rel}:{line}: the recipe exited {status:?}, expected {exit}:\n{output}"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{ran} shell recipes ran, {not_run} marked no-run");
+    assert!(
+        ran >= 5,
+        "only {ran} shell recipes ran ({not_run} marked no-run)"
+    );
+    assert!(failed.is_empty(), "{}", failed.join("\n---\n"));
+}
+
+#[test]
+fn docs_recipe_info_strings() {
+    assert!(matches!(
+        recipe("sh"),
+        Some(Ok(Recipe::Run {
+            shell: "sh",
+            exit: 0
+        }))
+    ));
+    assert!(matches!(
+        recipe("bash exit=2"),
+        Some(Ok(Recipe::Run {
+            shell: "bash",
+            exit: 2
+        }))
+    ));
+    assert!(
+        matches!(recipe("sh no-run: installs packages"), Some(Ok(Recipe::NoRun(r))) if r == "installs packages")
+    );
+    assert!(matches!(recipe("sh no-run"), Some(Err(_))));
+    assert!(matches!(recipe("sh exit=x"), Some(Err(_))));
+    assert!(recipe("console").is_none());
+    assert!(recipe("yaml").is_none());
 }
