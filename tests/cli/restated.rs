@@ -572,3 +572,79 @@ fn freshness_man_page_matches_flags_and_environment() {
         stale.join("\n")
     );
 }
+
+/// A check written with its kind (`` `tls.master` (`tls`) ``) names the kind the shipped
+/// suites give it, under its current name.
+#[test]
+fn freshness_docs_name_each_checks_kind() {
+    let kinds: BTreeMap<String, String> = autoglm_doctor::suite::EMBEDDED
+        .iter()
+        .filter_map(|(n, f, t)| autoglm_doctor::suite::parse(n, f, t).ok())
+        .flat_map(|s| s.entries)
+        .filter_map(|e| check::kind_info(&e.kind).map(|k| (e.id, k.name.to_string())))
+        .collect();
+    let mut stale = Vec::new();
+    let mut named = 0;
+    for (rel, text) in &pages() {
+        for (i, line) in text.lines().enumerate() {
+            for (at, _) in line.match_indices("` (`") {
+                let Some(id) = line[..at].rsplit('`').next() else {
+                    continue;
+                };
+                let Some(kind) = line[at + 4..].split('`').next() else {
+                    continue;
+                };
+                let Some(want) = kinds.get(id) else {
+                    continue;
+                };
+                if check::kind_info(kind).is_none() {
+                    continue;
+                }
+                named += 1;
+                if kind != want {
+                    stale.push(format!(
+                        "{rel}:{}: `{id}` is said to be of kind `{kind}`; it is `{want}`",
+                        i + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(named >= 5, "only {named} checks named with their kind");
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
+}
+
+/// A table column of kinds (`kind`, `published by`) names kinds by their current names.
+#[test]
+fn freshness_docs_kind_columns_name_current_kinds() {
+    let mut stale = Vec::new();
+    let mut cells = 0;
+    for (rel, text) in &pages() {
+        let mut column: Option<usize> = None;
+        for (i, line) in text.lines().enumerate() {
+            if !line.starts_with('|') {
+                column = None;
+                continue;
+            }
+            let row: Vec<&str> = line.split('|').map(str::trim).collect();
+            if column.is_none() {
+                column = row
+                    .iter()
+                    .position(|c| matches!(*c, "kind" | "kinds" | "published by"))
+                    .or(Some(0));
+                continue;
+            }
+            let Some(c) = column.filter(|&c| c > 0) else {
+                continue;
+            };
+            for span in row.get(c).map(|cell| code_spans(cell)).unwrap_or_default() {
+                cells += 1;
+                if !KINDS.iter().any(|k| k.name == span) {
+                    stale.push(format!("{rel}:{}: `{span}` is not a kind's name", i + 1));
+                }
+            }
+        }
+    }
+    assert!(cells >= 10, "only {cells} kinds in kind columns");
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
+}
