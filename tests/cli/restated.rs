@@ -238,6 +238,89 @@ fn parameters(kind: &str) -> BTreeSet<String> {
     code_spans(expected).into_iter().map(String::from).collect()
 }
 
+/// A kind's parameters with their defaults, as its parameter type's `Debug` shows them,
+/// the required ones filled with placeholders.
+fn spec_with_defaults(kind: &str) -> String {
+    let mut with = serde_json::Map::new();
+    for _ in 0..8 {
+        match check::Prepared::from_json(kind, serde_json::Value::Object(with.clone())) {
+            Some(Ok(spec)) => return format!("{spec:?}"),
+            Some(Err(e)) => {
+                let e = e.to_string();
+                let field = e
+                    .split("missing field `")
+                    .nth(1)
+                    .and_then(|r| r.split('`').next())
+                    .unwrap_or_else(|| panic!("{kind}: {e}"));
+                let value = match field {
+                    "command" => serde_json::json!(["true"]),
+                    "port" | "ports" => serde_json::json!(1),
+                    "version" => serde_json::json!("1.0"),
+                    "url" => serde_json::json!("https://master.autoglm.test"),
+                    _ => serde_json::json!("master.autoglm.test"),
+                };
+                with.insert(field.to_string(), value);
+            }
+            None => panic!("{kind} is not a kind"),
+        }
+    }
+    panic!("{kind}: too many required parameters")
+}
+
+/// The value a parameter's `Debug` shows in `spec` (`samples: 4` → `4`).
+fn debug_field<'a>(spec: &'a str, param: &str) -> Option<&'a str> {
+    let at = spec.find(&format!(" {param}: "))? + param.len() + 3;
+    let rest = &spec[at..];
+    // Up to the next `, name: ` at this depth, or the closing brace.
+    let mut depth = 0i32;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth == 0 => return Some(rest[..i].trim()),
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => return Some(&rest[..i]),
+            _ => {}
+        }
+    }
+    Some(rest)
+}
+
+/// The default an item of the table states (`` `samples` (4) ``, `` (default `true`) ``,
+/// `` (duration, `1h`) ``), when it states one as a value.
+fn stated_default(item: &str) -> Option<String> {
+    let inside = item.split_once('(')?.1.rsplit_once(')')?.0;
+    let value = if let Some(after) = inside.split("default ").nth(1) {
+        after.split([',', ';', ' ']).next()?.to_string()
+    } else if !inside.contains(' ') {
+        inside.to_string()
+    } else {
+        // `(duration, `1h`)`: a type, then the value; not a list of choices.
+        match inside.split(", ").collect::<Vec<_>>().as_slice() {
+            [kind, value]
+                if !kind.contains('`') && value.starts_with('`') && value.ends_with('`') =>
+            {
+                (*value).to_string()
+            }
+            _ => return None,
+        }
+    };
+    let bare = value.trim_matches('`');
+    let literal =
+        value.starts_with('`') || bare.parse::<u64>().is_ok() || matches!(bare, "true" | "false");
+    literal.then(|| bare.to_string())
+}
+
+fn same_default(stated: &str, shown: &str) -> bool {
+    let norm = |s: &str| s.to_ascii_lowercase().replace(['"', '_', '-'], "");
+    if norm(shown).contains(&norm(stated)) {
+        return true;
+    }
+    autoglm_doctor::duration::parse(stated).is_ok_and(|d| {
+        let secs = format!("{}s", d.as_secs());
+        shown == secs || shown.contains(&format!("({secs})"))
+    })
+}
+
 /// The table of kinds in docs/suites.md: each current kind once, under its name, with the
 /// parameters it accepts (and no other), its default timeout and whether it uses the network.
 #[test]
@@ -269,6 +352,7 @@ fn freshness_suites_doc_lists_every_kind_with_its_parameters() {
         }
     }
     let mut stale = Vec::new();
+    let mut defaults_checked = 0;
     for kind in KINDS {
         let Some((params, timeout, network)) = rows.remove(kind.name) else {
             stale.push(format!(
@@ -295,11 +379,23 @@ fn freshness_suites_doc_lists_every_kind_with_its_parameters() {
             }
         }
         let mut named = BTreeSet::new();
+        let spec = spec_with_defaults(kind.name);
         for item in &items {
             let item = item.trim().trim_start_matches("or ");
             if let Some(first) = item.strip_prefix('`').and_then(|r| r.split('`').next()) {
                 if !first.starts_with("${") {
                     named.insert(first.to_string());
+                    if let (Some(stated), Some(shown)) =
+                        (stated_default(item), debug_field(&spec, first))
+                    {
+                        defaults_checked += 1;
+                        if !same_default(&stated, shown) {
+                            stale.push(format!(
+                                "`{}`: `{first}` is said to default to `{stated}`; it is {shown}",
+                                kind.name
+                            ));
+                        }
+                    }
                 }
             }
         }
@@ -332,6 +428,10 @@ fn freshness_suites_doc_lists_every_kind_with_its_parameters() {
             "`{kind}` is not a kind of the registry (or an old name)"
         ));
     }
+    assert!(
+        defaults_checked >= 10,
+        "only {defaults_checked} defaults checked"
+    );
     assert!(stale.is_empty(), "docs/suites.md:\n{}", stale.join("\n"));
 }
 
