@@ -5,6 +5,10 @@
 //! about a code or a kind is checked against the registry here.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use autoglm_doctor::exit::Exit;
+use nix::sys::signal::Signal;
 
 use autoglm_doctor::check::{self, KINDS};
 
@@ -175,10 +179,12 @@ fn freshness_docs_state_each_codes_status() {
                     "skip" | "skips" | "skipped" => "skip",
                     _ => continue,
                 };
-                if let Some(span) = line[at + 2..].split('`').next() {
-                    if codes.contains_key(span) {
-                        claims.push((span, status));
-                    }
+                if let Some(span) = line[at + 2..]
+                    .split('`')
+                    .next()
+                    .filter(|s| codes.contains_key(*s))
+                {
+                    claims.push((span, status));
                 }
             }
             // A table row with a status cell and one code.
@@ -382,8 +388,12 @@ fn freshness_suites_doc_lists_every_kind_with_its_parameters() {
         let spec = spec_with_defaults(kind.name);
         for item in &items {
             let item = item.trim().trim_start_matches("or ");
-            if let Some(first) = item.strip_prefix('`').and_then(|r| r.split('`').next()) {
-                if !first.starts_with("${") {
+            if let Some(first) = item
+                .strip_prefix('`')
+                .and_then(|r| r.split('`').next())
+                .filter(|f| !f.starts_with("${"))
+            {
+                {
                     named.insert(first.to_string());
                     if let (Some(stated), Some(shown)) =
                         (stated_default(item), debug_field(&spec, first))
@@ -455,11 +465,12 @@ fn seam_conditions() -> String {
                 "timeout" | "blocked" | "unresolved-reference" | "interrupted" | "internal"
             )
         {
-            s.push_str(&format!(
-                "| `{condition}` | {} | {} |\n",
+            let _ = writeln!(
+                s,
+                "| `{condition}` | {} | {} |",
                 code.status.as_str(),
                 code.summary.replace('|', "\\|")
-            ));
+            );
         }
     }
     s
@@ -475,10 +486,10 @@ fn generated_block(rel: &str, name: &str, content: &str) {
         .find(&open)
         .and_then(|at| text[at..].find('\n').map(|n| at + n + 1))
         .unwrap_or_else(|| panic!("{rel} has no generated block {name}"));
-    let end = text[start..]
-        .find(&close)
-        .map(|e| start + e)
-        .unwrap_or_else(|| panic!("{rel}: the block {name} is not closed"));
+    let end = text[start..].find(&close).map_or_else(
+        || panic!("{rel}: the block {name} is not closed"),
+        |e| start + e,
+    );
     if std::env::var_os("AUTOGLM_BLESS").is_some() {
         let mut new = text.clone();
         new.replace_range(start..end, content);
@@ -604,8 +615,6 @@ fn freshness_man_page_matches_flags_and_environment() {
     }
 
     let exit_status = man_section(&man, "EXIT STATUS");
-    use autoglm_doctor::exit::Exit;
-    use nix::sys::signal::Signal;
     let codes = [Exit::Ok, Exit::Failed, Exit::Usage]
         .map(Exit::code)
         .into_iter()
