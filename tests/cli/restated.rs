@@ -757,3 +757,85 @@ fn freshness_docs_kind_columns_name_current_kinds() {
     assert!(cells >= 10, "only {cells} kinds in kind columns");
     assert!(stale.is_empty(), "{}", stale.join("\n"));
 }
+
+/// The profiles' clock tolerances in docs/time.md are the ones the doctor uses.
+#[test]
+fn freshness_time_doc_profile_tolerances() {
+    use autoglm_doctor::settings::Profile;
+    use clap::ValueEnum as _;
+    let text = std::fs::read_to_string(root().join("docs/time.md")).unwrap();
+    for profile in Profile::value_variants() {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("| `--profile {}` |", profile.as_str())))
+            .unwrap_or_else(|| panic!("docs/time.md has no row for {}", profile.as_str()));
+        let stated = row.split('|').nth(2).unwrap().trim().replace(' ', "");
+        let stated =
+            autoglm_doctor::duration::parse(&stated).unwrap_or_else(|e| panic!("{row}: {e}"));
+        assert_eq!(stated, profile.clock_tolerance(), "docs/time.md: {row}");
+    }
+}
+
+/// The README's table of checks lists every kind of the registry once, and its synopsis
+/// of commands uses only flags those commands have.
+#[test]
+fn freshness_readme_lists_every_kind_and_real_flags() {
+    let text = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let table = text
+        .split("## Checks available today")
+        .nth(1)
+        .expect("README.md has a table of checks");
+    let listed: Vec<&str> = table
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| code_spans(l.split('|').nth(1)?).first().copied())
+        .collect();
+    let mut want: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
+    let mut got = listed.clone();
+    want.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, want, "README.md's table of checks");
+
+    let synopsis = text
+        .split("## Commands")
+        .nth(1)
+        .and_then(|t| t.split("```").nth(1))
+        .expect("README.md has a synopsis of commands");
+    let cmd = autoglm_doctor::cli::command();
+    let mut current: Option<String> = None;
+    let mut checked = 0;
+    for line in synopsis.lines() {
+        if let Some(rest) = line.strip_prefix("autoglm-doctor ") {
+            current = rest.split_whitespace().next().map(String::from);
+        }
+        let Some(name) = &current else { continue };
+        let sub = cmd
+            .find_subcommand(name)
+            .unwrap_or_else(|| panic!("README.md: no command `{name}`"));
+        // `demo` takes the flags of `check` too.
+        let flags: BTreeSet<String> = sub
+            .get_arguments()
+            .chain(if name == "demo" {
+                cmd.find_subcommand("check")
+                    .unwrap()
+                    .get_arguments()
+                    .collect::<Vec<_>>()
+            } else {
+                Vec::new()
+            })
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .collect();
+        let code = line.split('#').next().unwrap_or_default();
+        for word in code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+            if word.starts_with("--") && word.len() > 2 {
+                checked += 1;
+                assert!(
+                    flags.contains(word),
+                    "README.md: `{name}` has no flag {word}"
+                );
+            }
+        }
+    }
+    assert!(checked > 10, "only {checked} flags in the synopsis");
+}
