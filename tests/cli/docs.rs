@@ -6,8 +6,10 @@
 //! script with `-e`, in an empty temporary directory that is also `$HOME`, with the doctor
 //! first on `PATH`, `AUTOGLM_DOCTOR_LOOPBACK_ONLY=1` and a time limit. A recipe is expected
 //! to exit 0 unless its info string says `exit=N` (a command that fails here for want of a
-//! node config, say). A recipe that cannot run here (it installs packages, talks to a
-//! cluster, runs the test suite itself) says so in its info string: `sh no-run: REASON`.
+//! node config, say); `needs=PROGRAM:PACKAGE` names a program it uses beyond the doctor
+//! (skipped with the package named when it is missing, a failure under CI). A recipe that
+//! cannot run here (it installs packages, talks to a cluster, runs the test suite itself)
+//! says so in its info string: `sh no-run: REASON`.
 //!
 //! A `console` block holds one or more commands, each on a line starting with `$ `, each
 //! followed by its standard output. Commands run with `sh` from the repository root, with
@@ -301,7 +303,13 @@ const SHELLS: [(&str, &str); 3] = [("sh", "sh"), ("shell", "sh"), ("bash", "bash
 /// shell and expect an exit status.
 enum Recipe {
     NoRun(String),
-    Run { shell: &'static str, exit: i32 },
+    Run {
+        shell: &'static str,
+        exit: i32,
+        /// Programs the recipe uses beyond the doctor and the shell, with the Debian
+        /// package of each (`needs=man:man-db`).
+        needs: Vec<(String, String)>,
+    },
 }
 
 fn recipe(info: &str) -> Option<Result<Recipe, String>> {
@@ -319,14 +327,23 @@ fn recipe(info: &str) -> Option<Result<Recipe, String>> {
             Ok(Recipe::NoRun(reason.to_string()))
         });
     }
-    let exit = match rest {
-        "" => Ok(0),
-        _ => rest
-            .strip_prefix("exit=")
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| format!("`{info}`: expected `exit=N` or `no-run: REASON`")),
-    };
-    Some(exit.map(|exit| Recipe::Run { shell, exit }))
+    let mut exit = 0;
+    let mut needs = Vec::new();
+    for attribute in rest.split_whitespace() {
+        if let Some(n) = attribute.strip_prefix("exit=").and_then(|n| n.parse().ok()) {
+            exit = n;
+        } else if let Some((program, package)) = attribute
+            .strip_prefix("needs=")
+            .and_then(|n| n.split_once(':'))
+        {
+            needs.push((program.to_string(), package.to_string()));
+        } else {
+            return Some(Err(format!(
+                "`{info}`: expected `exit=N`, `needs=PROGRAM:PACKAGE` or `no-run: REASON`"
+            )));
+        }
+    }
+    Some(Ok(Recipe::Run { shell, exit, needs }))
 }
 
 /// Run a recipe: its exit status and what it printed.
@@ -375,7 +392,13 @@ fn docs_shell_recipes_run() {
             match recipe {
                 Err(e) => failed.push(format!("{rel}:{line}: {e}")),
                 Ok(Recipe::NoRun(_)) => not_run += 1,
-                Ok(Recipe::Run { shell, exit }) => {
+                Ok(Recipe::Run { shell, exit, needs }) => {
+                    if !needs
+                        .iter()
+                        .all(|(program, package)| require(program, package))
+                    {
+                        continue;
+                    }
                     ran += 1;
                     let (status, output) = run_recipe(shell, &text[block.content.clone()]);
                     if status != Some(exit) {
@@ -401,15 +424,21 @@ fn docs_recipe_info_strings() {
         recipe("sh"),
         Some(Ok(Recipe::Run {
             shell: "sh",
-            exit: 0
+            exit: 0,
+            ..
         }))
     ));
     assert!(matches!(
         recipe("bash exit=2"),
         Some(Ok(Recipe::Run {
             shell: "bash",
-            exit: 2
+            exit: 2,
+            ..
         }))
+    ));
+    assert!(matches!(
+        recipe("sh exit=1 needs=man:man-db"),
+        Some(Ok(Recipe::Run { exit: 1, needs, .. })) if needs == [("man".to_string(), "man-db".to_string())]
     ));
     assert!(
         matches!(recipe("sh no-run: installs packages"), Some(Ok(Recipe::NoRun(r))) if r == "installs packages")
