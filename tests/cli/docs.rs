@@ -448,3 +448,105 @@ fn docs_recipe_info_strings() {
     assert!(recipe("console").is_none());
     assert!(recipe("yaml").is_none());
 }
+
+/// Every suite example (a ` ```yaml ` block with `kind:` entries) is a suite the doctor
+/// accepts: known kinds, known parameters of the right types, valid references. A fragment
+/// that names checks it does not show (`needs: [tls.master]`) is completed with stand-ins.
+#[test]
+fn docs_suite_examples_are_valid_suites() {
+    let mut checked = 0;
+    let mut shipped_checked = 0;
+    let mut invalid = Vec::new();
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        let rel = doc.strip_prefix(root()).unwrap().display().to_string();
+        for block in blocks(&text) {
+            let body = &text[block.content.clone()];
+            if block.info.split_whitespace().next() != Some("yaml")
+                || !body
+                    .lines()
+                    .any(|l| l.trim_start().trim_start_matches("- ").starts_with("kind:"))
+            {
+                continue;
+            }
+            let line = text[..block.content.start].lines().count();
+            // What the page says is shipped is what is shipped (comments aside).
+            let before = text[..block.content.start]
+                .lines()
+                .rev()
+                .skip(1)
+                .find(|l| !l.trim().is_empty());
+            if let Some(name) =
+                before.and_then(|l| l.split("shipped ").nth(1)?.split_whitespace().next())
+            {
+                let name = name.trim_matches('`');
+                let shipped = std::fs::read_to_string(root().join(format!("checks/{name}.yaml")))
+                    .unwrap_or_else(|_| panic!("{rel}:{line}: no shipped suite {name}"));
+                let strip = |t: &str| -> Vec<String> {
+                    t.lines()
+                        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+                        .map(|l| l.trim_end().to_string())
+                        .collect()
+                };
+                let (shown, shipped) = (strip(body), strip(&shipped));
+                assert!(
+                    shipped.windows(shown.len()).any(|w| w == shown.as_slice()),
+                    "{rel}:{line}: this is not what checks/{name}.yaml says:\n{}",
+                    shown.join("\n")
+                );
+                shipped_checked += 1;
+            }
+            let mut suite = if body.lines().any(|l| l.starts_with("checks:")) {
+                body.to_string()
+            } else {
+                format!("checks:\n{body}")
+            };
+            checked += 1;
+            let dir = tempfile::tempdir().unwrap();
+            for _ in 0..20 {
+                let path = write_suite(dir.path(), "example.yaml", &suite);
+                // Planned against a node config, so parameters written as references are
+                // typed too; offline, so nothing is probed (only a suite error exits 2).
+                let out = doctor(dir.path())
+                    .args(["check", "--offline", "--format", "json", "--config"])
+                    .arg(root().join("fixtures/config/valid/healthy.yaml"))
+                    .arg("--suite")
+                    .arg(&path)
+                    .args(NOT_A_NODE)
+                    .output()
+                    .unwrap();
+                if out.status.code() != Some(2) {
+                    // A misspelt parameter whose value is a reference is only found when
+                    // the reference is resolved: the check is skipped, naming the field.
+                    let report = json_report(&out);
+                    for r in report["results"].as_array().unwrap() {
+                        let message = r["findings"][0]["message"].as_str().unwrap_or_default();
+                        if message.contains("unknown field") {
+                            invalid.push(format!("{rel}:{line}: {}: {message}", r["id"]));
+                        }
+                    }
+                    break;
+                }
+                let err = stderr(&out);
+                // A check the fragment refers to but does not show: a stand-in, and again.
+                let missing = err
+                    .split(['`'])
+                    .collect::<Vec<_>>()
+                    .windows(2)
+                    .find(|w| w[1].starts_with(", which is not in the suite"))
+                    .map(|w| w[0].to_string());
+                let Some(id) = missing else {
+                    invalid.push(format!("{rel}:{line}: {err}"));
+                    break;
+                };
+                suite.push_str(&format!("\n  - id: {id}\n    kind: sync-semantics\n"));
+            }
+        }
+    }
+    assert!(checked >= 3, "only {checked} suite examples found");
+    assert!(
+        shipped_checked >= 2,
+        "only {shipped_checked} shipped suites shown"
+    );
+    assert!(invalid.is_empty(), "{}", invalid.join("\n"));
+}
