@@ -539,7 +539,9 @@ fn docs_suite_examples_are_valid_suites() {
                     invalid.push(format!("{rel}:{line}: {err}"));
                     break;
                 };
-                suite.push_str(&format!("\n  - id: {id}\n    kind: sync-semantics\n"));
+                suite.push_str("\n  - id: ");
+                suite.push_str(&id);
+                suite.push_str("\n    kind: sync-semantics\n");
             }
         }
     }
