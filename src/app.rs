@@ -116,6 +116,12 @@ The width of the table report when the terminal reports none (a pseudo\-terminal
 \fBHTTPS_PROXY\fR, \fBHTTP_PROXY\fR, \fBALL_PROXY\fR, \fBNO_PROXY\fR (either case), \fBgrpc_proxy\fR, \fBno_grpc_proxy\fR
 Read by the \fBproxy\fR check to tell whether the node's traffic to the master goes through a proxy.
 .TP
+\fBAWS_ACCESS_KEY_ID\fR, \fBAWS_SECRET_ACCESS_KEY\fR, \fBAWS_SESSION_TOKEN\fR, \fBAWS_PROFILE\fR, \fBAWS_SHARED_CREDENTIALS_FILE\fR, \fBAWS_CONFIG_FILE\fR, \fBAWS_WEB_IDENTITY_TOKEN_FILE\fR, \fBAWS_ROLE_ARN\fR, \fBAWS_CONTAINER_CREDENTIALS_FULL_URI\fR, \fBAWS_CONTAINER_CREDENTIALS_RELATIVE_URI\fR
+Where the \fBcheckpoint\-store\fR check looks for S3 credentials, as the AWS SDKs do: it names the source it found, never a value.
+.TP
+\fBAWS_ENDPOINT_URL_S3\fR, \fBAWS_ENDPOINT_URL\fR, \fBAWS_REGION\fR, \fBAWS_DEFAULT_REGION\fR, \fBAWS_CA_BUNDLE\fR
+The S3 endpoint, region and CA bundle of the \fBcheckpoint\-store\fR check when the node config names none.
+.TP
 \fBSSL_CERT_FILE\fR
 The CA bundle the TLS and HTTP checks trust when the node config names none (else the distribution's bundle).
 .TP

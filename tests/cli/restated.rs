@@ -296,7 +296,11 @@ fn debug_field<'a>(spec: &'a str, param: &str) -> Option<&'a str> {
 fn stated_default(item: &str) -> Option<String> {
     let inside = item.split_once('(')?.1.rsplit_once(')')?.0;
     let value = if let Some(after) = inside.split("default ").nth(1) {
-        after.split([',', ';', ' ']).next()?.to_string()
+        after
+            .split([',', ';', ' '])
+            .next()?
+            .trim_end_matches([':', '.'])
+            .to_string()
     } else if !inside.contains(' ') {
         inside.to_string()
     } else {
@@ -530,6 +534,19 @@ fn man_section<'a>(man: &'a str, name: &str) -> &'a str {
     rest.find("\n.SH").map_or(rest, |end| &rest[..end])
 }
 
+/// The shipped source (test modules left out), concatenated.
+fn other_sources(dir: &Path, out: &mut String) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            other_sources(&p, out);
+        } else if p.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            out.push_str(text.split("#[cfg(test)]").next().unwrap_or_default());
+        }
+    }
+}
+
 /// The environment variables the doctor reads: names in `var("…")`/`var_os("…")` calls of
 /// the shipped code (test modules left out), and the named constants.
 fn env_vars_read() -> BTreeSet<String> {
@@ -557,6 +574,16 @@ fn env_vars_read() -> BTreeSet<String> {
     }
     let mut out = BTreeSet::new();
     walk(&root().join("src"), &mut out);
+    // The AWS SDKs' variables, read through helpers of their own (`set("AWS_…")`).
+    let mut source = String::new();
+    other_sources(&root().join("src"), &mut source);
+    for (at, _) in source.match_indices("\"AWS_") {
+        let name: String = source[at + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+            .collect();
+        out.insert(name);
+    }
     out.insert(autoglm_doctor::config::ENV_VAR.to_string());
     out.insert(autoglm_doctor::probe::LOOPBACK_ONLY_ENV.to_string());
     out.extend(
