@@ -100,8 +100,8 @@ At least one check failed (or warned, with \fB\-\-fail\-on warn\fR); for \fBcomp
 \fB2\fR
 The doctor could not do its job: bad flags, an invalid suite, an unwritable output file.
 .TP
-\fB130\fR
-Interrupted; the partial report is still written.
+\fB130\fR, \fB143\fR, \fB129\fR
+Interrupted (SIGINT or Ctrl\-C, SIGTERM, SIGHUP: 128 plus the signal's number); the partial report is still written.
 .SH ENVIRONMENT
 .TP
 \fBAUTOGLM_CONFIG\fR
@@ -113,11 +113,26 @@ When set and not empty, \fB\-\-color auto\fR does not colour the table. Colour n
 \fBCOLUMNS\fR
 The width of the table report when the terminal reports none (a pseudo\-terminal of 0 columns); 80 when unset.
 .TP
-\fBHTTPS_PROXY\fR, \fBHTTP_PROXY\fR, \fBNO_PROXY\fR, \fBgrpc_proxy\fR (either case)
+\fBHTTPS_PROXY\fR, \fBHTTP_PROXY\fR, \fBALL_PROXY\fR, \fBNO_PROXY\fR (either case), \fBgrpc_proxy\fR, \fBno_grpc_proxy\fR
 Read by the \fBproxy\fR check to tell whether the node's traffic to the master goes through a proxy.
 .TP
+\fBAWS_ACCESS_KEY_ID\fR, \fBAWS_SECRET_ACCESS_KEY\fR, \fBAWS_SESSION_TOKEN\fR, \fBAWS_PROFILE\fR, \fBAWS_SHARED_CREDENTIALS_FILE\fR, \fBAWS_CONFIG_FILE\fR, \fBAWS_WEB_IDENTITY_TOKEN_FILE\fR, \fBAWS_ROLE_ARN\fR, \fBAWS_CONTAINER_CREDENTIALS_FULL_URI\fR, \fBAWS_CONTAINER_CREDENTIALS_RELATIVE_URI\fR
+Where the \fBcheckpoint\-store\fR check looks for S3 credentials, as the AWS SDKs do: it names the source it found, never a value.
+.TP
+\fBAWS_ENDPOINT_URL_S3\fR, \fBAWS_ENDPOINT_URL\fR, \fBAWS_REGION\fR, \fBAWS_DEFAULT_REGION\fR, \fBAWS_CA_BUNDLE\fR
+The S3 endpoint, region and CA bundle of the \fBcheckpoint\-store\fR check when the node config names none.
+.TP
+\fBSSL_CERT_FILE\fR
+The CA bundle the TLS and HTTP checks trust when the node config names none (else the distribution's bundle).
+.TP
+\fBTZ\fR
+The node's time zone for the \fBtimezone\fR check (else /etc/localtime, then /etc/timezone).
+.TP
+\fBHOSTNAME\fR
+The host name in the report when /proc/sys/kernel/hostname cannot be read.
+.TP
 \fBAUTOGLM_DOCTOR_LOOPBACK_ONLY\fR
-When set to 1, the doctor sends no traffic to any address outside 127.0.0.0/8 and ::1 (used by tests and examples).
+When set and neither empty nor 0, the doctor sends no traffic to any address outside 127.0.0.0/8 and ::1 (used by tests and examples).
 .SH FILES
 .TP
 \fI./open\-autoglm.yaml\fR, \fI/etc/open\-autoglm/config.yaml\fR
@@ -764,7 +779,11 @@ pub fn explain(args: &ExplainArgs) -> Result<Exit> {
                 }
             }
         };
-        print_stdout(&text)?;
+        print_stdout(&if json {
+            text
+        } else {
+            fit_paragraphs(&text, output_width(args.width))
+        })?;
         return Ok(Exit::Ok);
     }
     let kind = check::kind_info(what).or_else(|| {
@@ -782,15 +801,41 @@ pub fn explain(args: &ExplainArgs) -> Result<Exit> {
             ))
             .into());
         }
-        let mut text = format!("{} — {}\n\n{}\n\nCodes:\n", k.name, k.summary, k.explain);
+        let width = output_width(args.width);
+        let mut text = fit_paragraphs(
+            &format!("{} — {}\n\n{}\n\nCodes:\n", k.name, k.summary, k.explain),
+            width,
+        );
+        // One row per code; a summary that does not fit wraps under the summary column.
+        let name_width = k
+            .all_codes()
+            .map(|c| c.name.len())
+            .max()
+            .unwrap_or(0)
+            .max(36);
+        // Narrower than the columns and 20 for the text: the summary goes under the code.
+        let narrow = width.is_some_and(|w| usize::from(w) < name_width + 9 + 20);
         for c in k.all_codes() {
-            let _ = writeln!(
-                text,
-                "  {:<36} {:<5} {}",
-                c.name,
-                c.status.as_str(),
-                c.summary
-            );
+            let (prefix, indent) = if narrow {
+                for line in crate::render::wrap::wrap(
+                    "  ",
+                    &format!("{} {}", c.name, c.status.as_str()),
+                    4,
+                    width.map(usize::from),
+                ) {
+                    let _ = writeln!(text, "{line}");
+                }
+                ("    ".to_string(), 4)
+            } else {
+                let prefix = format!("  {:<name_width$} {:<5} ", c.name, c.status.as_str());
+                let indent = prefix.len();
+                (prefix, indent)
+            };
+            for line in
+                crate::render::wrap::wrap(&prefix, c.summary, indent, width.map(usize::from))
+            {
+                let _ = writeln!(text, "{line}");
+            }
         }
         print_stdout(&text)?;
         return Ok(Exit::Ok);
@@ -807,6 +852,30 @@ pub fn explain(args: &ExplainArgs) -> Result<Exit> {
         known.iter().take(3).copied().collect::<Vec<_>>().join(", ")
     ))
     .into())
+}
+
+/// Wrap each line of `text` (a paragraph, or an item of a list) at `width` columns, with
+/// continuation lines indented like the line's text; without a width, the text as it is.
+fn fit_paragraphs(text: &str, width: Option<u16>) -> String {
+    let Some(width) = width else {
+        return text.to_string();
+    };
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let lead = body.len() - body.trim_start().len();
+        let (prefix, rest) = body.split_at(lead);
+        // A list item's continuation lines start under its text.
+        let indent = lead + if rest.starts_with("- ") { 2 } else { 0 };
+        for wrapped in crate::render::wrap::wrap(prefix, rest, indent, Some(usize::from(width))) {
+            out.push_str(&wrapped);
+            out.push('\n');
+        }
+        if !line.ends_with('\n') {
+            out.pop();
+        }
+    }
+    out
 }
 
 fn explain_json(name: &str, aliases: &[String], code: &crate::report::Code) -> Result<String> {

@@ -180,6 +180,10 @@ pub struct ExplainArgs {
     /// `json` prints a code as {"code", "aliases", "status", "summary", "remediation"}.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+    /// Wrap the text at N columns [default: the terminal's width, else $COLUMNS, else 80;
+    /// one line per paragraph in a pipe or file].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..=1000))]
+    pub width: Option<u16>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -381,7 +381,10 @@ fn prepare(
                 .as_ref()
                 .and_then(|w| w.pointer_key(&pointer).or_else(|| w.pointer(&pointer)))
                 .map_or_else(|| e.with.as_ref().map_or(e.pos, |w| w.pos), |n| n.pos);
-            if from_config.iter().any(|p| pointer.starts_with(p.as_str())) {
+            // A parameter name the kind does not have is the suite's mistake, whatever its
+            // value: only a value taken from the node config is the config's problem.
+            let unknown_field = de.inner().to_string().starts_with("unknown field");
+            if !unknown_field && from_config.iter().any(|p| pointer.starts_with(p.as_str())) {
                 // Say why, unless the reason repeats the value (which may be a secret).
                 let inner = de.inner().to_string();
                 let value = with_value

@@ -2,6 +2,15 @@
 //! run, and its output compared with what the block shows, modulo times, ports, temporary
 //! paths, the host name and line wrapping.
 //!
+//! Shell recipes (` ```sh `, ` ```bash `, ` ```shell ` blocks) are run too, each as one
+//! script with `-e`, in an empty temporary directory that is also `$HOME`, with the doctor
+//! first on `PATH`, `AUTOGLM_DOCTOR_LOOPBACK_ONLY=1` and a time limit. A recipe is expected
+//! to exit 0 unless its info string says `exit=N` (a command that fails here for want of a
+//! node config, say); `needs=PROGRAM:PACKAGE` names a program it uses beyond the doctor
+//! (skipped with the package named when it is missing, a failure under CI). A recipe that
+//! cannot run here (it installs packages, talks to a cluster, runs the test suite itself)
+//! says so in its info string: `sh no-run: REASON`.
+//!
 //! A `console` block holds one or more commands, each on a line starting with `$ `, each
 //! followed by its standard output. Commands run with `sh` from the repository root, with
 //! the doctor first on `PATH` and `AUTOGLM_DOCTOR_LOOPBACK_ONLY=1` (examples that need a
@@ -285,4 +294,261 @@ fn docs_normalisation_ignores_what_changes_between_runs() {
         )
     );
     assert_ne!(normalise("fail tls.master"), normalise("pass tls.master"));
+}
+
+/// The shells a recipe block may be written for, by info string.
+const SHELLS: [(&str, &str); 3] = [("sh", "sh"), ("shell", "sh"), ("bash", "bash")];
+
+/// What a recipe block's info string asks: skip it (with the reason), or run it with a
+/// shell and expect an exit status.
+enum Recipe {
+    NoRun(String),
+    Run {
+        shell: &'static str,
+        exit: i32,
+        /// Programs the recipe uses beyond the doctor and the shell, with the Debian
+        /// package of each (`needs=man:man-db`).
+        needs: Vec<(String, String)>,
+    },
+}
+
+fn recipe(info: &str) -> Option<Result<Recipe, String>> {
+    let info = info.trim();
+    let (lang, rest) = info.split_once(' ').unwrap_or((info, ""));
+    let shell = SHELLS.iter().find(|(l, _)| *l == lang)?.1;
+    let rest = rest.trim();
+    if let Some(reason) = rest.strip_prefix("no-run") {
+        let reason = reason.trim_start_matches(':').trim();
+        return Some(if reason.is_empty() {
+            Err(format!(
+                "`{info}`: say why the recipe cannot run (`no-run: REASON`)"
+            ))
+        } else {
+            Ok(Recipe::NoRun(reason.to_string()))
+        });
+    }
+    let mut exit = 0;
+    let mut needs = Vec::new();
+    for attribute in rest.split_whitespace() {
+        if let Some(n) = attribute.strip_prefix("exit=").and_then(|n| n.parse().ok()) {
+            exit = n;
+        } else if let Some((program, package)) = attribute
+            .strip_prefix("needs=")
+            .and_then(|n| n.split_once(':'))
+        {
+            needs.push((program.to_string(), package.to_string()));
+        } else {
+            return Some(Err(format!(
+                "`{info}`: expected `exit=N`, `needs=PROGRAM:PACKAGE` or `no-run: REASON`"
+            )));
+        }
+    }
+    Some(Ok(Recipe::Run { shell, exit, needs }))
+}
+
+/// Run a recipe: its exit status and what it printed.
+fn run_recipe(shell: &str, script: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("autoglm-doctor");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = assert_cmd::Command::new(shell)
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("PATH", path)
+        .env_remove("AUTOGLM_CONFIG")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_DATA_HOME")
+        .env("AUTOGLM_DOCTOR_LOOPBACK_ONLY", "1")
+        .args(["-e", "-c", script])
+        .write_stdin("")
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        format!("{}{}", stdout(&out), stderr(&out)),
+    )
+}
+
+/// Every shell recipe of the documentation runs and exits as it says, or says why it cannot
+/// run here.
+#[test]
+fn docs_shell_recipes_run() {
+    let mut ran = 0;
+    let mut not_run = 0;
+    let mut failed = Vec::new();
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        let rel = doc.strip_prefix(root()).unwrap().display().to_string();
+        for block in blocks(&text) {
+            let line = text[..block.content.start].lines().count();
+            let Some(recipe) = recipe(&block.info) else {
+                continue;
+            };
+            match recipe {
+                Err(e) => failed.push(format!("{rel}:{line}: {e}")),
+                Ok(Recipe::NoRun(_)) => not_run += 1,
+                Ok(Recipe::Run { shell, exit, needs }) => {
+                    if !needs
+                        .iter()
+                        .all(|(program, package)| require(program, package))
+                    {
+                        continue;
+                    }
+                    ran += 1;
+                    let (status, output) = run_recipe(shell, &text[block.content.clone()]);
+                    if status != Some(exit) {
+                        failed.push(format!(
+                            "{rel}:{line}: the recipe exited {status:?}, expected {exit}:\n{output}"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{ran} shell recipes ran, {not_run} marked no-run");
+    assert!(
+        ran >= 5,
+        "only {ran} shell recipes ran ({not_run} marked no-run)"
+    );
+    assert!(failed.is_empty(), "{}", failed.join("\n---\n"));
+}
+
+#[test]
+fn docs_recipe_info_strings() {
+    assert!(matches!(
+        recipe("sh"),
+        Some(Ok(Recipe::Run {
+            shell: "sh",
+            exit: 0,
+            ..
+        }))
+    ));
+    assert!(matches!(
+        recipe("bash exit=2"),
+        Some(Ok(Recipe::Run {
+            shell: "bash",
+            exit: 2,
+            ..
+        }))
+    ));
+    assert!(matches!(
+        recipe("sh exit=1 needs=man:man-db"),
+        Some(Ok(Recipe::Run { exit: 1, needs, .. })) if needs == [("man".to_string(), "man-db".to_string())]
+    ));
+    assert!(
+        matches!(recipe("sh no-run: installs packages"), Some(Ok(Recipe::NoRun(r))) if r == "installs packages")
+    );
+    assert!(matches!(recipe("sh no-run"), Some(Err(_))));
+    assert!(matches!(recipe("sh exit=x"), Some(Err(_))));
+    assert!(recipe("console").is_none());
+    assert!(recipe("yaml").is_none());
+}
+
+/// Every suite example (a ` ```yaml ` block with `kind:` entries) is a suite the doctor
+/// accepts: known kinds, known parameters of the right types, valid references. A fragment
+/// that names checks it does not show (`needs: [tls.master]`) is completed with stand-ins.
+#[test]
+fn docs_suite_examples_are_valid_suites() {
+    let mut checked = 0;
+    let mut shipped_checked = 0;
+    let mut invalid = Vec::new();
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        let rel = doc.strip_prefix(root()).unwrap().display().to_string();
+        for block in blocks(&text) {
+            let body = &text[block.content.clone()];
+            if block.info.split_whitespace().next() != Some("yaml")
+                || !body
+                    .lines()
+                    .any(|l| l.trim_start().trim_start_matches("- ").starts_with("kind:"))
+            {
+                continue;
+            }
+            let line = text[..block.content.start].lines().count();
+            // What the page says is shipped is what is shipped (comments aside).
+            let before = text[..block.content.start]
+                .lines()
+                .rev()
+                .skip(1)
+                .find(|l| !l.trim().is_empty());
+            if let Some(name) =
+                before.and_then(|l| l.split("shipped ").nth(1)?.split_whitespace().next())
+            {
+                let name = name.trim_matches('`');
+                let shipped = std::fs::read_to_string(root().join(format!("checks/{name}.yaml")))
+                    .unwrap_or_else(|_| panic!("{rel}:{line}: no shipped suite {name}"));
+                let strip = |t: &str| -> Vec<String> {
+                    t.lines()
+                        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+                        .map(|l| l.trim_end().to_string())
+                        .collect()
+                };
+                let (shown, shipped) = (strip(body), strip(&shipped));
+                assert!(
+                    shipped.windows(shown.len()).any(|w| w == shown.as_slice()),
+                    "{rel}:{line}: this is not what checks/{name}.yaml says:\n{}",
+                    shown.join("\n")
+                );
+                shipped_checked += 1;
+            }
+            let mut suite = if body.lines().any(|l| l.starts_with("checks:")) {
+                body.to_string()
+            } else {
+                format!("checks:\n{body}")
+            };
+            checked += 1;
+            let dir = tempfile::tempdir().unwrap();
+            for _ in 0..20 {
+                let path = write_suite(dir.path(), "example.yaml", &suite);
+                // Planned against a node config, so parameters written as references are
+                // typed too; offline, so nothing is probed (only a suite error exits 2).
+                let out = doctor(dir.path())
+                    .args(["check", "--offline", "--format", "json", "--config"])
+                    .arg(root().join("fixtures/config/valid/healthy.yaml"))
+                    .arg("--suite")
+                    .arg(&path)
+                    .args(NOT_A_NODE)
+                    .output()
+                    .unwrap();
+                if out.status.code() != Some(2) {
+                    // A misspelt parameter whose value is a reference is only found when
+                    // the reference is resolved: the check is skipped, naming the field.
+                    let report = json_report(&out);
+                    for r in report["results"].as_array().unwrap() {
+                        let message = r["findings"][0]["message"].as_str().unwrap_or_default();
+                        if message.contains("unknown field") {
+                            invalid.push(format!("{rel}:{line}: {}: {message}", r["id"]));
+                        }
+                    }
+                    break;
+                }
+                let err = stderr(&out);
+                // A check the fragment refers to but does not show: a stand-in, and again.
+                let missing = err
+                    .split(['`'])
+                    .collect::<Vec<_>>()
+                    .windows(2)
+                    .find(|w| w[1].starts_with(", which is not in the suite"))
+                    .map(|w| w[0].to_string());
+                let Some(id) = missing else {
+                    invalid.push(format!("{rel}:{line}: {err}"));
+                    break;
+                };
+                suite.push_str("\n  - id: ");
+                suite.push_str(&id);
+                suite.push_str("\n    kind: sync-semantics\n");
+            }
+        }
+    }
+    assert!(checked >= 3, "only {checked} suite examples found");
+    assert!(
+        shipped_checked >= 2,
+        "only {shipped_checked} shipped suites shown"
+    );
+    assert!(invalid.is_empty(), "{}", invalid.join("\n"));
 }

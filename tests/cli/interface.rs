@@ -573,6 +573,30 @@ fn a_bad_value_from_a_reference_is_found_after_substitution() {
     let r = &report["results"][0];
     assert_eq!(r["status"], "skip", "{r:#}");
     assert_eq!(r["code"], "tls.unresolved-reference");
+
+    // A misspelt parameter is the suite's mistake even when its value is a reference: it
+    // used to be skipped as if the node config value were invalid.
+    let s2 = write_suite(
+        dir.path(),
+        "misspelt.yaml",
+        "checks:\n  - id: tls.master\n    kind: tls\n    with:\n      host: localhost\n      prot: ${config.sync.ports.grpc}\n",
+    );
+    let out2 = doctor(dir.path())
+        .args(["check", "--format", "json", "--config"])
+        .arg(&cfg)
+        .arg("--suite")
+        .arg(&s2)
+        .output()
+        .unwrap();
+    assert_eq!(out2.status.code(), Some(2), "{}", stderr(&out2));
+    assert!(
+        stderr(&out2).starts_with(&format!(
+            "error: suite {}:6:7: invalid parameters for check `tls.master` (kind tls): unknown field `prot`",
+            s2.display()
+        )),
+        "{}",
+        stderr(&out2)
+    );
     assert!(
         r["message"]
             .as_str()

@@ -37,6 +37,7 @@ mod plugins;
 mod progress;
 mod recovery;
 mod reliability;
+mod restated;
 mod retry;
 mod robustness;
 mod secrets;

@@ -453,3 +453,78 @@ fn terminal_of_0x0_gets_the_80_column_rendering() {
     assert!(plain(&demo).lines().count() < 60, "{demo}");
     assert!(plain(&demo).contains("ROOT CAUSE tls.master"), "{demo}");
 }
+
+/// `explain` for every code and every kind on an 80-column pseudo-terminal, with and without
+/// colour settings, and on one that reports 0×0: no line is wider than 80 columns.
+#[test]
+fn terminal_explain_fits_80_columns_for_every_code_and_kind() {
+    if !peers::available("script") {
+        return;
+    }
+    let mut names: Vec<String> = autoglm_doctor::check::all_codes()
+        .iter()
+        .map(|c| c.code.name.to_string())
+        .collect();
+    names.extend(
+        autoglm_doctor::check::KINDS
+            .iter()
+            .map(|k| k.name.to_string()),
+    );
+    // One pseudo-terminal runs them all; a line of its own separates each text.
+    let bin = assert_cmd::cargo::cargo_bin("autoglm-doctor");
+    let loop_body = format!(
+        "for what in {}; do echo \"=== $what\"; '{}' explain \"$what\" || echo \"FAILED $what\"; done",
+        names.join(" "),
+        bin.display()
+    );
+    for (stty, no_color) in [
+        ("stty cols 80 rows 24; ", false),
+        ("stty cols 80 rows 24; ", true),
+        ("", false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = assert_cmd::Command::new("script");
+        cmd.current_dir(dir.path())
+            .env_remove("COLUMNS")
+            .env_remove("NO_COLOR")
+            .args(["-q", "-e", "-c", &format!("{stty}{loop_body}"), "/dev/null"])
+            .write_stdin("")
+            .timeout(Duration::from_secs(300));
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+        assert!(!text.contains("FAILED"), "{text}");
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("=== ")).count(),
+            names.len(),
+            "{text}"
+        );
+        assert_fits(&text, 80, "explain");
+        // The long explanations were wrapped, not cut: every word is still there.
+        assert!(text.contains("verify_return_error"), "{text}");
+    }
+    // A pipe gets one line per paragraph, for scripts and pagers; --width wraps it too.
+    let piped = doctor(&root()).args(["explain", "tls"]).output().unwrap();
+    assert!(stdout(&piped).lines().any(|l| visible_width(l) > 200));
+    let narrow = doctor(&root())
+        .args(["explain", "tls", "--width", "40"])
+        .output()
+        .unwrap();
+    assert_fits(&stdout(&narrow), 40, "explain --width 40");
+    // JSON is never wrapped.
+    let json = doctor(&root())
+        .args([
+            "explain",
+            "--format",
+            "json",
+            "tls.expired",
+            "--width",
+            "40",
+        ])
+        .output()
+        .unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["code"], "tls.expired");
+}
