@@ -30,8 +30,9 @@ step() { printf 'test.sh: %s\n' "$*"; }
 #   strace                  proves a check writes nothing outside --output
 #   tinyproxy               a real forward proxy (CONNECT, authentication) on loopback
 #   nftables                drops and ICMP rejects inside a test's own network namespace
+#   man-db                  man, renders the man page as the install recipe does
 PACKAGES=(python3 python3-venv curl bind9-dnsutils nginx-light dnsmasq-base chrony faketime
-  monitoring-plugins-basic libxml2-utils groff-base bsdutils iproute2 strace tinyproxy nftables)
+  monitoring-plugins-basic libxml2-utils groff-base bsdutils iproute2 strace tinyproxy nftables man-db)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${PACKAGES[@]}"; do
