@@ -112,6 +112,8 @@ pub const BAD_URL: Code = seam_code!("http.bad-url", BadUrl);
 
 pub const UNRESOLVED: Code = seam_code!("http.unresolved", Unresolved);
 
+super::seam_proxy_codes!("http");
+
 super::seam_codes!();
 
 pub struct Kind;
@@ -140,12 +142,19 @@ impl CheckKind for Kind {
             NO_RESPONSE,
             NOT_HTTP,
             CA_UNREADABLE,
+            PROXY_UNREACHABLE,
+            PROXY_REFUSED,
+            PROXY_AUTH_REQUIRED,
+            PROXY_AUTH_REJECTED,
+            PROXY_UPSTREAM,
             BAD_URL,
             UNRESOLVED,
         ],
         generated: GENERATED,
         aliases: &[],
-        implicit_needs: &[],
+        // The proxy check judges the path through the proxy first: when it fails, it is
+        // the root cause and this check waits.
+        implicit_needs: &["proxy"],
         gates_config: false,
         uses_master_config: false,
         config_facts: &[],
@@ -201,11 +210,7 @@ fn first_line(body: &[u8]) -> String {
 pub fn judge(x: &Exchange) -> Evaluation {
     let url = &x.url;
     let path = url.path();
-    let at = x
-        .addr
-        .filter(|a| url.host() != &crate::probe::http::Host::Ip(a.ip()))
-        .map(|a| format!(" (at {a})"))
-        .unwrap_or_default();
+    let at = x.at();
     let r = match &x.result {
         Ok(r) => r,
         Err(f) => return endpoint::exchange_failed(CODES, x, f),
@@ -369,6 +374,7 @@ mod tests {
             unfollowed: None,
             addr: Some("127.0.0.1:8443".parse().unwrap()),
             addresses_from: "literal address",
+            proxy: None,
             failed: Vec::new(),
             result,
         }

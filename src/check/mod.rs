@@ -71,6 +71,11 @@ macro_rules! seam_codes {
                 Condition::TlsFailed => &TLS_FAILED,
                 Condition::NoResponse => &NO_RESPONSE,
                 Condition::NotHttp => &NOT_HTTP,
+                Condition::ProxyUnreachable => &PROXY_UNREACHABLE,
+                Condition::ProxyRefused => &PROXY_REFUSED,
+                Condition::ProxyAuthRequired => &PROXY_AUTH_REQUIRED,
+                Condition::ProxyAuthRejected => &PROXY_AUTH_REJECTED,
+                Condition::ProxyUpstream => &PROXY_UPSTREAM,
             }
         }
 
@@ -78,6 +83,37 @@ macro_rules! seam_codes {
     };
 }
 pub(crate) use seam_codes;
+
+/// A kind's codes for the proxy conditions of the HTTP seam, `<kind>.proxy-unreachable`
+/// and the rest, for kinds whose traffic follows the service's proxy variables.
+macro_rules! seam_proxy_codes {
+    ($kind:literal) => {
+        pub const PROXY_UNREACHABLE: $crate::report::Code =
+            $crate::check::proxy_code!(concat!($kind, ".proxy-unreachable"), ProxyUnreachable);
+        pub const PROXY_REFUSED: $crate::report::Code =
+            $crate::check::proxy_code!(concat!($kind, ".proxy-refused"), ProxyRefused);
+        pub const PROXY_AUTH_REQUIRED: $crate::report::Code =
+            $crate::check::proxy_code!(concat!($kind, ".proxy-auth-required"), ProxyAuthRequired);
+        pub const PROXY_AUTH_REJECTED: $crate::report::Code =
+            $crate::check::proxy_code!(concat!($kind, ".proxy-auth-rejected"), ProxyAuthRejected);
+        pub const PROXY_UPSTREAM: $crate::report::Code =
+            $crate::check::proxy_code!(concat!($kind, ".proxy-upstream-failed"), ProxyUpstream);
+    };
+}
+pub(crate) use seam_proxy_codes;
+
+/// One code of [`seam_proxy_codes!`].
+macro_rules! proxy_code {
+    ($name:expr, $condition:ident) => {
+        $crate::report::Code::new(
+            $name,
+            $crate::probe::http::Condition::$condition.status(),
+            $crate::probe::http::Condition::$condition.summary(),
+            $crate::probe::http::Condition::$condition.remediation(),
+        )
+    };
+}
+pub(crate) use proxy_code;
 
 /// Static description of a kind.
 // Independent yes/no facts about a kind, read one at a time; not a state machine.
