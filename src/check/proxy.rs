@@ -89,7 +89,7 @@ pub const REFUSED: Code = Code::new(
 pub const AUTH_REQUIRED: Code = Code::new(
     "proxy.auth-required",
     Status::Fail,
-    "The proxy wants credentials (407) and the proxy variable carries none.",
+    "The proxy wants credentials (407, or 401 to CONNECT) and the proxy variable carries none.",
     "Give the service the proxy credentials in its proxy variable (http://user:password@proxy:port).",
 );
 
@@ -97,7 +97,7 @@ pub const AUTH_REQUIRED: Code = Code::new(
 pub const AUTH_REJECTED: Code = Code::new(
     "proxy.auth-rejected",
     Status::Fail,
-    "The proxy rejects the credentials in the proxy variable (407 although they were sent).",
+    "The proxy rejects the credentials in the proxy variable (407 or 401 although they were sent).",
     "Correct the proxy credentials in the proxy variable.",
 );
 
@@ -306,8 +306,8 @@ fn valid_proxy(v: &str) -> bool {
     !host.is_empty() && !host.contains(' ')
 }
 
-/// A failure on the path through a proxy as findings: the proxy's problem, and whether the
-/// master answers directly.
+/// A failure on the path through a proxy as findings (`what`: the traffic, `https` or
+/// `gRPC`): the proxy's problem, and whether the master answers directly.
 fn failed(what: &str, e: &seam::ProxyError) -> Vec<Finding> {
     let code = match e.problem {
         Problem::Unresolved(_) | Problem::Connect(_) | Problem::NoAnswer(_) => &UNREACHABLE,
@@ -316,10 +316,14 @@ fn failed(what: &str, e: &seam::ProxyError) -> Vec<Finding> {
         Problem::AuthRejected { .. } => &AUTH_REJECTED,
         Problem::Upstream { .. } => &UPSTREAM_FAILED,
     };
-    let mut f = Finding::new(code, format!("{what}: {e}"), e.remediation())
-        .with("proxy", e.proxy.to_string())
-        .with("variable", e.proxy.variable)
-        .with("target", e.target.clone());
+    let mut f = Finding::new(
+        code,
+        format!("{what} to {}: {e}", e.target),
+        e.remediation(),
+    )
+    .with("proxy", e.proxy.to_string())
+    .with("variable", e.proxy.variable)
+    .with("target", e.target.clone());
     if let Some(a) = e.addr {
         f = f.with("proxy_address", a.to_string());
     }
@@ -423,7 +427,7 @@ pub fn judge(
                 Some(Probed::Through { what, .. }) => {
                     findings.push(Finding::pass(format!("{captures}; through it, {what}")));
                 }
-                Some(Probed::Failed(e)) => findings.extend(failed(&captures, e)),
+                Some(Probed::Failed(e)) => findings.extend(failed(&scheme, e)),
                 Some(Probed::NotProbed(why)) => {
                     findings.push(Finding::new(
                         &CAPTURES_MASTER,
@@ -447,7 +451,7 @@ pub fn judge(
                     Some(Probed::Through { what, .. }) => {
                         findings.push(Finding::pass(format!("{captures}; through it, {what}")));
                     }
-                    Some(Probed::Failed(e)) => findings.extend(failed(&captures, e)),
+                    Some(Probed::Failed(e)) => findings.extend(failed("gRPC", e)),
                     other => {
                         let why = match other {
                             Some(Probed::NotProbed(why)) => why.clone(),
@@ -622,12 +626,16 @@ mod tests {
             ),
             (
                 Problem::AuthRequired {
+                    status: 407,
                     authenticate: Some("Basic realm=\"p\"".into()),
                 },
                 "proxy.auth-required",
             ),
             (
-                Problem::AuthRejected { authenticate: None },
+                Problem::AuthRejected {
+                    status: 407,
+                    authenticate: None,
+                },
                 "proxy.auth-rejected",
             ),
             (

@@ -332,10 +332,10 @@ impl Condition {
                 "The proxy that captures the master's traffic refuses to open a tunnel (CONNECT) to the master: its status is named."
             }
             Self::ProxyAuthRequired => {
-                "The proxy that captures the master's traffic wants credentials (407) and the proxy variable carries none."
+                "The proxy that captures the master's traffic wants credentials (407, or 401 to CONNECT) and the proxy variable carries none."
             }
             Self::ProxyAuthRejected => {
-                "The proxy that captures the master's traffic rejects the credentials in the proxy variable (407)."
+                "The proxy that captures the master's traffic rejects the credentials in the proxy variable (407 or 401 although they were sent)."
             }
             Self::ProxyUpstream => {
                 "The proxy answers, but cannot reach the master (its 502/504, or its marked 5xx)."
@@ -768,7 +768,7 @@ impl Client<'_> {
                 }
             }
             let status = http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::OK);
-            if let Some(problem) = proxy::judge_status(p, status, &headers, false) {
+            if let Some(problem) = proxy::judge_status(p, status, &r.reason, &headers, false) {
                 return (
                     Some(addr),
                     Err(proxy::Fail::Proxy(proxy::ProxyError {

@@ -321,10 +321,16 @@ pub enum Problem {
         reason: String,
         authenticate: Option<String>,
     },
-    /// 407 and no credentials were sent.
-    AuthRequired { authenticate: Option<String> },
-    /// 407 although credentials were sent.
-    AuthRejected { authenticate: Option<String> },
+    /// 407 (or 401 to CONNECT) and no credentials were sent.
+    AuthRequired {
+        status: u16,
+        authenticate: Option<String>,
+    },
+    /// 407 (or 401 to CONNECT, as tinyproxy answers) although credentials were sent.
+    AuthRejected {
+        status: u16,
+        authenticate: Option<String>,
+    },
     /// The proxy answers, but cannot reach the destination (its 5xx).
     Upstream { status: u16, reason: String },
 }
@@ -390,15 +396,21 @@ impl fmt::Display for ProxyError {
                 "the proxy {p} refuses CONNECT {t}: {status} {reason}{}",
                 authenticate(a.as_ref())
             )?,
-            Problem::AuthRequired { authenticate: a } => write!(
+            Problem::AuthRequired {
+                status,
+                authenticate: a,
+            } => write!(
                 f,
-                "the proxy {p} requires authentication (407{}) and {} carries no credentials",
+                "the proxy {p} requires authentication ({status}{}) and {} carries no credentials",
                 authenticate(a.as_ref()),
                 self.proxy.variable
             )?,
-            Problem::AuthRejected { authenticate: a } => write!(
+            Problem::AuthRejected {
+                status,
+                authenticate: a,
+            } => write!(
                 f,
-                "the proxy {p} rejects the credentials in {} (407{})",
+                "the proxy {p} rejects the credentials in {} ({status}{})",
                 self.proxy.variable,
                 authenticate(a.as_ref())
             )?,
@@ -592,15 +604,20 @@ pub async fn tunnel(
         Ok(Ok(r)) => r,
     };
     let status = response.status();
-    if let Some(problem) = judge_status(proxy, status, response.headers(), true) {
+    // The proxy's own words ("Unable to connect") say more than the canonical ones.
+    let reason = response
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| {
+            String::from_utf8_lossy(r.as_bytes())
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(80)
+                .collect::<String>()
+        })
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_string());
+    if let Some(problem) = judge_status(proxy, status, &reason, response.headers(), true) {
         return Err(err(problem));
-    }
-    if !status.is_success() {
-        return Err(err(Problem::Refused {
-            status: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or("").to_string(),
-            authenticate: None,
-        }));
     }
     let upgraded = match tokio::time::timeout_at(by.into(), hyper::upgrade::on(response)).await {
         Err(_) => {
@@ -641,15 +658,27 @@ fn shown_header(headers: &http::HeaderMap, name: http::header::HeaderName) -> Op
 pub fn judge_status(
     proxy: &Proxy,
     status: http::StatusCode,
+    reason: &str,
     headers: &http::HeaderMap,
     tunnel: bool,
 ) -> Option<Problem> {
     let authenticate = shown_header(headers, http::header::PROXY_AUTHENTICATE);
-    let reason = || status.canonical_reason().unwrap_or("").to_string();
+    let reason = || reason.to_string();
     let marked = headers.contains_key("proxy-status") || headers.contains_key("x-squid-error");
     match status.as_u16() {
-        407 if proxy.has_credentials() => Some(Problem::AuthRejected { authenticate }),
-        407 => Some(Problem::AuthRequired { authenticate }),
+        // A proxy's 401 to CONNECT is about the proxy's credentials too (the master has not
+        // been reached); to a forwarded request it may be the master's.
+        s @ (407 | 401) if s == 407 || tunnel => Some(if proxy.has_credentials() {
+            Problem::AuthRejected {
+                status: s,
+                authenticate,
+            }
+        } else {
+            Problem::AuthRequired {
+                status: s,
+                authenticate,
+            }
+        }),
         502 | 504 => Some(Problem::Upstream {
             status: status.as_u16(),
             reason: reason(),
@@ -811,35 +840,36 @@ mod tests {
         );
         let s = |n| http::StatusCode::from_u16(n).unwrap();
         assert_eq!(
-            judge_status(&p, s(407), &h, true),
+            judge_status(&p, s(407), "x", &h, true),
             Some(Problem::AuthRequired {
+                status: 407,
                 authenticate: Some("Basic realm=\"corp\"".into())
             })
         );
         assert!(matches!(
-            judge_status(&with, s(407), &h, true),
+            judge_status(&with, s(407), "x", &h, true),
             Some(Problem::AuthRejected { .. })
         ));
         assert!(matches!(
-            judge_status(&p, s(403), &h, true),
+            judge_status(&p, s(403), "x", &h, true),
             Some(Problem::Refused { status: 403, .. })
         ));
         assert!(matches!(
-            judge_status(&p, s(405), &h, true),
+            judge_status(&p, s(405), "x", &h, true),
             Some(Problem::Refused { status: 405, .. })
         ));
         assert!(matches!(
-            judge_status(&p, s(502), &h, false),
+            judge_status(&p, s(502), "x", &h, false),
             Some(Problem::Upstream { status: 502, .. })
         ));
         assert!(matches!(
-            judge_status(&p, s(500), &h, true),
+            judge_status(&p, s(500), "x", &h, true),
             Some(Problem::Upstream { status: 500, .. })
         ));
         // A forwarded request's 500 is the master's unless the proxy marks it.
-        assert_eq!(judge_status(&p, s(500), &h, false), None);
-        assert_eq!(judge_status(&p, s(403), &h, false), None);
-        assert_eq!(judge_status(&p, s(200), &h, true), None);
+        assert_eq!(judge_status(&p, s(500), "x", &h, false), None);
+        assert_eq!(judge_status(&p, s(403), "x", &h, false), None);
+        assert_eq!(judge_status(&p, s(200), "x", &h, true), None);
     }
 
     #[test]
