@@ -90,7 +90,7 @@ pub const AUTH_REQUIRED: Code = Code::new(
     "proxy.auth-required",
     Status::Fail,
     "The proxy wants credentials (407, or 401 to CONNECT) and the proxy variable carries none.",
-    "Give the service the proxy credentials in its proxy variable (http://user:password@proxy:port).",
+    "Give the service the proxy credentials in its proxy variable (http://user:password@host:port).",
 );
 
 /// The proxy rejects the credentials in the variable.

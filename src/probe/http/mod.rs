@@ -363,7 +363,7 @@ impl Condition {
                 "Allow CONNECT to the master's host and port on the proxy, or add the master's host to NO_PROXY if it answers directly."
             }
             Self::ProxyAuthRequired => {
-                "Give the service the proxy credentials in its proxy variable (http://user:password@proxy:port)."
+                "Give the service the proxy credentials in its proxy variable (http://user:password@host:port)."
             }
             Self::ProxyAuthRejected => "Correct the proxy credentials in the proxy variable.",
             Self::ProxyUpstream => {
