@@ -210,7 +210,7 @@ pub enum Probed {
         proxy: String,
         what: String,
     },
-    Failed(seam::ProxyError),
+    Failed(Box<seam::ProxyError>),
     /// Not sent (the loopback guard, or a proxy the doctor cannot use): why.
     NotProbed(String),
 }
@@ -576,8 +576,8 @@ mod tests {
             direct,
         };
         Probes {
-            master: Some(Probed::Failed(e.clone())),
-            grpc: Some(Probed::Failed(e)),
+            master: Some(Probed::Failed(Box::new(e.clone()))),
+            grpc: Some(Probed::Failed(Box::new(e))),
         }
     }
 

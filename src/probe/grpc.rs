@@ -132,7 +132,7 @@ pub enum Outcome {
     /// OK, but the body is not a health response.
     Malformed(String),
     /// The proxy that captures the sync port failed.
-    Proxy(super::http::proxy::ProxyError),
+    Proxy(Box<super::http::proxy::ProxyError>),
 }
 
 /// One health check, observed.

@@ -3,6 +3,7 @@
 //! refused, credentials required / rejected / accepted (and never shown), the master down
 //! behind a live proxy, and NO_PROXY sending the checks direct.
 
+use std::fmt::Write as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -57,10 +58,10 @@ impl Tinyproxy {
             conf.push_str("ConnectPort 1\n");
         }
         for p in connect_ports {
-            conf.push_str(&format!("ConnectPort {p}\n"));
+            let _ = writeln!(conf, "ConnectPort {p}");
         }
         if auth {
-            conf.push_str(&format!("BasicAuth {USER} {PASSWORD}\n"));
+            let _ = writeln!(conf, "BasicAuth {USER} {PASSWORD}");
         }
         let file = dir.path().join("tinyproxy.conf");
         std::fs::write(&file, conf).unwrap();

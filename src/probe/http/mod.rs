@@ -208,7 +208,7 @@ pub enum Failure {
     NotHttp(String),
     /// The proxy that captures the URL failed (unreachable, refused, wants credentials,
     /// cannot reach the master).
-    Proxy(proxy::ProxyError),
+    Proxy(Box<proxy::ProxyError>),
 }
 
 impl fmt::Display for Failure {
@@ -771,13 +771,13 @@ impl Client<'_> {
             if let Some(problem) = proxy::judge_status(p, status, &r.reason, &headers, false) {
                 return (
                     Some(addr),
-                    Err(proxy::Fail::Proxy(proxy::ProxyError {
+                    Err(proxy::Fail::Proxy(Box::new(proxy::ProxyError {
                         proxy: p.clone(),
                         target: proxy::authority(host, url.port()),
                         addr: Some(addr),
                         problem,
                         direct: None,
-                    })),
+                    }))),
                 );
             }
         }

@@ -481,7 +481,7 @@ impl ProxyError {
 pub enum Fail {
     /// Not sent: the loopback guard.
     NotProbed(String),
-    Proxy(ProxyError),
+    Proxy(Box<ProxyError>),
 }
 
 /// `host:port` for a request line (IPv6 in brackets).
@@ -508,13 +508,13 @@ pub async fn open(
         return Err(Fail::NotProbed(e.to_string()));
     }
     let err = |problem| {
-        Fail::Proxy(ProxyError {
+        Fail::Proxy(Box::new(ProxyError {
             proxy: proxy.clone(),
             target: authority(target_host, target_port),
             addr: None,
             problem,
             direct: None,
-        })
+        }))
     };
     let left = by.saturating_duration_since(Instant::now());
     let ips = match crate::probe::resolve(&proxy.host, facts, left).await {
@@ -527,21 +527,19 @@ pub async fn open(
         .map(|ip| SocketAddr::new(*ip, proxy.port))
         .collect();
     let (stream, failed) = super::connect_any(&addrs, per_address, by).await;
-    match stream {
-        Some(pair) => Ok(pair),
-        None => {
-            if let Some(why) = failed.iter().find_map(|(_, o)| match o {
-                Outcome::NotProbed(w) => Some(w.clone()),
-                _ => None,
-            }) && failed
-                .iter()
-                .all(|(_, o)| matches!(o, Outcome::NotProbed(_)))
-            {
-                return Err(Fail::NotProbed(why));
-            }
-            Err(err(Problem::Connect(failed)))
-        }
+    if let Some(pair) = stream {
+        return Ok(pair);
     }
+    if let Some(why) = failed.iter().find_map(|(_, o)| match o {
+        Outcome::NotProbed(w) => Some(w.clone()),
+        _ => None,
+    }) && failed
+        .iter()
+        .all(|(_, o)| matches!(o, Outcome::NotProbed(_)))
+    {
+        return Err(Fail::NotProbed(why));
+    }
+    Err(err(Problem::Connect(failed)))
 }
 
 /// A tunnel through the proxy to the destination.
@@ -560,13 +558,13 @@ pub async fn tunnel(
     let (stream, addr) = open(proxy, target_host, target_port, facts, per_address, by).await?;
     let target = authority(target_host, target_port);
     let err = |problem| {
-        Fail::Proxy(ProxyError {
+        Fail::Proxy(Box::new(ProxyError {
             proxy: proxy.clone(),
             target: target.clone(),
             addr: Some(addr),
             problem,
             direct: None,
-        })
+        }))
     };
     let mut builder = hyper::client::conn::http1::Builder::new();
     builder.max_buf_size(super::MAX_HEAD.max(8192));
@@ -608,14 +606,16 @@ pub async fn tunnel(
     let reason = response
         .extensions()
         .get::<hyper::ext::ReasonPhrase>()
-        .map(|r| {
-            String::from_utf8_lossy(r.as_bytes())
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(80)
-                .collect::<String>()
-        })
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_string());
+        .map_or_else(
+            || status.canonical_reason().unwrap_or("").to_string(),
+            |r| {
+                String::from_utf8_lossy(r.as_bytes())
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(80)
+                    .collect::<String>()
+            },
+        );
     if let Some(problem) = judge_status(proxy, status, &reason, response.headers(), true) {
         return Err(err(problem));
     }
