@@ -582,6 +582,11 @@ mod tests {
     }
 
     #[test]
+    fn the_seam_redacts_with_the_same_words() {
+        assert_eq!(seam::REDACTED, crate::secret::REDACTED);
+    }
+
+    #[test]
     fn the_probed_path_decides_and_names_the_proxy() {
         let url = "https://m.test:8443";
         let vars = env(&[("HTTPS_PROXY", "http://svc:hunter2@127.0.0.1:9")]);

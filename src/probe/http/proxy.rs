@@ -68,9 +68,13 @@ struct Credentials {
     password: String,
 }
 
+/// What stands for credentials in messages (the words of the secret module, which probes
+/// do not import).
+pub const REDACTED: &str = "<redacted>";
+
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(crate::secret::REDACTED)
+        f.write_str(REDACTED)
     }
 }
 
@@ -89,7 +93,7 @@ impl fmt::Display for Proxy {
     /// `http://<redacted>@proxy:3128`: the URL with any credentials hidden.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let who = if self.credentials.is_some() {
-            format!("{}@", crate::secret::REDACTED)
+            format!("{REDACTED}@")
         } else {
             String::new()
         };
