@@ -180,11 +180,14 @@ impl CheckKind for Kind {
             let port = port.unwrap_or(if https { 443 } else { 80 });
             let budget = crate::probe::inner_timeout(ctx.timeout);
             let by = Instant::now() + budget;
+            // A proxy that accepts and never answers may take three quarters of the budget,
+            // leaving the direct path its try.
+            let proxy_by = Instant::now() + budget * 3 / 4;
             let traffic = if https { Traffic::Https } else { Traffic::Http };
             let master = async {
                 match seam::route(&env, traffic, &host) {
                     Route::Proxy(p) if https => {
-                        Some(tunnel(&p, &host, port, ctx, budget, by).await)
+                        Some(tunnel(&p, &host, port, ctx, (proxy_by, by)).await)
                     }
                     Route::Proxy(p) => Some(forward(&p, &spec.url.0, ctx, budget).await),
                     _ => None,
@@ -192,7 +195,9 @@ impl CheckKind for Kind {
             };
             let grpc = async {
                 match (grpc_port, seam::route(&env, Traffic::Grpc, &host)) {
-                    (Some(g), Route::Proxy(p)) => Some(tunnel(&p, &host, g, ctx, budget, by).await),
+                    (Some(g), Route::Proxy(p)) => {
+                        Some(tunnel(&p, &host, g, ctx, (proxy_by, by)).await)
+                    }
                     _ => None,
                 }
             };
@@ -222,15 +227,16 @@ pub struct Probes {
     pub grpc: Option<Probed>,
 }
 
+/// `CONNECT host:port` through `p` by `proxy_by`; when it fails, the direct path by `by`.
 async fn tunnel(
     p: &seam::Proxy,
     host: &str,
     port: u16,
     ctx: &Context,
-    budget: Duration,
-    by: Instant,
+    (proxy_by, by): (Instant, Instant),
 ) -> Probed {
-    match seam::tunnel(p, host, port, &ctx.facts, budget / 2, by).await {
+    let per_address = proxy_by.saturating_duration_since(Instant::now()) / 2;
+    match seam::tunnel(p, host, port, &ctx.facts, per_address, proxy_by).await {
         Ok((_, addr)) => Probed::Through {
             proxy: p.named(),
             what: format!(

@@ -240,6 +240,24 @@ fn a_dead_proxy_is_the_root_cause_named_with_its_address() {
 }
 
 #[test]
+fn a_proxy_that_accepts_and_never_answers_is_unreachable_not_the_master() {
+    let demo = scenario::start(Scenario::Healthy).unwrap();
+    let silent = format!("http://127.0.0.1:{}", demo.sim.addrs.black_hole.port());
+    let out = check(&demo, "json", &[("HTTPS_PROXY", &silent)]);
+    let report = json_report(&out);
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    let m = proxy_is_the_root_cause(&report, "proxy.unreachable");
+    assert!(
+        m.contains(&format!(
+            "HTTPS_PROXY={silent} accepted the connection but gave no answer"
+        )),
+        "{m}"
+    );
+    // The proxy took three quarters of the budget; the direct path still had its try.
+    assert!(m.contains("directly, 127.0.0.1:"), "{m}");
+}
+
+#[test]
 fn a_proxy_refusing_connect_is_the_root_cause_with_its_status() {
     let demo = scenario::start(Scenario::Healthy).unwrap();
     let Some(tp) = Tinyproxy::start(&[], false) else {
