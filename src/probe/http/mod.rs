@@ -1412,6 +1412,113 @@ mod tests {
         server.abort();
     }
 
+    /// A loopback forward proxy that answers `reply` and hands back the request head it got.
+    fn recording_proxy(reply: &'static [u8]) -> (SocketAddr, std::sync::mpsc::Receiver<String>) {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = l.accept() {
+                s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = tx.send(String::from_utf8_lossy(&head).into_owned());
+                let _ = s.write_all(reply);
+            }
+        });
+        (addr, rx)
+    }
+
+    async fn get_via(proxy: &str, url_text: &str) -> Exchange {
+        let facts = Facts::default();
+        let env = super::super::env::Env::from_pairs([("HTTP_PROXY", proxy)]);
+        let client = Client {
+            trust: None,
+            address: None,
+            facts: &facts,
+            deadlines: Deadlines::within(Duration::from_secs(3)),
+            redirects: Redirects::Never,
+            env: &env,
+        };
+        client.send(Request::get(url(url_text))).await
+    }
+
+    #[tokio::test]
+    async fn plain_http_is_forwarded_in_absolute_form_with_the_proxy_credentials() {
+        let (addr, head) =
+            recording_proxy(b"HTTP/1.1 200 OK\r\nVia: 1.1 p\r\nContent-Length: 2\r\n\r\nok");
+        let x = get_via(
+            &format!("http://u:s3cret@{addr}"),
+            "http://localhost:81/x?y=1",
+        )
+        .await;
+        let head = head.recv_timeout(Duration::from_secs(3)).unwrap();
+        assert!(
+            head.starts_with("GET http://localhost:81/x?y=1 HTTP/1.1\r\n"),
+            "{head}"
+        );
+        // base64("u:s3cret")
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("proxy-authorization: basic dtpzm2nyzxq=\r\n"),
+            "{head}"
+        );
+        assert_eq!(x.result.as_ref().unwrap().status, 200, "{x:?}");
+        assert_eq!(x.addr, Some(addr));
+        assert_eq!(
+            x.proxy.as_deref(),
+            Some(format!("HTTP_PROXY=http://<redacted>@{addr}").as_str())
+        );
+        assert!(
+            x.at()
+                .contains("through HTTP_PROXY=http://<redacted>@127.0.0.1"),
+            "{}",
+            x.at()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_proxys_407_and_502_to_a_forwarded_request_are_its_failures() {
+        let (addr, _head) = recording_proxy(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n",
+        );
+        let x = get_via(&format!("http://{addr}"), "http://localhost:81/").await;
+        let f = x.result.as_ref().unwrap_err();
+        assert_eq!(f.condition(), Condition::ProxyAuthRequired, "{x:?}");
+        let d = describe(&x.url, x.addr, f);
+        assert!(
+            d.message
+                .contains("Proxy-Authenticate: Basic realm=\"corp\""),
+            "{}",
+            d.message
+        );
+        let (addr, _head) =
+            recording_proxy(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+        let x = get_via(&format!("http://{addr}"), "http://localhost:81/").await;
+        assert_eq!(
+            x.result.as_ref().unwrap_err().condition(),
+            Condition::ProxyUpstream,
+            "{x:?}"
+        );
+        // A dead proxy: unreachable, named with its address.
+        let dead = crate::sim::tcp::refused_addr().unwrap();
+        let x = get_via(&format!("http://{dead}"), "http://localhost:81/").await;
+        let f = x.result.as_ref().unwrap_err();
+        assert_eq!(f.condition(), Condition::ProxyUnreachable, "{x:?}");
+        assert!(
+            f.to_string()
+                .contains(&format!("HTTP_PROXY=http://{dead} is unreachable")),
+            "{f}"
+        );
+    }
+
     #[test]
     fn header_values_with_line_breaks_are_refused() {
         let r = Request::get(url("http://m.test/"));
