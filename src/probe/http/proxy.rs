@@ -133,6 +133,10 @@ impl Proxy {
             (h.to_string(), after.strip_prefix(':'))
         } else {
             match hostport.rsplit_once(':') {
+                // An IPv6 address must be written in brackets.
+                Some((h, _)) if h.contains(':') => {
+                    return Err("an IPv6 proxy address must be written in brackets".into());
+                }
                 Some((h, p)) => (h.to_string(), Some(p)),
                 None => (hostport.to_string(), None),
             }
@@ -829,6 +833,7 @@ mod tests {
         assert_eq!(v6.to_string(), "http://[::1]:3128");
         assert!(Proxy::parse("HTTP_PROXY", "http://:3128").is_err());
         assert!(Proxy::parse("HTTP_PROXY", "http://p:port").is_err());
+        assert!(Proxy::parse("HTTP_PROXY", "http://::1:3128").is_err());
         let e = Proxy::parse("HTTP_PROXY", "https://u:secret@p:1").unwrap_err();
         assert!(!e.contains("secret"), "{e}");
     }
