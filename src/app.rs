@@ -567,11 +567,13 @@ pub fn demo(args: &crate::cli::DemoArgs) -> Result<Exit> {
     check_args.config = Some(demo.config.clone());
     // The simulated master cannot simulate this machine's time daemon.
     check_args.skip.push("time.kernel".to_string());
-    // The node's service has the scenario's proxy environment, not this machine's: the
-    // simulated master is on loopback, and the demo shows its problems.
+    // The checks see this machine's environment, proxy variables included (a proxy that
+    // captures localhost shows in any scenario); a proxy scenario replaces them with its own.
     let mut vars = crate::probe::env::Env::capture();
-    for name in crate::check::proxy::VARIABLES {
-        vars.remove(name);
+    if !demo.proxy_env.is_empty() {
+        for name in crate::check::proxy::VARIABLES {
+            vars.remove(name);
+        }
     }
     for (name, value) in &demo.proxy_env {
         eprintln!(

@@ -93,7 +93,7 @@ pub struct Demo {
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
     /// The proxy environment of the node's service in this scenario (none but in the
-    /// proxy scenarios): the demo runs with these instead of the machine's own.
+    /// proxy scenarios, where the demo runs with these instead of the machine's own).
     pub proxy_env: Vec<(String, String)>,
 }
 

@@ -443,3 +443,39 @@ fn the_loopback_guard_refuses_a_proxy_elsewhere_as_not_probed() {
     assert_eq!(http["status"], "skip");
     assert!(!stdout(&out).contains("MKGUARDPASS24"));
 }
+
+/// The demo of a healthy master, run by someone whose environment sends HTTPS to a proxy
+/// that is not there: the service would not sync, so neither does the demo.
+#[test]
+fn demo_under_a_dead_proxy_fails_with_the_proxy_as_the_root_cause() {
+    let dead = autoglm_doctor::sim::tcp::refused_addr().unwrap().port();
+    let proxy = format!("http://{USER}:{PASSWORD}@127.0.0.1:{dead}");
+    let mut everything = String::new();
+    for format in ["json", "table", "junit", "markdown"] {
+        let mut cmd = doctor(&root());
+        cmd.args(["demo", "--format", format]);
+        for v in PROXY_VARS {
+            cmd.env_remove(v);
+        }
+        let out = cmd.env("HTTPS_PROXY", &proxy).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", stdout(&out));
+        if format == "json" {
+            let report = json_report(&out);
+            let m = proxy_is_the_root_cause(&report, "proxy.unreachable");
+            assert!(
+                m.contains(&format!(
+                    "HTTPS_PROXY=http://<redacted>@127.0.0.1:{dead} is unreachable"
+                )),
+                "{m}"
+            );
+        }
+        everything.push_str(&stdout(&out));
+        everything.push_str(&stderr(&out));
+    }
+    for secret in [USER, PASSWORD] {
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked:\n{everything}"
+        );
+    }
+}
