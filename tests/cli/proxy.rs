@@ -479,3 +479,51 @@ fn demo_under_a_dead_proxy_fails_with_the_proxy_as_the_root_cause() {
         );
     }
 }
+
+/// Through a working proxy, a certificate problem is the master's (or an intercepting
+/// proxy's): the proxy check passes and the TLS failure inside the tunnel says where it was.
+#[test]
+fn a_tls_failure_inside_the_tunnel_names_the_tunnel() {
+    use autoglm_doctor::sim::TlsVariant;
+    let demo = scenario::start(Scenario::Healthy).unwrap();
+    let expired = demo.sim.addrs.tls(TlsVariant::Expired).unwrap().port();
+    let Some(tp) = Tinyproxy::start(&[expired], false) else {
+        return;
+    };
+    let dir = demo.dir.path();
+    let suite = write_suite(
+        dir,
+        "suite.yaml",
+        &format!(
+            "checks:\n  - id: proxy.master\n    kind: proxy\n    with:\n      url: https://localhost:{expired}\n  - id: http.master\n    kind: http\n    with:\n      url: https://localhost:{expired}\n      ca_file: ca-v2.1.pem\n"
+        ),
+    );
+    let mut cmd = doctor(dir);
+    cmd.args(["check", "--format", "json", "--timeout", "4s", "--suite"])
+        .arg(&suite);
+    for v in PROXY_VARS {
+        cmd.env_remove(v);
+    }
+    let out = cmd.env("HTTPS_PROXY", tp.url()).output().unwrap();
+    let report = json_report(&out);
+    assert_eq!(
+        report["root_causes"],
+        serde_json::json!(["http.master"]),
+        "{report:#}"
+    );
+    assert_eq!(
+        result(&report, "proxy.master")["status"],
+        "pass",
+        "{report:#}"
+    );
+    let http = result(&report, "http.master");
+    assert_eq!(http["code"], "http.tls-failed", "{http:#}");
+    let m = message(http);
+    assert!(
+        m.contains(&format!(
+            "inside the tunnel through HTTPS_PROXY={}",
+            tp.url()
+        )),
+        "{m}"
+    );
+}

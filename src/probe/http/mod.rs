@@ -737,6 +737,12 @@ impl Client<'_> {
                         Ok(tls) => {
                             exchange_on(tls, request, &self.deadlines, deadline, start, None).await
                         }
+                        // The tls check looks directly; inside the tunnel a proxy that
+                        // intercepts TLS shows its own certificate.
+                        Err(Failure::Tls(e)) => Err(Failure::Tls(format!(
+                            "{e} (inside the tunnel through {}: a proxy that intercepts TLS presents its own certificate)",
+                            p.named()
+                        ))),
                         Err(f) => Err(f),
                     }
                 }
