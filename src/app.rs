@@ -240,6 +240,11 @@ pub const DEFAULT_SLEEP: std::time::Duration = std::time::Duration::from_secs(2)
 
 /// `check`: the doctor's main job.
 pub fn check(args: &CheckArgs) -> Result<Exit> {
+    check_in(args, crate::probe::env::Env::capture())
+}
+
+/// `check` with the environment the checks see (`demo` gives its scenario's).
+fn check_in(args: &CheckArgs, vars: crate::probe::env::Env) -> Result<Exit> {
     use std::io::IsTerminal;
     let started_at = chrono::Utc::now();
     let start = Instant::now();
@@ -247,7 +252,7 @@ pub fn check(args: &CheckArgs) -> Result<Exit> {
     // From here on a signal asks for the partial report instead of ending the process.
     crate::interrupt::handle();
     // The environment as the run started: checks see this copy, never the process's.
-    let vars = Arc::new(crate::probe::env::Env::capture());
+    let vars = Arc::new(vars);
     // The last resort for the deadline: whatever stage is running when the run should
     // long have ended (the deadline, the retries, one grace period), the process ends.
     let bound = args.deadline.saturating_add(
@@ -562,7 +567,22 @@ pub fn demo(args: &crate::cli::DemoArgs) -> Result<Exit> {
     check_args.config = Some(demo.config.clone());
     // The simulated master cannot simulate this machine's time daemon.
     check_args.skip.push("time.kernel".to_string());
-    let exit = check(&check_args);
+    // The checks see this machine's environment, proxy variables included (a proxy that
+    // captures localhost shows in any scenario); a proxy scenario replaces them with its own.
+    let mut vars = crate::probe::env::Env::capture();
+    if !demo.proxy_env.is_empty() {
+        for name in crate::check::proxy::VARIABLES {
+            vars.remove(name);
+        }
+    }
+    for (name, value) in &demo.proxy_env {
+        eprintln!(
+            "demo: the node's service runs with {name}={}",
+            crate::secret::redact_url(value)
+        );
+        vars.set(name.clone(), value.clone());
+    }
+    let exit = check_in(&check_args, vars);
     if args.keep {
         let kept = demo.dir.keep();
         eprintln!("demo: kept {}", kept.display());

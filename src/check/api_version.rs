@@ -204,6 +204,8 @@ pub const UNRESOLVED: Code = seam_code!("api-version.unresolved", Unresolved);
 
 pub const TLS_FAILED: Code = seam_code!("api-version.tls-failed", TlsFailed);
 
+super::seam_proxy_codes!("api-version");
+
 super::seam_codes!();
 
 pub struct Kind;
@@ -237,12 +239,19 @@ impl CheckKind for Kind {
             BAD_VERSION,
             BAD_URL,
             CA_UNREADABLE,
+            PROXY_UNREACHABLE,
+            PROXY_REFUSED,
+            PROXY_AUTH_REQUIRED,
+            PROXY_AUTH_REJECTED,
+            PROXY_UPSTREAM,
             UNRESOLVED,
             TLS_FAILED,
         ],
         generated: GENERATED,
         aliases: &[],
-        implicit_needs: &[],
+        // The proxy check judges the path through the proxy first: when it fails, it is
+        // the root cause and this check waits.
+        implicit_needs: &["proxy"],
         gates_config: false,
         uses_master_config: false,
         config_facts: &[("api.version", "/api/version")],
@@ -962,6 +971,7 @@ mod tests {
                 unfollowed: None,
                 addr: Some("127.0.0.1:8443".parse().unwrap()),
                 addresses_from: "the check's `address`",
+                proxy: None,
                 failed: Vec::new(),
                 result: r,
             },

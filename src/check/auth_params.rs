@@ -236,6 +236,8 @@ pub const TLS_FAILED: Code = seam_code!("auth-params.tls-failed", TlsFailed);
 pub const NO_RESPONSE: Code = seam_code!("auth-params.no-response", NoResponse);
 pub const NOT_HTTP: Code = seam_code!("auth-params.not-http", NotHttp);
 
+super::seam_proxy_codes!("auth-params");
+
 super::seam_codes!();
 
 pub struct Kind;
@@ -265,6 +267,11 @@ impl CheckKind for Kind {
             MASTER_UNAVAILABLE,
             MASTER_CONFIG_UNREADABLE,
             CA_UNREADABLE,
+            PROXY_UNREACHABLE,
+            PROXY_REFUSED,
+            PROXY_AUTH_REQUIRED,
+            PROXY_AUTH_REJECTED,
+            PROXY_UPSTREAM,
             BAD_URL,
             UNRESOLVED,
             CONNECTION_FAILED,
@@ -274,7 +281,9 @@ impl CheckKind for Kind {
         ],
         generated: GENERATED,
         aliases: &[],
-        implicit_needs: &[],
+        // The proxy check judges the path through the proxy first: when it fails, it is
+        // the root cause and this check waits.
+        implicit_needs: &["proxy"],
         gates_config: false,
         uses_master_config: true,
         config_facts: &[

@@ -179,6 +179,8 @@ pub const PROFILE_MISSING: Code = Code::new(
     "Add the profile's section to ~/.aws/credentials (or `[profile NAME]` to ~/.aws/config), or correct AWS_PROFILE.",
 );
 
+super::seam_proxy_codes!("checkpoint-store");
+
 super::seam_codes!();
 
 pub struct Kind;
@@ -189,7 +191,7 @@ impl CheckKind for Kind {
         name: "checkpoint-store",
         category: "recovery",
         summary: "Remote checkpoint storage (s3://, https://, hdfs://) is reachable from this node, its bucket exists, and credentials for it are present",
-        explain: "What it checks: remote checkpoint storage, when `checkpoint.storage_path` (or a checkpoint backend in `recovery.backends`) is a URL. For an `s3://` URL (bucket, then prefix): the S3 endpoint the service uses — `checkpoint.s3.endpoint`, else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL (buckets addressed in path style, endpoint then bucket), else AWS's own endpoint for the region (`checkpoint.s3.region`, AWS_REGION or AWS_DEFAULT_REGION; us-east-1 when none is set) — its DNS, TCP connection and TLS handshake (trusting AWS_CA_BUNDLE, else the system's CAs), then one unsigned bucket listing asking for zero keys (`GET /BUCKET?list-type=2&max-keys=0`): 200 (the bucket exists and anyone may list it) and 401/403 (it exists and needs credentials) pass; 404 NoSuchBucket fails; an answer naming another `x-amz-bucket-region` warns; 5xx fails. Then whether credentials are present where the AWS SDKs look: AWS_ACCESS_KEY_ID with AWS_SECRET_ACCESS_KEY; the profile (AWS_PROFILE, else `default`) in the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials) or the config file (AWS_CONFIG_FILE, else ~/.aws/config); a web identity token file with AWS_ROLE_ARN; container credentials. Only names and section headers are read into the report, never a value; an EC2 instance role is not looked at. An `https://` (or `http://`) storage URL is its own S3-compatible endpoint, the bucket its first path segment. For an `hdfs://` URL: the namenode's name resolves and its RPC port (8020 when left out) accepts a TCP connection. Other schemes are named and skipped; a local directory passes here and is judged by the `checkpoint` check. Variables are read from the doctor's environment and files from its HOME: run it with the service's.\n\nWhy it matters: a node whose checkpoints go to an unreachable endpoint, to a bucket that does not exist, or through an SDK without credentials loses every checkpoint while the service keeps running; the failure surfaces at recovery, when there is nothing to restore. The local `checkpoint` check cannot see any of this.\n\nHow to fix: make the endpoint reachable from this node (start the store; open the firewall, security group or NetworkPolicy to the address named); correct the bucket or create it; set the bucket's region; give the service credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile in ~/.aws/credentials, or a role); for HDFS start the namenode or open its RPC port. Never create a local directory for a URL: the store holds the checkpoints.",
+        explain: "What it checks: remote checkpoint storage, when `checkpoint.storage_path` (or a checkpoint backend in `recovery.backends`) is a URL. For an `s3://` URL (bucket, then prefix): the S3 endpoint the service uses — `checkpoint.s3.endpoint`, else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL (buckets addressed in path style, endpoint then bucket), else AWS's own endpoint for the region (`checkpoint.s3.region`, AWS_REGION or AWS_DEFAULT_REGION; us-east-1 when none is set) — its DNS, TCP connection and TLS handshake (trusting AWS_CA_BUNDLE, else the system's CAs), then one unsigned bucket listing asking for zero keys (through the proxy HTTPS_PROXY or HTTP_PROXY names when it captures the endpoint and NO_PROXY does not exclude it, as the SDKs' requests go) (`GET /BUCKET?list-type=2&max-keys=0`): 200 (the bucket exists and anyone may list it) and 401/403 (it exists and needs credentials) pass; 404 NoSuchBucket fails; an answer naming another `x-amz-bucket-region` warns; 5xx fails. Then whether credentials are present where the AWS SDKs look: AWS_ACCESS_KEY_ID with AWS_SECRET_ACCESS_KEY; the profile (AWS_PROFILE, else `default`) in the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials) or the config file (AWS_CONFIG_FILE, else ~/.aws/config); a web identity token file with AWS_ROLE_ARN; container credentials. Only names and section headers are read into the report, never a value; an EC2 instance role is not looked at. An `https://` (or `http://`) storage URL is its own S3-compatible endpoint, the bucket its first path segment. For an `hdfs://` URL: the namenode's name resolves and its RPC port (8020 when left out) accepts a TCP connection. Other schemes are named and skipped; a local directory passes here and is judged by the `checkpoint` check. Variables are read from the doctor's environment and files from its HOME: run it with the service's.\n\nWhy it matters: a node whose checkpoints go to an unreachable endpoint, to a bucket that does not exist, or through an SDK without credentials loses every checkpoint while the service keeps running; the failure surfaces at recovery, when there is nothing to restore. The local `checkpoint` check cannot see any of this.\n\nHow to fix: make the endpoint reachable from this node (start the store; open the firewall, security group or NetworkPolicy to the address named); correct the bucket or create it; set the bucket's region; give the service credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile in ~/.aws/credentials, or a role); for HDFS start the namenode or open its RPC port. Never create a local directory for a URL: the store holds the checkpoints.",
         default_timeout: Duration::from_secs(10),
         network: true,
         reads_config: true,
@@ -203,6 +205,11 @@ impl CheckKind for Kind {
             CA_UNREADABLE,
             NO_RESPONSE,
             NOT_HTTP,
+            PROXY_UNREACHABLE,
+            PROXY_REFUSED,
+            PROXY_AUTH_REQUIRED,
+            PROXY_AUTH_REJECTED,
+            PROXY_UPSTREAM,
             BUCKET_MISSING,
             WRONG_REGION,
             SERVER_ERROR,
@@ -959,6 +966,7 @@ fn transport(
             e.source,
             addr.map_or_else(|| store.clone(), |a| a.to_string())
         ),
+        Failure::Proxy(p) => p.remediation(),
     };
     Finding::at_status(
         f.condition().status(),
@@ -1224,6 +1232,7 @@ mod tests {
             addr: Some("127.0.0.1:9000".parse().unwrap()),
             addresses_from: "literal address",
             failed: Vec::new(),
+            proxy: None,
             result: Ok(crate::probe::http::Response {
                 status,
                 reason: String::new(),
@@ -1331,6 +1340,7 @@ mod tests {
             addr: None,
             addresses_from: "literal address",
             failed: Vec::new(),
+            proxy: None,
             result: Err(Failure::Connect(vec![(
                 "127.0.0.1:9000".parse().unwrap(),
                 crate::probe::tcp::Outcome::Refused,

@@ -92,6 +92,8 @@ pub const TLS_FAILED: Code = seam_code!("clock-http.tls-failed", TlsFailed);
 
 pub const NOT_HTTP: Code = seam_code!("clock-http.not-http", NotHttp);
 
+super::seam_proxy_codes!("clock-http");
+
 super::seam_codes!();
 
 pub struct Kind;
@@ -113,6 +115,11 @@ impl CheckKind for Kind {
             UNCERTAIN,
             NO_DATE,
             CA_UNREADABLE,
+            PROXY_UNREACHABLE,
+            PROXY_REFUSED,
+            PROXY_AUTH_REQUIRED,
+            PROXY_AUTH_REJECTED,
+            PROXY_UPSTREAM,
             NO_RESPONSE,
             BAD_URL,
             UNRESOLVED,
@@ -122,7 +129,9 @@ impl CheckKind for Kind {
         ],
         generated: GENERATED,
         aliases: &[],
-        implicit_needs: &[],
+        // The proxy check judges the path through the proxy first: when it fails, it is
+        // the root cause and this check waits.
+        implicit_needs: &["proxy"],
         gates_config: false,
         uses_master_config: false,
         config_facts: &[],

@@ -76,6 +76,7 @@ impl Setup {
             facts: &ctx.facts,
             deadlines: Deadlines::within(inner_timeout(ctx.timeout)),
             redirects,
+            env: &ctx.env,
         }
     }
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::{CheckKind, Context, KindInfo, Text};
 use crate::probe::grpc::{self, Observation, Outcome, Serving};
+use crate::probe::http::proxy::{Problem, Route, Traffic};
 use crate::probe::tls::CertProblem;
 use crate::probe::{addresses_for, inner_timeout};
 use crate::report::Code;
@@ -152,6 +153,8 @@ pub const NO_PORT: Code = Code::new(
     "Set `sync.ports.grpc` in the node config if the master syncs over gRPC.",
 );
 
+super::seam_proxy_codes!("grpc-health");
+
 pub struct Kind;
 
 impl CheckKind for Kind {
@@ -160,7 +163,7 @@ impl CheckKind for Kind {
         name: "grpc-health",
         category: "ports",
         summary: "The master's gRPC sync port answers the standard health check with SERVING",
-        explain: "What it checks: the gRPC sync port (`sync.ports.grpc`) of each master address, probed as the service uses it: TLS with ALPN `h2` (or plain-text HTTP/2 with `tls: false`), then the standard `grpc.health.v1.Health/Check` call for `service` (empty: the server as a whole). It tells apart: no TCP connection; a port that accepts and never answers (a black hole: a failure, not \"open\"); an answer that is not TLS; a failed TLS handshake or certificate; TLS without `h2` in ALPN (an HTTPS server, a proxy that does not forward gRPC); HTTP/2 refused; an HTTP answer that is not gRPC; a gRPC status (UNIMPLEMENTED: the health service is absent — a warning; NOT_FOUND: the service is unknown; others named); SERVING (pass), NOT_SERVING (fail, naming the service).\n\nWhy it matters: sync runs over gRPC on this port. A connect test calls a port open even when nothing behind it answers — a hung server, a middlebox holding connections, a NetworkPolicy that drops after the handshake, a proxy that does not forward gRPC — and the service then times out with no clue why.\n\nHow to fix: no answer — find what holds the port on the master (`ss -ltnp`), restart the sync service, remove the middlebox; not TLS — enable TLS on the port or set `tls: false`; no h2 — point `sync.ports.grpc` at the gRPC port or make the proxy offer HTTP/2; NOT_SERVING — look at the master's sync service, which reports itself not ready.",
+        explain: "What it checks: the gRPC sync port (`sync.ports.grpc`) of each master address, probed as the service uses it: TLS with ALPN `h2` (or plain-text HTTP/2 with `tls: false`), then the standard `grpc.health.v1.Health/Check` call for `service` (empty: the server as a whole). It tells apart: no TCP connection; a port that accepts and never answers (a black hole: a failure, not \"open\"); an answer that is not TLS; a failed TLS handshake or certificate; TLS without `h2` in ALPN (an HTTPS server, a proxy that does not forward gRPC); HTTP/2 refused; an HTTP answer that is not gRPC; a gRPC status (UNIMPLEMENTED: the health service is absent — a warning; NOT_FOUND: the service is unknown; others named); SERVING (pass), NOT_SERVING (fail, naming the service). When grpc_proxy, HTTPS_PROXY or HTTP_PROXY captures the sync port (no_grpc_proxy / NO_PROXY do not exclude the master), the check goes through that proxy as gRPC clients do — a CONNECT tunnel to the master's host and sync port, then the same exchange inside it — and waits for the proxy check, which names a failing proxy first.\n\nWhy it matters: sync runs over gRPC on this port. A connect test calls a port open even when nothing behind it answers — a hung server, a middlebox holding connections, a NetworkPolicy that drops after the handshake, a proxy that does not forward gRPC — and the service then times out with no clue why.\n\nHow to fix: no answer — find what holds the port on the master (`ss -ltnp`), restart the sync service, remove the middlebox; not TLS — enable TLS on the port or set `tls: false`; no h2 — point `sync.ports.grpc` at the gRPC port or make the proxy offer HTTP/2; NOT_SERVING — look at the master's sync service, which reports itself not ready.",
         default_timeout: Duration::from_secs(5),
         network: true,
         reads_config: false,
@@ -179,10 +182,17 @@ impl CheckKind for Kind {
             BAD_RESPONSE,
             CA_UNREADABLE,
             NO_PORT,
+            PROXY_UNREACHABLE,
+            PROXY_REFUSED,
+            PROXY_AUTH_REQUIRED,
+            PROXY_AUTH_REJECTED,
+            PROXY_UPSTREAM,
         ],
         generated: GENERATED,
         aliases: &[],
-        implicit_needs: &[],
+        // The proxy check judges the path through the proxy first: when it fails, it is the
+        // root cause and this check waits.
+        implicit_needs: &["proxy"],
         gates_config: false,
         uses_master_config: false,
         config_facts: &[],
@@ -225,6 +235,30 @@ impl CheckKind for Kind {
         } else {
             None
         };
+        // gRPC follows grpc_proxy, then the https and http proxies: through one, the tunnel
+        // goes to the host (the proxy resolves it) and one health check is asked there.
+        match crate::probe::http::proxy::route(&ctx.env, Traffic::Grpc, &host) {
+            Route::Proxy(p) => {
+                let target = grpc::Target {
+                    addr: SocketAddr::new(IpAddr::from([0, 0, 0, 0]), port),
+                    host: host.clone(),
+                    tls: roots,
+                    service: service.clone(),
+                };
+                let (_, obs) = grpc::check_through(&p, &host, &target, &ctx.facts, budget).await;
+                return judge(&host, &service, spec.tls, &[(target.addr, obs)], budget);
+            }
+            Route::Unusable { variable, why } => {
+                return Evaluation::single(Finding::new(
+                    &NOT_PROBED,
+                    format!(
+                        "{variable} captures gRPC to {host}:{port}, but the doctor cannot go through it: {why}"
+                    ),
+                    "set the proxy variable to an http:// proxy, or add the master's host to no_grpc_proxy/NO_PROXY for the doctor's run",
+                ));
+            }
+            Route::Direct | Route::Excluded { .. } => {}
+        }
         let addrs: Vec<IpAddr> = match addresses_for(&host, &ctx.facts, budget).await {
             Ok((a, _)) => a,
             Err(why) => {
@@ -294,8 +328,13 @@ pub fn judge(
         ));
     }
     let mut findings = Vec::new();
-    for (target, obs) in observations {
-        let port = target.port();
+    for (addr, obs) in observations {
+        let port = addr.port();
+        // Through a proxy the label is the destination and the proxy, not an address.
+        let target = obs.via.as_ref().map_or_else(
+            || addr.to_string(),
+            |via| format!("{host}:{port} (through {via})"),
+        );
         let about = what(service);
         let f = match &obs.outcome {
             Outcome::Health(Serving::Serving) => Finding::pass(format!(
@@ -427,6 +466,19 @@ pub fn judge(
                 format!("{target}: the health response is malformed: {m}"),
                 format!("check what serves port {port} on {host}: a gRPC server answers the health check with a well-formed message"),
             ),
+            Outcome::Proxy(e) => Finding::new(
+                match e.problem {
+                    Problem::Unresolved(_) | Problem::Connect(_) | Problem::NoAnswer(_) => {
+                        &PROXY_UNREACHABLE
+                    }
+                    Problem::Refused { .. } => &PROXY_REFUSED,
+                    Problem::AuthRequired { .. } => &PROXY_AUTH_REQUIRED,
+                    Problem::AuthRejected { .. } => &PROXY_AUTH_REJECTED,
+                    Problem::Upstream { .. } => &PROXY_UPSTREAM,
+                },
+                format!("gRPC to {host}:{port}: {e}"),
+                e.remediation(),
+            ),
             Outcome::Connect(crate::probe::tcp::Outcome::NotProbed(e)) => Finding::new(
                 &NOT_PROBED,
                 format!("{target}: {e}"),
@@ -438,9 +490,7 @@ pub fn judge(
                 format!("fix the TCP connection to port {port} of {host} first (see the tcp check)"),
             ),
         };
-        let mut f = f
-            .with("address", target.to_string())
-            .with("ms", ms(obs.took));
+        let mut f = f.with("address", target.clone()).with("ms", ms(obs.took));
         if let Some(p) = &obs.alpn {
             f = f.with("alpn", p.clone());
         }
@@ -480,6 +530,7 @@ mod tests {
             outcome,
             alpn: Some("h2".into()),
             took: Duration::from_millis(3),
+            via: None,
         }
     }
 

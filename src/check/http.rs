@@ -112,6 +112,8 @@ pub const BAD_URL: Code = seam_code!("http.bad-url", BadUrl);
 
 pub const UNRESOLVED: Code = seam_code!("http.unresolved", Unresolved);
 
+super::seam_proxy_codes!("http");
+
 super::seam_codes!();
 
 pub struct Kind;
@@ -122,7 +124,7 @@ impl CheckKind for Kind {
         name: "http",
         category: "http",
         summary: "The master's HTTP endpoint answers (status, time to first byte), not a proxy's error page",
-        explain: "What it checks: one HTTP request to the master endpoint (over TLS for https, trusting the node's CA bundle) on the first of the master's addresses that accepts a connection (the evidence names it and why the others did not), read within the check's deadlines with a 256 KiB body cap: the status, the time to the first byte, the size. 2xx passes; a redirect warns with its target; 401 and 403 are authentication failures (the auth checks say which parameter); 404 warns (wrong path or API prefix); 407 means a proxy wants credentials; 5xx are server errors, and 502/503/504 with a `Via` header or a proxy's `Server` are named as a proxy in between failing to reach the master. It never follows redirects and never goes through HTTP_PROXY: it looks at the master directly (the proxy check looks at the environment).\n\nWhy it matters: `curl` by hand is the runbook's third step; a gateway that answers 401 after a key rotation or a proxy's 503 looks like \"the master is down\" until someone reads the headers.\n\nHow to fix: 401/403 — fix the credentials (see the auth checks); 404 — correct the endpoint path; 407 — configure the proxy credentials or bypass the proxy for the master (NO_PROXY); 5xx — look at the master's logs, or at the proxy named in the message.",
+        explain: "What it checks: one HTTP request to the master endpoint (over TLS for https, trusting the node's CA bundle) on the first of the master's addresses that accepts a connection (the evidence names it and why the others did not), read within the check's deadlines with a 256 KiB body cap: the status, the time to the first byte, the size. 2xx passes; a redirect warns with its target; 401 and 403 are authentication failures (the auth checks say which parameter); 404 warns (wrong path or API prefix); 407 means a proxy wants credentials; 5xx are server errors, and 502/503/504 with a `Via` header or a proxy's `Server` are named as a proxy in between failing to reach the master. It never follows redirects. When HTTPS_PROXY, HTTP_PROXY or ALL_PROXY captures the endpoint (NO_PROXY does not exclude it), the request goes through that proxy as the service's would — a CONNECT tunnel for https, the absolute form for http, with the proxy URL's credentials, never shown — and a failure of the proxy has codes of its own (`http.proxy-unreachable`, `http.proxy-refused`, `http.proxy-auth-required`, `http.proxy-auth-rejected`, `http.proxy-upstream-failed`); the check waits for the proxy check, which names such a failure first.\n\nWhy it matters: `curl` by hand is the runbook's third step; a gateway that answers 401 after a key rotation or a proxy's 503 looks like \"the master is down\" until someone reads the headers.\n\nHow to fix: 401/403 — fix the credentials (see the auth checks); 404 — correct the endpoint path; 407 — configure the proxy credentials or bypass the proxy for the master (NO_PROXY); 5xx — look at the master's logs, or at the proxy named in the message.",
         default_timeout: Duration::from_secs(10),
         network: true,
         reads_config: false,
@@ -140,12 +142,19 @@ impl CheckKind for Kind {
             NO_RESPONSE,
             NOT_HTTP,
             CA_UNREADABLE,
+            PROXY_UNREACHABLE,
+            PROXY_REFUSED,
+            PROXY_AUTH_REQUIRED,
+            PROXY_AUTH_REJECTED,
+            PROXY_UPSTREAM,
             BAD_URL,
             UNRESOLVED,
         ],
         generated: GENERATED,
         aliases: &[],
-        implicit_needs: &[],
+        // The proxy check judges the path through the proxy first: when it fails, it is
+        // the root cause and this check waits.
+        implicit_needs: &["proxy"],
         gates_config: false,
         uses_master_config: false,
         config_facts: &[],
@@ -201,11 +210,7 @@ fn first_line(body: &[u8]) -> String {
 pub fn judge(x: &Exchange) -> Evaluation {
     let url = &x.url;
     let path = url.path();
-    let at = x
-        .addr
-        .filter(|a| url.host() != &crate::probe::http::Host::Ip(a.ip()))
-        .map(|a| format!(" (at {a})"))
-        .unwrap_or_default();
+    let at = x.at();
     let r = match &x.result {
         Ok(r) => r,
         Err(f) => return endpoint::exchange_failed(CODES, x, f),
@@ -369,6 +374,7 @@ mod tests {
             unfollowed: None,
             addr: Some("127.0.0.1:8443".parse().unwrap()),
             addresses_from: "literal address",
+            proxy: None,
             failed: Vec::new(),
             result,
         }

@@ -71,6 +71,11 @@ macro_rules! seam_codes {
                 Condition::TlsFailed => &TLS_FAILED,
                 Condition::NoResponse => &NO_RESPONSE,
                 Condition::NotHttp => &NOT_HTTP,
+                Condition::ProxyUnreachable => &PROXY_UNREACHABLE,
+                Condition::ProxyRefused => &PROXY_REFUSED,
+                Condition::ProxyAuthRequired => &PROXY_AUTH_REQUIRED,
+                Condition::ProxyAuthRejected => &PROXY_AUTH_REJECTED,
+                Condition::ProxyUpstream => &PROXY_UPSTREAM,
             }
         }
 
@@ -78,6 +83,37 @@ macro_rules! seam_codes {
     };
 }
 pub(crate) use seam_codes;
+
+/// A kind's codes for the proxy conditions of the HTTP seam, `<kind>.proxy-unreachable`
+/// and the rest, for kinds whose traffic follows the service's proxy variables.
+macro_rules! seam_proxy_codes {
+    ($kind:literal) => {
+        pub const PROXY_UNREACHABLE: $crate::report::Code =
+            $crate::check::proxy_code!(concat!($kind, ".proxy-unreachable"), ProxyUnreachable);
+        pub const PROXY_REFUSED: $crate::report::Code =
+            $crate::check::proxy_code!(concat!($kind, ".proxy-refused"), ProxyRefused);
+        pub const PROXY_AUTH_REQUIRED: $crate::report::Code =
+            $crate::check::proxy_code!(concat!($kind, ".proxy-auth-required"), ProxyAuthRequired);
+        pub const PROXY_AUTH_REJECTED: $crate::report::Code =
+            $crate::check::proxy_code!(concat!($kind, ".proxy-auth-rejected"), ProxyAuthRejected);
+        pub const PROXY_UPSTREAM: $crate::report::Code =
+            $crate::check::proxy_code!(concat!($kind, ".proxy-upstream-failed"), ProxyUpstream);
+    };
+}
+pub(crate) use seam_proxy_codes;
+
+/// One code of [`seam_proxy_codes!`].
+macro_rules! proxy_code {
+    ($name:expr, $condition:ident) => {
+        $crate::report::Code::new(
+            $name,
+            $crate::probe::http::Condition::$condition.status(),
+            $crate::probe::http::Condition::$condition.summary(),
+            $crate::probe::http::Condition::$condition.remediation(),
+        )
+    };
+}
+pub(crate) use proxy_code;
 
 /// Static description of a kind.
 // Independent yes/no facts about a kind, read one at a time; not a state machine.
@@ -683,7 +719,7 @@ pub fn kinds_markdown() -> String {
 pub fn codes_markdown() -> String {
     use std::fmt::Write;
     let mut s = String::from(
-        "# Codes\n\n<!-- Generated from the check registry; `AUTOGLM_BLESS=1 cargo test freshness` rewrites it. -->\n\nEvery non-pass result carries a stable code. Codes are a public contract: a code is never\nrenamed without keeping its old name as an alias that `autoglm-doctor explain` resolves,\nand a line in CHANGELOG.md. `autoglm-doctor explain CODE` prints the long form with the\nkind's explanation; `explain --format json CODE` prints it as JSON.\n\n## Naming rule\n\n- A **kind** name is one kebab-case ASCII token: lower-case letters, digits and single\n  hyphens (`config-file`, `dns`, `api-version`).\n- A **code** is `<kind>.<condition>`: `<kind>` is exactly the name of the kind that\n  reports it, `<condition>` is kebab-case (`tcp.refused`, `config-file.missing`). The codes\n  the planner and scheduler report for any check follow the same rule\n  (`tls.timeout`, `dns.blocked`).\n- A **check id** (in a suite) is `<category>.<name>` with a kebab-case name\n  (`config.file`, `tcp.master-grpc`, `time.master`).\n- A condition with one meaning has one name in every kind: `ca-unreadable` (the CA bundle\n  cannot be read), `not-probed` (not sent: `--offline` or the loopback guard; always a\n  skip), `bad-url`, `connection-failed` (no TCP connection), `no-response` (connected, no\n  complete answer), `timeout`.\n\nA test over the registry enforces the rule.\n",
+        "# Codes\n\n<!-- Generated from the check registry; `AUTOGLM_BLESS=1 cargo test freshness` rewrites it. -->\n\nEvery non-pass result carries a stable code. Codes are a public contract: a code is never\nrenamed without keeping its old name as an alias that `autoglm-doctor explain` resolves,\nand a line in CHANGELOG.md. `autoglm-doctor explain CODE` prints the long form with the\nkind's explanation; `explain --format json CODE` prints it as JSON.\n\n## Naming rule\n\n- A **kind** name is one kebab-case ASCII token: lower-case letters, digits and single\n  hyphens (`config-file`, `dns`, `api-version`).\n- A **code** is `<kind>.<condition>`: `<kind>` is exactly the name of the kind that\n  reports it, `<condition>` is kebab-case (`tcp.refused`, `config-file.missing`). The codes\n  the planner and scheduler report for any check follow the same rule\n  (`tls.timeout`, `dns.blocked`).\n- A **check id** (in a suite) is `<category>.<name>` with a kebab-case name\n  (`config.file`, `tcp.master-grpc`, `time.master`).\n- A condition with one meaning has one name in every kind: `ca-unreadable` (the CA bundle\n  cannot be read), `not-probed` (not sent: `--offline` or the loopback guard; always a\n  skip), `bad-url`, `connection-failed` (no TCP connection), `no-response` (connected, no\n  complete answer), `timeout`; the proxy's failures are `proxy-unreachable`,\n  `proxy-refused`, `proxy-auth-required`, `proxy-auth-rejected`, `proxy-upstream-failed` in\n  every kind that goes through the service's proxy, and the `proxy` kind reports them\n  without the prefix (`proxy.unreachable`).\n\nA test over the registry enforces the rule.\n",
     );
     for &kind in KINDS {
         let was = if kind.aliases.is_empty() {

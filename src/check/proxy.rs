@@ -1,16 +1,21 @@
-//! `proxy`: would the proxy environment capture the node's traffic to the master — HTTPS
-//! to the endpoint, gRPC to the sync port? Which variable, which value (credentials
-//! redacted), and whether NO_PROXY excludes the master.
+//! `proxy`: does the proxy environment capture the node's traffic to the master — HTTPS
+//! to the endpoint, gRPC to the sync port — and if so, does the path through the proxy
+//! work? Which variable, which proxy (credentials redacted), whether NO_PROXY excludes the
+//! master, and what the proxy answered when asked to reach it.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
 use super::{CheckKind, Context, KindInfo, Text};
+use crate::probe::env::Env;
+use crate::probe::http::proxy::{self as seam, Direct, Fail, Problem, Route, Traffic};
 use crate::report::Code;
 use crate::report::{Evaluation, Finding, Status};
+
+/// Whether a NO_PROXY list excludes a host (the rule lives with the proxy seam).
+pub use crate::probe::http::proxy::excluded;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,20 +29,20 @@ pub struct Spec {
 
 super::generated_codes!("proxy");
 
-/// A proxy variable sends HTTPS to the master through a proxy (NO_PROXY does not exclude it).
+/// A proxy variable sends the master's traffic through a proxy that was not probed.
 pub const CAPTURES_MASTER: Code = Code::new(
     "proxy.captures-master",
     Status::Warn,
-    "A proxy variable sends HTTPS to the master through a proxy (NO_PROXY does not exclude it).",
+    "A proxy variable sends HTTPS to the master through a proxy (NO_PROXY does not exclude it), and the path through it was not probed (--offline, or the loopback guard).",
     "Add the master's host to NO_PROXY, or make sure the proxy reaches the master.",
 );
 
-/// gRPC to the master's sync port would go through a proxy; many proxies do not pass HTTP/2 gRPC.
+/// gRPC to the master's sync port would go through a proxy that was not probed.
 pub const CAPTURES_GRPC: Code = Code::new(
     "proxy.captures-grpc",
     Status::Warn,
-    "gRPC to the master's sync port would go through a proxy; many proxies do not pass HTTP/2 gRPC.",
-    "Add the master's host to no_grpc_proxy/NO_PROXY, or use a proxy that passes gRPC.",
+    "gRPC to the master's sync port would go through a proxy, and the path through it was not probed (--offline, or the loopback guard); many proxies do not tunnel to gRPC ports.",
+    "Add the master's host to no_grpc_proxy/NO_PROXY, or use a proxy that tunnels to the sync port.",
 );
 
 /// Upper- and lower-case versions of a proxy variable disagree; tools pick different ones.
@@ -52,7 +57,7 @@ pub const INCONSISTENT: Code = Code::new(
 pub const INVALID: Code = Code::new(
     "proxy.invalid",
     Status::Warn,
-    "A proxy variable does not hold a usable proxy URL.",
+    "A proxy variable does not hold a proxy URL the doctor can go through (http://host:port).",
     "Write the proxy as http://host:port (credentials, if any, as user:password@).",
 );
 
@@ -62,6 +67,54 @@ pub const BAD_URL: Code = Code::new(
     Status::Fail,
     "The endpoint is not a URL the check can evaluate.",
     "Write `endpoint` like https://master.example:8443.",
+);
+
+/// The proxy that captures the master's traffic cannot be reached.
+pub const UNREACHABLE: Code = Code::new(
+    "proxy.unreachable",
+    Status::Fail,
+    "The proxy that captures the master's traffic does not resolve, accept connections or answer: the service's traffic goes nowhere.",
+    "Start or repair the proxy named in the message (or correct the variable), or add the master's host to NO_PROXY if it answers directly.",
+);
+
+/// The proxy refuses to tunnel to the master.
+pub const REFUSED: Code = Code::new(
+    "proxy.refused",
+    Status::Fail,
+    "The proxy refuses to open a tunnel (CONNECT) to the master; its status, and `Proxy-Authenticate` when sent, are named.",
+    "Allow CONNECT to the master's host and port on the proxy (e.g. the ports it tunnels to), or add the master's host to NO_PROXY if it answers directly.",
+);
+
+/// The proxy wants credentials and the variable carries none.
+pub const AUTH_REQUIRED: Code = Code::new(
+    "proxy.auth-required",
+    Status::Fail,
+    "The proxy wants credentials (407, or 401 to CONNECT) and the proxy variable carries none.",
+    "Give the service the proxy credentials in its proxy variable (http://user:password@host:port).",
+);
+
+/// The proxy rejects the credentials in the variable.
+pub const AUTH_REJECTED: Code = Code::new(
+    "proxy.auth-rejected",
+    Status::Fail,
+    "The proxy rejects the credentials in the proxy variable (407 or 401 although they were sent).",
+    "Correct the proxy credentials in the proxy variable.",
+);
+
+/// The proxy answers but cannot reach the master.
+pub const UPSTREAM_FAILED: Code = Code::new(
+    "proxy.upstream-failed",
+    Status::Fail,
+    "The proxy answers, but cannot reach the master: its 502/504 (or another 5xx to CONNECT) is named.",
+    "Fix the proxy's route to the master (DNS or firewall on the proxy's side), or add the master's host to NO_PROXY if it answers directly.",
+);
+
+/// The master answers directly while the path through the proxy fails.
+pub const DIRECT_ONLY: Code = Code::new(
+    "proxy.direct-only",
+    Status::Warn,
+    "The master accepts connections directly while the path through the proxy fails: the proxy, not the master, stops the traffic.",
+    "Fix the proxy, or add the master's host to NO_PROXY for the service if it should be reached directly.",
 );
 
 pub struct Kind;
@@ -85,12 +138,19 @@ impl CheckKind for Kind {
     const INFO: KindInfo = KindInfo {
         name: "proxy",
         category: "network",
-        summary: "The proxy environment does not silently capture traffic to the master (HTTPS or gRPC)",
-        explain: "What it checks: the proxy variables the service inherits — HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY in both cases, and gRPC's own grpc_proxy / no_grpc_proxy — and whether they send the node's traffic to the master through a proxy: HTTPS to the endpoint, and gRPC to the sync port (gRPC honours grpc_proxy, then https_proxy, then http_proxy). It says which variable captures which traffic, and whether NO_PROXY (exact names, domain suffixes, `*`, addresses and CIDR ranges) excludes the master. Upper- and lower-case variables that disagree are reported too. Proxy credentials are never shown. Run the doctor with the service's environment (e.g. `systemctl show -p Environment open-autoglm`) for this check to see what the service sees.\n\nWhy it matters: a proxy that does not forward gRPC, or that cannot reach the master, makes sync fail with errors that point at the master, not at the proxy.\n\nHow to fix: add the master's host to NO_PROXY (and no_grpc_proxy for gRPC), or make sure the proxy reaches the master on the endpoint port and passes HTTP/2 for gRPC.",
-        default_timeout: Duration::from_secs(2),
+        summary: "The proxy environment does not capture traffic to the master, or the path through the proxy reaches it",
+        explain: "What it checks: the proxy variables the service inherits — HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY in both cases, and gRPC's own grpc_proxy / no_grpc_proxy — and whether they send the node's traffic to the master through a proxy: HTTPS to the endpoint, and gRPC to the sync port (gRPC honours grpc_proxy, then https_proxy, then http_proxy). NO_PROXY is read as clients read it: exact names, domain suffixes, `*`, addresses and CIDR ranges. When a proxy captures the traffic, the check goes through it as the service would — `CONNECT host:port` for https and gRPC, the request in absolute form for http, with `Proxy-Authorization: Basic` when the proxy URL carries credentials — and tells apart: the proxy unreachable (its name does not resolve, it refuses or drops the connection, or it does not answer), the proxy refusing the tunnel (its status and `Proxy-Authenticate` named), credentials required (407, none sent) or rejected (407 although sent), and the proxy answering but unable to reach the master (its 502/504, or another 5xx to CONNECT). When the proxied path fails it tries the direct path once, to say whether bypassing the proxy would help. Upper- and lower-case variables that disagree are reported too. Proxy credentials are never shown. The HTTP-level checks and the gRPC health check go through the same proxy, and wait for this check: a broken proxy is the root cause, not the master. Under --offline, or when the loopback guard refuses the proxy, the path is not probed and a capturing proxy is a warning. Run the doctor with the service's environment (e.g. `systemctl show -p Environment open-autoglm`) for this check to see what the service sees.\n\nWhy it matters: a dead proxy, a proxy that does not tunnel to the sync port, or one that wants credentials makes sync fail with errors that point at the master, not at the proxy.\n\nHow to fix: start or repair the proxy named in the message; allow CONNECT to the master's ports on it; give the service the proxy credentials; or, when the master answers directly, add its host to NO_PROXY (and no_grpc_proxy for gRPC).",
+        default_timeout: Duration::from_secs(5),
+        // It runs offline too: the environment is judged, the path is probed only online.
         network: false,
         reads_config: false,
         codes: &[
+            UNREACHABLE,
+            REFUSED,
+            AUTH_REQUIRED,
+            AUTH_REJECTED,
+            UPSTREAM_FAILED,
+            DIRECT_ONLY,
             CAPTURES_MASTER,
             CAPTURES_GRPC,
             INCONSISTENT,
@@ -106,85 +166,127 @@ impl CheckKind for Kind {
     };
 
     async fn run(spec: &Spec, ctx: &Context) -> Evaluation {
-        let env: BTreeMap<String, String> = VARIABLES
+        let vars: BTreeMap<String, String> = VARIABLES
             .iter()
             .filter_map(|v| ctx.env.var(v).map(|val| ((*v).to_string(), val)))
             .collect();
-        judge(
-            &spec.url.0,
-            spec.grpc_port.map(|p| p.0.to_string()).as_deref(),
-            &env,
-        )
+        let env = Env::from_pairs(vars.clone());
+        let grpc_port = spec.grpc_port.map(|p| p.0);
+        let mut probes = Probes::default();
+        if !ctx.offline
+            && let Some((scheme, host, port, _)) = crate::probe::url::split_url(&spec.url.0)
+        {
+            let https = scheme == "https";
+            let port = port.unwrap_or(if https { 443 } else { 80 });
+            let budget = crate::probe::inner_timeout(ctx.timeout);
+            let by = Instant::now() + budget;
+            // A proxy that accepts and never answers may take three quarters of the budget,
+            // leaving the direct path its try.
+            let proxy_by = Instant::now() + budget * 3 / 4;
+            let traffic = if https { Traffic::Https } else { Traffic::Http };
+            let master = async {
+                match seam::route(&env, traffic, &host) {
+                    Route::Proxy(p) if https => {
+                        Some(tunnel(&p, &host, port, ctx, (proxy_by, by)).await)
+                    }
+                    Route::Proxy(p) => Some(forward(&p, &spec.url.0, ctx, budget).await),
+                    _ => None,
+                }
+            };
+            let grpc = async {
+                match (grpc_port, seam::route(&env, Traffic::Grpc, &host)) {
+                    (Some(g), Route::Proxy(p)) => {
+                        Some(tunnel(&p, &host, g, ctx, (proxy_by, by)).await)
+                    }
+                    _ => None,
+                }
+            };
+            (probes.master, probes.grpc) = futures_util::join!(master, grpc);
+        }
+        judge(&spec.url.0, grpc_port, &vars, &probes)
+    }
+}
+
+/// What the path through a proxy gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probed {
+    /// Through: what the proxy did (`opened a tunnel`, `forwarded GET …: 200 OK`).
+    Through {
+        proxy: String,
+        what: String,
+    },
+    Failed(Box<seam::ProxyError>),
+    /// Not sent (the loopback guard, or a proxy the doctor cannot use): why.
+    NotProbed(String),
+}
+
+/// The paths probed through proxies: HTTP(S) to the endpoint, gRPC to the sync port.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Probes {
+    pub master: Option<Probed>,
+    pub grpc: Option<Probed>,
+}
+
+/// `CONNECT host:port` through `p` by `proxy_by`; when it fails, the direct path by `by`.
+async fn tunnel(
+    p: &seam::Proxy,
+    host: &str,
+    port: u16,
+    ctx: &Context,
+    (proxy_by, by): (Instant, Instant),
+) -> Probed {
+    let per_address = proxy_by.saturating_duration_since(Instant::now()) / 2;
+    match seam::tunnel(p, host, port, &ctx.facts, per_address, proxy_by).await {
+        Ok((_, addr)) => Probed::Through {
+            proxy: p.named(),
+            what: format!(
+                "CONNECT {} opened a tunnel (proxy at {addr})",
+                seam::authority(host, port)
+            ),
+        },
+        Err(Fail::NotProbed(why)) => Probed::NotProbed(why),
+        Err(fail) => match seam::with_direct(fail, host, port, &ctx.facts, by).await {
+            Fail::Proxy(e) => Probed::Failed(e),
+            Fail::NotProbed(why) => Probed::NotProbed(why),
+        },
+    }
+}
+
+/// Plain http: the request as the service would send it, in absolute form to the proxy.
+async fn forward(p: &seam::Proxy, url: &str, ctx: &Context, budget: Duration) -> Probed {
+    use crate::probe::http::{Client, Deadlines, Failure, HttpUrl, Redirects, Request};
+    let Ok(url) = HttpUrl::parse(url) else {
+        return Probed::NotProbed(format!(
+            "`{}` is not a URL the doctor can send",
+            crate::secret::redact_url(url)
+        ));
+    };
+    let client = Client {
+        trust: None,
+        address: None,
+        facts: &ctx.facts,
+        deadlines: Deadlines::within(budget),
+        redirects: Redirects::Never,
+        env: &ctx.env,
+    };
+    let x = client.send(Request::get(url.clone())).await;
+    match x.result {
+        Ok(r) => Probed::Through {
+            proxy: p.named(),
+            what: format!("GET {url} was forwarded: {} {}", r.status, r.reason),
+        },
+        Err(Failure::Proxy(e)) => Probed::Failed(e),
+        Err(Failure::NotProbed(why)) => Probed::NotProbed(why),
+        Err(other) => Probed::Through {
+            proxy: p.named(),
+            what: format!("GET {url} was taken (the http check judges the answer: {other})"),
+        },
     }
 }
 
 /// `http://user:pass@proxy:3128` → `http://<redacted>@proxy:3128`.
 pub fn redact_proxy(url: &str) -> String {
     crate::secret::redact_url(url)
-}
-
-/// Whether a NO_PROXY list excludes `host`.
-pub fn excluded(no_proxy: &str, host: &str) -> Option<String> {
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_ascii_lowercase();
-    let ip: Option<IpAddr> = host.parse().ok();
-    for raw in no_proxy.split(',') {
-        let entry = raw.trim().to_ascii_lowercase();
-        if entry.is_empty() {
-            continue;
-        }
-        if entry == "*" {
-            return Some(entry);
-        }
-        // Entries may carry a port (host:port): the port does not matter here.
-        let name = entry.strip_prefix('[').map_or_else(
-            || {
-                entry
-                    .rsplit_once(':')
-                    .filter(|(h, p)| !h.contains(':') && p.parse::<u16>().is_ok())
-                    .map_or(entry.as_str(), |(h, _)| h)
-                    .to_string()
-            },
-            |v6| v6.split(']').next().unwrap_or(v6).to_string(),
-        );
-        if let (Some(ip), Some((net, bits))) = (ip, name.split_once('/')) {
-            if let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u32>())
-                && in_cidr(ip, net, bits)
-            {
-                return Some(entry);
-            }
-            continue;
-        }
-        let suffix = name.trim_start_matches("*.").trim_start_matches('.');
-        if host == suffix || host.ends_with(&format!(".{suffix}")) {
-            return Some(entry);
-        }
-    }
-    None
-}
-
-fn in_cidr(ip: IpAddr, net: IpAddr, bits: u32) -> bool {
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) if bits <= 32 => {
-            let mask = if bits == 0 {
-                0
-            } else {
-                u32::MAX << (32 - bits)
-            };
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) if bits <= 128 => {
-            let mask = if bits == 0 {
-                0
-            } else {
-                u128::MAX << (128 - bits)
-            };
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
-    }
 }
 
 fn first<'a>(env: &'a BTreeMap<String, String>, names: &[&'a str]) -> Option<(&'a str, &'a str)> {
@@ -210,12 +312,65 @@ fn valid_proxy(v: &str) -> bool {
     !host.is_empty() && !host.contains(' ')
 }
 
-/// Judge the proxy environment for traffic to `url` (and gRPC to `grpc_port`).
-pub fn judge(url: &str, grpc_port: Option<&str>, env: &BTreeMap<String, String>) -> Evaluation {
+/// A failure on the path through a proxy as findings (`what`: the traffic, `https` or
+/// `gRPC`): the proxy's problem, and whether the master answers directly.
+fn failed(what: &str, e: &seam::ProxyError) -> Vec<Finding> {
+    let code = match e.problem {
+        Problem::Unresolved(_) | Problem::Connect(_) | Problem::NoAnswer(_) => &UNREACHABLE,
+        Problem::Refused { .. } => &REFUSED,
+        Problem::AuthRequired { .. } => &AUTH_REQUIRED,
+        Problem::AuthRejected { .. } => &AUTH_REJECTED,
+        Problem::Upstream { .. } => &UPSTREAM_FAILED,
+    };
+    let mut f = Finding::new(
+        code,
+        format!("{what} to {}: {e}", e.target),
+        e.remediation(),
+    )
+    .with("proxy", e.proxy.to_string())
+    .with("variable", e.proxy.variable)
+    .with("target", e.target.clone());
+    if let Some(a) = e.addr {
+        f = f.with("proxy_address", a.to_string());
+    }
+    let mut out = vec![f];
+    if let Some(Direct::Reached(a)) = &e.direct {
+        let host = e
+            .target
+            .rsplit_once(':')
+            .map_or(e.target.as_str(), |(h, _)| h);
+        out.push(
+            Finding::new(
+                &DIRECT_ONLY,
+                format!(
+                    "{} answers directly at {a}, but not through {}: the proxy stops the traffic, not the master",
+                    e.target,
+                    e.proxy.named()
+                ),
+                format!(
+                    "fix the proxy {}, or add {} to NO_PROXY for the service if the master should be reached directly",
+                    e.proxy.named(),
+                    host.trim_start_matches('[').trim_end_matches(']')
+                ),
+            )
+            .with("direct_address", a.to_string()),
+        );
+    }
+    out
+}
+
+/// Judge the proxy environment for traffic to `url` (and gRPC to `grpc_port`), with what
+/// the paths through the proxies gave when they were probed.
+pub fn judge(
+    url: &str,
+    grpc_port: Option<u16>,
+    env: &BTreeMap<String, String>,
+    probes: &Probes,
+) -> Evaluation {
     let Some((scheme, host, port, _)) = crate::probe::url::split_url(url) else {
         return Evaluation::single(Finding::new(
             &BAD_URL,
-            format!("`{url}` is not a URL"),
+            format!("`{}` is not a URL", redact_proxy(url)),
             "write `endpoint` like https://master.example:8443",
         ));
     };
@@ -244,33 +399,86 @@ pub fn judge(url: &str, grpc_port: Option<&str>, env: &BTreeMap<String, String>)
             ));
         }
     }
-    let no_proxy = first(env, &["no_proxy", "NO_PROXY"]).map_or("", |(_, v)| v);
-    let via = if scheme == "https" {
-        first(
-            env,
-            &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"],
-        )
-    } else {
-        first(env, &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"])
-    };
-    let port = port.unwrap_or(if scheme == "https" { 443 } else { 80 });
-    match via {
-        Some((name, value)) if !valid_proxy(value) => findings.push(Finding::new(&INVALID, format!("{name}={} is not a proxy URL", redact_proxy(value)), format!("write {name} as http://host:port, or unset it"))),
-        Some((name, value)) => match excluded(no_proxy, &host) {
-            Some(entry) => findings.push(Finding::pass(format!("{name} is set, but NO_PROXY entry `{entry}` excludes {host}: HTTPS to the master goes direct"))),
-            None => findings.push(Finding::new(&CAPTURES_MASTER, format!("{name}={} captures {scheme} traffic to {host}:{port} (NO_PROXY does not list it)", redact_proxy(value)),
-                format!("add {host} to NO_PROXY for the service, or make sure the proxy {} reaches {host}:{port}", redact_proxy(value)),
-            )),
-        },
-        None => findings.push(Finding::pass(format!("no proxy variable captures {scheme} traffic to {host}:{port}"))),
+    let vars = Env::from_pairs(env.clone());
+    let https = scheme == "https";
+    let traffic = if https { Traffic::Https } else { Traffic::Http };
+    let port = port.unwrap_or(if https { 443 } else { 80 });
+    let value = |name: &str| redact_proxy(env.get(name).map_or("", String::as_str));
+    match seam::route(&vars, traffic, &host) {
+        Route::Direct => findings.push(Finding::pass(format!(
+            "no proxy variable captures {scheme} traffic to {host}:{port}"
+        ))),
+        Route::Excluded { variable, entry } => findings.push(Finding::pass(format!(
+            "{variable} is set, but NO_PROXY entry `{entry}` excludes {host}: {scheme} to the master goes direct"
+        ))),
+        Route::Unusable { variable, why } => {
+            let raw = first(env, &[variable]).map_or("", |(_, v)| v);
+            let fix = if valid_proxy(raw) {
+                format!("use an http:// proxy in {variable}, or add {host} to NO_PROXY")
+            } else {
+                format!("write {variable} as http://host:port, or unset it")
+            };
+            findings.push(Finding::new(
+                &INVALID,
+                format!("{variable}={} captures {scheme} traffic to {host}:{port}, but {why}", value(variable)),
+                fix,
+            ));
+        }
+        Route::Proxy(p) => {
+            let captures = format!(
+                "{} captures {scheme} traffic to {host}:{port} (NO_PROXY does not list it)",
+                p.named()
+            );
+            match &probes.master {
+                Some(Probed::Through { what, .. }) => {
+                    findings.push(Finding::pass(format!("{captures}; through it, {what}")));
+                }
+                Some(Probed::Failed(e)) => findings.extend(failed(&scheme, e)),
+                Some(Probed::NotProbed(why)) => {
+                    findings.push(Finding::new(
+                        &CAPTURES_MASTER,
+                        format!("{captures}; the path through it was not probed: {why}"),
+                        format!("add {host} to NO_PROXY for the service, or make sure the proxy {p} reaches {host}:{port}"),
+                    ));
+                }
+                None => findings.push(Finding::new(
+                    &CAPTURES_MASTER,
+                    format!("{captures}; the path through it was not probed (--offline)"),
+                    format!("add {host} to NO_PROXY for the service, or make sure the proxy {p} reaches {host}:{port}"),
+                )),
+            }
+        }
     }
     if let Some(grpc) = grpc_port {
-        let no_grpc = first(env, &["no_grpc_proxy"]).map_or(no_proxy, |(_, v)| v);
-        match first(env, &["grpc_proxy", "https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"]) {
-            Some((name, value)) if excluded(no_grpc, &host).is_none() => findings.push(Finding::new(&CAPTURES_GRPC, format!("gRPC to {host}:{grpc} would go through {name}={}; many proxies do not pass HTTP/2 gRPC", redact_proxy(value)),
-                format!("add {host} to no_grpc_proxy (or NO_PROXY) for the service, or use a proxy that passes gRPC to {host}:{grpc}"),
+        match seam::route(&vars, Traffic::Grpc, &host) {
+            Route::Proxy(p) => {
+                let captures = format!("gRPC to {host}:{grpc} goes through {}", p.named());
+                match &probes.grpc {
+                    Some(Probed::Through { what, .. }) => {
+                        findings.push(Finding::pass(format!("{captures}; through it, {what}")));
+                    }
+                    Some(Probed::Failed(e)) => findings.extend(failed("gRPC", e)),
+                    other => {
+                        let why = match other {
+                            Some(Probed::NotProbed(why)) => why.clone(),
+                            _ => "--offline".into(),
+                        };
+                        findings.push(Finding::new(
+                            &CAPTURES_GRPC,
+                            format!("{captures}; the path through it was not probed ({why}); many proxies do not tunnel to gRPC ports"),
+                            format!("add {host} to no_grpc_proxy (or NO_PROXY) for the service, or use a proxy that tunnels to {host}:{grpc}"),
+                        ));
+                    }
+                }
+            }
+            Route::Unusable { variable, why } => findings.push(Finding::new(
+                &CAPTURES_GRPC,
+                format!("gRPC to {host}:{grpc} would go through {variable}={}, but {why}", value(variable)),
+                format!("add {host} to no_grpc_proxy (or NO_PROXY) for the service, or use an http:// proxy that tunnels to {host}:{grpc}"),
             )),
-            _ => findings.push(Finding::pass(format!("gRPC to {host}:{grpc} goes direct"))),
+            Route::Direct | Route::Excluded { .. } => {
+                findings.push(Finding::pass(format!("gRPC to {host}:{grpc} goes direct")));
+            }
         }
     }
     let mut eval = Evaluation::of(findings);
@@ -305,9 +513,15 @@ mod tests {
     fn verdicts() {
         let url = "https://master.autoglm.test:8443";
         let code = |e: &Evaluation| e.worst().and_then(|f| f.code_name().map(String::from));
-        assert_eq!(code(&judge(url, None, &env(&[]))), None);
+        let none = Probes::default();
+        assert_eq!(code(&judge(url, None, &env(&[]), &none)), None);
         assert_eq!(
-            code(&judge(url, None, &env(&[("HTTPS_PROXY", "http://p:3128")]))),
+            code(&judge(
+                url,
+                None,
+                &env(&[("HTTPS_PROXY", "http://p:3128")]),
+                &none
+            )),
             Some("proxy.captures-master".into())
         );
         assert_eq!(
@@ -317,19 +531,21 @@ mod tests {
                 &env(&[
                     ("HTTPS_PROXY", "http://p:3128"),
                     ("NO_PROXY", ".autoglm.test")
-                ])
+                ]),
+                &none
             )),
             None
         );
         assert_eq!(
             code(&judge(
                 url,
-                Some("9090"),
+                Some(9090),
                 &env(&[
                     ("http_proxy", "http://p:3128"),
                     ("NO_PROXY", ".autoglm.test"),
                     ("no_grpc_proxy", "other")
-                ])
+                ]),
+                &none
             )),
             Some("proxy.captures-grpc".into())
         );
@@ -337,7 +553,8 @@ mod tests {
             code(&judge(
                 url,
                 None,
-                &env(&[("HTTPS_PROXY", "http://a:1"), ("https_proxy", "http://b:1")])
+                &env(&[("HTTPS_PROXY", "http://a:1"), ("https_proxy", "http://b:1")]),
+                &none
             )),
             Some("proxy.inconsistent".into())
         );
@@ -349,9 +566,136 @@ mod tests {
             "https://m:1",
             None,
             &env(&[("HTTPS_PROXY", "http://svc:hunter2@proxy:3128")]),
+            &Probes::default(),
         );
         let all = format!("{e:?}");
         assert!(!all.contains("hunter2"), "{all}");
         assert!(all.contains("http://<redacted>@proxy:3128"));
+    }
+
+    fn probed(problem: Problem, direct: Option<Direct>) -> Probes {
+        let e = seam::ProxyError {
+            proxy: seam::Proxy::parse("HTTPS_PROXY", "http://svc:hunter2@127.0.0.1:9").unwrap(),
+            target: "m.test:8443".into(),
+            addr: None,
+            problem,
+            direct,
+        };
+        Probes {
+            master: Some(Probed::Failed(Box::new(e.clone()))),
+            grpc: Some(Probed::Failed(Box::new(e))),
+        }
+    }
+
+    #[test]
+    fn the_seam_redacts_with_the_same_words() {
+        assert_eq!(seam::REDACTED, crate::secret::REDACTED);
+    }
+
+    #[test]
+    fn the_probed_path_decides_and_names_the_proxy() {
+        let url = "https://m.test:8443";
+        let vars = env(&[("HTTPS_PROXY", "http://svc:hunter2@127.0.0.1:9")]);
+        let refused = vec![(
+            "127.0.0.1:9".parse().unwrap(),
+            crate::probe::tcp::Outcome::Refused,
+        )];
+        let e = judge(
+            url,
+            None,
+            &vars,
+            &probed(
+                Problem::Connect(refused.clone()),
+                Some(Direct::Reached("127.0.0.1:8443".parse().unwrap())),
+            ),
+        );
+        let codes: Vec<_> = e.findings.iter().filter_map(Finding::code_name).collect();
+        assert_eq!(codes, ["proxy.unreachable", "proxy.direct-only"]);
+        assert_eq!(e.status(), Status::Fail);
+        let w = e.worst().unwrap();
+        assert!(
+            w.message.contains(
+                "HTTPS_PROXY=http://<redacted>@127.0.0.1:9 is unreachable: 127.0.0.1:9 refused"
+            ),
+            "{}",
+            w.message
+        );
+        assert!(
+            w.remediation
+                .as_deref()
+                .unwrap()
+                .contains("add m.test to NO_PROXY")
+        );
+        let cases = [
+            (
+                Problem::Refused {
+                    status: 403,
+                    reason: "Forbidden".into(),
+                    authenticate: None,
+                },
+                "proxy.refused",
+            ),
+            (
+                Problem::AuthRequired {
+                    status: 407,
+                    authenticate: Some("Basic realm=\"p\"".into()),
+                },
+                "proxy.auth-required",
+            ),
+            (
+                Problem::AuthRejected {
+                    status: 407,
+                    authenticate: None,
+                },
+                "proxy.auth-rejected",
+            ),
+            (
+                Problem::Upstream {
+                    status: 502,
+                    reason: "Bad Gateway".into(),
+                },
+                "proxy.upstream-failed",
+            ),
+            (Problem::NoAnswer("closed".into()), "proxy.unreachable"),
+        ];
+        for (problem, want) in cases {
+            let e = judge(
+                url,
+                Some(9090),
+                &vars,
+                &probed(problem, Some(Direct::Failed("refused".into()))),
+            );
+            assert_eq!(e.worst().and_then(Finding::code_name), Some(want));
+            // Both the endpoint and the sync port are named, and no credential anywhere.
+            assert_eq!(
+                e.findings
+                    .iter()
+                    .filter(|f| f.code_name() == Some(want))
+                    .count(),
+                2
+            );
+            let all = format!("{e:?}");
+            assert!(!all.contains("hunter2") && !all.contains("svc:"), "{all}");
+        }
+        let through = Probes {
+            master: Some(Probed::Through {
+                proxy: "p".into(),
+                what: "CONNECT m.test:8443 opened a tunnel".into(),
+            }),
+            grpc: Some(Probed::NotProbed("guard".into())),
+        };
+        let e = judge(url, Some(9090), &vars, &through);
+        let codes: Vec<_> = e
+            .findings
+            .iter()
+            .map(|f| (f.status, f.code_name()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                (Status::Pass, None),
+                (Status::Warn, Some("proxy.captures-grpc"))
+            ]
+        );
     }
 }

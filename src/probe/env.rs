@@ -36,6 +36,16 @@ impl Env {
         self.0.get(name).map(String::as_str)
     }
 
+    /// Set `name` to `value`, or replace its value.
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.0.insert(name.into(), value.into());
+    }
+
+    /// Unset `name`.
+    pub fn remove(&mut self, name: &str) {
+        self.0.remove(name);
+    }
+
     /// The value of `name` as an owned string (the shape of the `env` callbacks).
     pub fn var(&self, name: &str) -> Option<String> {
         self.get(name).map(str::to_string)
@@ -51,5 +61,9 @@ mod tests {
         let env = Env::from_pairs([("A", "1")]);
         assert_eq!(env.get("A"), Some("1"));
         assert_eq!(env.var("B"), None);
+        let mut env = env;
+        env.set("B", "2");
+        env.remove("A");
+        assert_eq!((env.get("A"), env.get("B")), (None, Some("2")));
     }
 }

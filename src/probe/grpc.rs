@@ -3,6 +3,9 @@
 //! fail is observed: the connection, the handshake, the protocol the server agreed to, the
 //! HTTP/2 exchange, the gRPC status and the serving status.
 //!
+//! Through a proxy (`grpc_proxy`, `HTTPS_PROXY`, …, as gRPC clients follow them), the same
+//! exchange runs inside a `CONNECT` tunnel ([`check_through`]).
+//!
 //! The two messages are tiny protobufs (one field each) encoded and decoded here; a test
 //! against Python's grpcio health server keeps the encoding honest.
 
@@ -128,6 +131,8 @@ pub enum Outcome {
     Health(Serving),
     /// OK, but the body is not a health response.
     Malformed(String),
+    /// The proxy that captures the sync port failed.
+    Proxy(Box<super::http::proxy::ProxyError>),
 }
 
 /// One health check, observed.
@@ -137,6 +142,8 @@ pub struct Observation {
     /// The protocol selected in ALPN (TLS only).
     pub alpn: Option<String>,
     pub took: Duration,
+    /// The proxy it went through (`HTTPS_PROXY=http://proxy:3128`, credentials redacted).
+    pub via: Option<String>,
 }
 
 /// Where and how to ask.
@@ -250,7 +257,45 @@ pub async fn check(target: &Target, timeout: Duration) -> Observation {
         outcome,
         alpn,
         took: start.elapsed(),
+        via: None,
     }
+}
+
+/// Ask for the health through `proxy`: a `CONNECT` tunnel to `connect_host` (the master's
+/// host) and the target's port, then the same exchange inside it. When the proxy fails,
+/// the direct path is tried once for the advice. Returns the proxy address that answered.
+pub async fn check_through(
+    proxy: &super::http::proxy::Proxy,
+    connect_host: &str,
+    target: &Target,
+    facts: &crate::report::Facts,
+    timeout: Duration,
+) -> (Option<SocketAddr>, Observation) {
+    use super::http::proxy::{Fail, tunnel, with_direct};
+    let start = Instant::now();
+    let by = start + timeout;
+    let port = target.addr.port();
+    let mut alpn = None;
+    let (addr, outcome) = match tunnel(proxy, connect_host, port, facts, timeout, by).await {
+        Err(Fail::NotProbed(why)) => (None, Outcome::Connect(super::tcp::Outcome::NotProbed(why))),
+        Err(fail) => match with_direct(fail, connect_host, port, facts, by).await {
+            Fail::Proxy(e) => (e.addr, Outcome::Proxy(e)),
+            Fail::NotProbed(why) => (None, Outcome::Connect(super::tcp::Outcome::NotProbed(why))),
+        },
+        Ok((io, addr)) => {
+            let left = || timeout.saturating_sub(start.elapsed());
+            (Some(addr), over(io, target, left, &mut alpn).await)
+        }
+    };
+    (
+        addr,
+        Observation {
+            outcome,
+            alpn,
+            took: start.elapsed(),
+            via: Some(proxy.named()),
+        },
+    )
 }
 
 async fn run(
@@ -268,6 +313,19 @@ async fn run(
         Ok(Err(e)) => return Outcome::Connect(super::tcp::classify(&e)),
         Ok(Ok(s)) => s,
     };
+    over(tcp, target, left, alpn).await
+}
+
+/// The health exchange on a connected stream: TLS with ALPN `h2` (or not), then HTTP/2.
+async fn over<S>(
+    tcp: S,
+    target: &Target,
+    left: impl Fn() -> Duration,
+    alpn: &mut Option<String>,
+) -> Outcome
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     match &target.tls {
         None => exchange(tcp, target, "http", left).await,
         Some(roots) => {

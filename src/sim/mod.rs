@@ -3,7 +3,8 @@
 //! It serves the master API over HTTP and HTTPS (version negotiation, JWKS, auth
 //! parameters, a skewable `Date`), TLS with every certificate problem the doctor names, an
 //! SNTP server with a clock offset, a DNS responder for the test zone, and TCP ports that
-//! are open, refused, silently dropped, a black hole and a trickler. Every server binds a
+//! are open, refused, silently dropped, a black hole and a trickler, and a forward proxy
+//! that refuses CONNECT. Every server binds a
 //! port of its own choosing on 127.0.0.1, runs on a thread of its own, and stops when the
 //! `SimMaster` is dropped or its lifetime ends, whichever comes first.
 
@@ -16,6 +17,7 @@ pub mod grpc;
 pub mod http;
 pub mod ntp;
 pub mod pki;
+pub mod proxy;
 pub mod scenario;
 pub mod tcp;
 
@@ -114,6 +116,8 @@ pub struct Addresses {
     pub dropped: SocketAddr,
     pub black_hole: SocketAddr,
     pub trickle: SocketAddr,
+    /// A forward proxy that refuses CONNECT (405).
+    pub no_connect: SocketAddr,
 }
 
 impl Addresses {
@@ -357,6 +361,9 @@ async fn bind_all(opts: &Options, pki: &TestPki) -> io::Result<(Addresses, Serve
     let trickle = TcpListener::bind(lo).await?;
     let trickle_addr = trickle.local_addr()?;
     tasks.spawn(tcp::trickle(trickle));
+    let no_connect = TcpListener::bind(lo).await?;
+    let no_connect_addr = no_connect.local_addr()?;
+    tasks.spawn(proxy::no_connect(no_connect));
     let (dropped, dropped_addr, held) = tcp::dropped_listener().await?;
     let refused = tcp::refused_addr()?;
 
@@ -372,6 +379,7 @@ async fn bind_all(opts: &Options, pki: &TestPki) -> io::Result<(Addresses, Serve
         dropped: dropped_addr,
         black_hole: hole_addr,
         trickle: trickle_addr,
+        no_connect: no_connect_addr,
     };
     Ok((
         addrs,

@@ -34,6 +34,10 @@ pub enum Scenario {
     SyncBlackHole,
     /// The master's gRPC server reports NOT_SERVING on its health service.
     SyncNotServing,
+    /// HTTPS_PROXY points at a loopback port where no proxy listens.
+    DeadProxy,
+    /// HTTPS_PROXY points at a proxy that refuses CONNECT (405).
+    NoConnect,
 }
 
 impl Scenario {
@@ -41,7 +45,7 @@ impl Scenario {
     pub fn expected_root_cause(self) -> Option<&'static Code> {
         use crate::check::{
             api_version, auth_params, auth_token, config_credentials, config_schema, dns,
-            grpc_health, ntp, tcp, tls,
+            grpc_health, ntp, proxy, tcp, tls,
         };
         match self {
             Self::Healthy => None,
@@ -56,6 +60,8 @@ impl Scenario {
             Self::SkewedClock => Some(&ntp::SKEW),
             Self::SyncBlackHole => Some(&grpc_health::NO_RESPONSE),
             Self::SyncNotServing => Some(&grpc_health::NOT_SERVING),
+            Self::DeadProxy => Some(&proxy::UNREACHABLE),
+            Self::NoConnect => Some(&proxy::REFUSED),
         }
     }
 
@@ -86,6 +92,9 @@ pub struct Demo {
     pub sim: SimMaster,
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
+    /// The proxy environment of the node's service in this scenario (none but in the
+    /// proxy scenarios, where the demo runs with these instead of the machine's own).
+    pub proxy_env: Vec<(String, String)>,
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> std::io::Result<PathBuf> {
@@ -238,9 +247,21 @@ logging:
         logs = d.join("logs").display(),
     );
     let config_path = write(d, "open-autoglm.yaml", &config)?;
+    let proxy_env = match scenario {
+        Scenario::DeadProxy => vec![(
+            "HTTPS_PROXY".to_string(),
+            format!("http://127.0.0.1:{}", a.refused.port()),
+        )],
+        Scenario::NoConnect => vec![(
+            "HTTPS_PROXY".to_string(),
+            format!("http://127.0.0.1:{}", a.no_connect.port()),
+        )],
+        _ => Vec::new(),
+    };
     Ok(Demo {
         sim,
         dir,
         config: config_path,
+        proxy_env,
     })
 }

@@ -35,6 +35,7 @@ mod objstore;
 mod peers;
 mod plugins;
 mod progress;
+mod proxy;
 mod recovery;
 mod reliability;
 mod restated;

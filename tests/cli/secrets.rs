@@ -181,6 +181,7 @@ const SWEEP: &[&str] = &[
     "MKANCHOR10",
     "MKSIG11",
     "MKUSER12",
+    "MKPROXYUSER13",
 ];
 
 /// Undo XML and Markdown escaping, so a marker is found whatever the format did to it.
@@ -245,7 +246,8 @@ fn secret_sweep_finds_no_marker_in_any_output() {
     );
     let reports = dir.path().join("reports");
     std::fs::create_dir(&reports).unwrap();
-    let proxy = "http://pu:MKPROXYa05@MKPROXYb05@127.0.0.1:2";
+    // The proxy is probed (nothing listens on port 2): its failure names it, redacted.
+    let proxy = "http://MKPROXYUSER13:MKPROXYa05@MKPROXYb05@127.0.0.1:2";
     let mut everything = String::new();
     let mut n = 0;
     for (variant, cfg, suite_arg, proxied) in [
@@ -312,6 +314,7 @@ fn secret_sweep_finds_no_marker_in_any_output() {
         "token=<redacted>",
         "api_key=<redacted>",
         "https://<redacted>@127.0.0.1:1",
+        "http://<redacted>@127.0.0.1:2 is unreachable",
     ] {
         assert!(all.contains(shown), "`{shown}` is not reported:\n{all}");
     }

@@ -24,9 +24,13 @@
 //! - **Failures**: one [`Failure`] enum whose `Display` gives the words, and one mapping,
 //!   [`describe`], to status, condition, message and remediation, shared by the four kinds.
 //!
-//! It never goes through `HTTP(S)_PROXY`: the doctor looks at the master directly (the
-//! `proxy` check looks at the environment).
+//! - **Proxies**: when `HTTPS_PROXY`, `HTTP_PROXY` or `ALL_PROXY` captures the URL (and
+//!   NO_PROXY does not exclude it), the request goes through the proxy as the service's
+//!   would ([`proxy`]): a `CONNECT` tunnel for https, the absolute form for http, with the
+//!   proxy's credentials, which are never shown. A failure on that path names the proxy
+//!   and says whether the master answers directly.
 
+pub mod proxy;
 pub mod url;
 
 use std::fmt;
@@ -202,6 +206,9 @@ pub enum Failure {
     Closed,
     /// The peer answered something that is not HTTP (or not the HTTP version asked for).
     NotHttp(String),
+    /// The proxy that captures the URL failed (unreachable, refused, wants credentials,
+    /// cannot reach the master).
+    Proxy(Box<proxy::ProxyError>),
 }
 
 impl fmt::Display for Failure {
@@ -229,6 +236,7 @@ impl fmt::Display for Failure {
             ),
             Self::Closed => f.write_str("the connection closed without a complete response"),
             Self::NotHttp(e) => write!(f, "not an HTTP answer: {e}"),
+            Self::Proxy(e) => write!(f, "{e}"),
         }
     }
 }
@@ -245,10 +253,15 @@ pub enum Condition {
     TlsFailed,
     NoResponse,
     NotHttp,
+    ProxyUnreachable,
+    ProxyRefused,
+    ProxyAuthRequired,
+    ProxyAuthRejected,
+    ProxyUpstream,
 }
 
 impl Condition {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 13] = [
         Self::CaUnreadable,
         Self::NotProbed,
         Self::BadUrl,
@@ -257,6 +270,11 @@ impl Condition {
         Self::TlsFailed,
         Self::NoResponse,
         Self::NotHttp,
+        Self::ProxyUnreachable,
+        Self::ProxyRefused,
+        Self::ProxyAuthRequired,
+        Self::ProxyAuthRejected,
+        Self::ProxyUpstream,
     ];
 
     /// The kebab-case name used in codes.
@@ -270,6 +288,11 @@ impl Condition {
             Self::TlsFailed => "tls-failed",
             Self::NoResponse => "no-response",
             Self::NotHttp => "not-http",
+            Self::ProxyUnreachable => "proxy-unreachable",
+            Self::ProxyRefused => "proxy-refused",
+            Self::ProxyAuthRequired => "proxy-auth-required",
+            Self::ProxyAuthRejected => "proxy-auth-rejected",
+            Self::ProxyUpstream => "proxy-upstream-failed",
         }
     }
 
@@ -302,6 +325,21 @@ impl Condition {
                 "Connected, but no complete response within the timeout (a hung or trickling server), or the connection closed."
             }
             Self::NotHttp => "The peer answered something that is not HTTP.",
+            Self::ProxyUnreachable => {
+                "The proxy that captures the master's traffic (HTTP(S)_PROXY, ALL_PROXY) does not resolve, accept connections or answer."
+            }
+            Self::ProxyRefused => {
+                "The proxy that captures the master's traffic refuses to open a tunnel (CONNECT) to the master: its status is named."
+            }
+            Self::ProxyAuthRequired => {
+                "The proxy that captures the master's traffic wants credentials (407, or 401 to CONNECT) and the proxy variable carries none."
+            }
+            Self::ProxyAuthRejected => {
+                "The proxy that captures the master's traffic rejects the credentials in the proxy variable (407 or 401 although they were sent)."
+            }
+            Self::ProxyUpstream => {
+                "The proxy answers, but cannot reach the master (its 502/504, or its marked 5xx)."
+            }
         }
     }
 
@@ -318,6 +356,19 @@ impl Condition {
             Self::TlsFailed => "Fix TLS first (the tls check names the problem).",
             Self::NoResponse => "Check the master's load and whatever sits in front of it.",
             Self::NotHttp => "Point `endpoint` at the master's HTTP(S) port.",
+            Self::ProxyUnreachable => {
+                "Start or repair the proxy named in the message, or add the master's host to NO_PROXY if it answers directly."
+            }
+            Self::ProxyRefused => {
+                "Allow CONNECT to the master's host and port on the proxy, or add the master's host to NO_PROXY if it answers directly."
+            }
+            Self::ProxyAuthRequired => {
+                "Give the service the proxy credentials in its proxy variable (http://user:password@host:port)."
+            }
+            Self::ProxyAuthRejected => "Correct the proxy credentials in the proxy variable.",
+            Self::ProxyUpstream => {
+                "Fix the proxy's route to the master, or add the master's host to NO_PROXY if it answers directly."
+            }
         }
     }
 }
@@ -333,6 +384,15 @@ impl Failure {
             Self::Tls(_) => Condition::TlsFailed,
             Self::NoResponse | Self::Incomplete { .. } | Self::Closed => Condition::NoResponse,
             Self::NotHttp(_) => Condition::NotHttp,
+            Self::Proxy(e) => match e.problem {
+                proxy::Problem::Unresolved(_)
+                | proxy::Problem::Connect(_)
+                | proxy::Problem::NoAnswer(_) => Condition::ProxyUnreachable,
+                proxy::Problem::Refused { .. } => Condition::ProxyRefused,
+                proxy::Problem::AuthRequired { .. } => Condition::ProxyAuthRequired,
+                proxy::Problem::AuthRejected { .. } => Condition::ProxyAuthRejected,
+                proxy::Problem::Upstream { .. } => Condition::ProxyUpstream,
+            },
         }
     }
 }
@@ -349,6 +409,15 @@ pub struct Described {
 /// The one failure → finding mapping: `url` is what was asked, `addr` the address that
 /// answered (when one did).
 pub fn describe(url: &HttpUrl, addr: Option<SocketAddr>, failure: &Failure) -> Described {
+    if let Failure::Proxy(e) = failure {
+        let condition = failure.condition();
+        return Described {
+            status: condition.status(),
+            condition,
+            message: format!("{url}: {e}"),
+            remediation: e.remediation(),
+        };
+    }
     let at = addr
         .filter(|a| url.host() != &Host::Ip(a.ip()))
         .map(|a| format!(" (at {a})"))
@@ -356,6 +425,9 @@ pub fn describe(url: &HttpUrl, addr: Option<SocketAddr>, failure: &Failure) -> D
     let there = addr.map_or_else(|| url.origin(), |a| a.to_string());
     let remediation = match failure {
         Failure::CaUnreadable(e) => e.remediation(),
+        Failure::NotProbed(why) if !why.contains(super::LOOPBACK_ONLY_ENV) => {
+            "set the proxy variable to an http:// proxy, or add the master's host to NO_PROXY for the doctor's run".into()
+        }
         Failure::NotProbed(_) => format!(
             "unset AUTOGLM_DOCTOR_LOOPBACK_ONLY to probe {}",
             url.host_name()
@@ -384,6 +456,7 @@ pub fn describe(url: &HttpUrl, addr: Option<SocketAddr>, failure: &Failure) -> D
             "point `endpoint` at the master's HTTP{} port",
             if url.is_https() { "S" } else { "" }
         ),
+        Failure::Proxy(e) => e.remediation(),
     };
     let condition = failure.condition();
     Described {
@@ -405,6 +478,8 @@ pub struct Client<'a> {
     pub facts: &'a Facts,
     pub deadlines: Deadlines,
     pub redirects: Redirects,
+    /// The environment whose proxy variables the request follows, as the service's would.
+    pub env: &'a super::env::Env,
 }
 
 /// One request's journey: the URLs it went through, the address that answered, and the
@@ -423,7 +498,24 @@ pub struct Exchange {
     pub addresses_from: &'static str,
     /// Addresses that did not connect before one did.
     pub failed: Vec<(SocketAddr, Outcome)>,
+    /// The proxy the request went through (`HTTPS_PROXY=http://proxy:3128`, credentials
+    /// redacted), when one captured it; `addr` is then the proxy's.
+    pub proxy: Option<String>,
     pub result: Result<Response, Failure>,
+}
+
+impl Exchange {
+    /// Where the answer came from, for messages: ` (at ADDR)` when the URL does not name
+    /// the address, ` (through HTTPS_PROXY=…)` through a proxy; empty otherwise.
+    pub fn at(&self) -> String {
+        if let Some(p) = &self.proxy {
+            return format!(" (through {p})");
+        }
+        self.addr
+            .filter(|a| self.url.host() != &Host::Ip(a.ip()))
+            .map(|a| format!(" (at {a})"))
+            .unwrap_or_default()
+    }
 }
 
 impl Client<'_> {
@@ -479,6 +571,7 @@ impl Client<'_> {
             addr: None,
             addresses_from: "",
             failed: Vec::new(),
+            proxy: None,
             result: Err(Failure::NoResponse),
         };
         let trust = if url.is_https() {
@@ -490,6 +583,46 @@ impl Client<'_> {
         } else {
             None
         };
+        let traffic = if url.is_https() {
+            proxy::Traffic::Https
+        } else {
+            proxy::Traffic::Http
+        };
+        match proxy::route(self.env, traffic, &url.host_name()) {
+            proxy::Route::Proxy(p) => {
+                let host = match (self.address, url.same_origin(origin)) {
+                    (Some(ip), true) => ip.to_string(),
+                    _ => url.host_name(),
+                };
+                exchange.addresses_from = "the proxy";
+                exchange.proxy = Some(p.named());
+                let (addr, result) = self
+                    .through(&p, &host, request, trust.as_deref(), deadline)
+                    .await;
+                exchange.addr = addr;
+                exchange.result = match result {
+                    Err(proxy::Fail::NotProbed(why)) => Err(Failure::NotProbed(why)),
+                    Err(fail @ proxy::Fail::Proxy(_)) => {
+                        match proxy::with_direct(fail, &host, url.port(), self.facts, deadline)
+                            .await
+                        {
+                            proxy::Fail::Proxy(e) => Err(Failure::Proxy(e)),
+                            proxy::Fail::NotProbed(why) => Err(Failure::NotProbed(why)),
+                        }
+                    }
+                    Ok(r) => r,
+                };
+                return exchange;
+            }
+            proxy::Route::Unusable { variable, why } => {
+                exchange.result = Err(Failure::NotProbed(format!(
+                    "{variable} captures {}, but the doctor cannot go through it: {why}",
+                    url.origin()
+                )));
+                return exchange;
+            }
+            proxy::Route::Direct | proxy::Route::Excluded { .. } => {}
+        }
         let left = deadline.saturating_duration_since(Instant::now());
         let (ips, from) = match (self.address, url.same_origin(origin)) {
             (Some(ip), true) => (vec![ip], "the check's `address`"),
@@ -540,18 +673,121 @@ impl Client<'_> {
         exchange.addr = Some(addr);
         exchange.failed = failed;
         exchange.result = match trust {
-            None => exchange_on(stream, request, &self.deadlines, deadline, connect_start).await,
+            None => {
+                exchange_on(
+                    stream,
+                    request,
+                    &self.deadlines,
+                    deadline,
+                    connect_start,
+                    None,
+                )
+                .await
+            }
             Some(trust) => {
                 let handshake_by = deadline.min(Instant::now() + self.deadlines.handshake);
                 match tls_connect(stream, &url, &trust, request.protocol, handshake_by).await {
                     Ok(tls) => {
-                        exchange_on(tls, request, &self.deadlines, deadline, connect_start).await
+                        exchange_on(tls, request, &self.deadlines, deadline, connect_start, None)
+                            .await
                     }
                     Err(f) => Err(f),
                 }
             }
         };
         exchange
+    }
+
+    /// Send `request` through `p` to `host` (the URL's host, or the check's `address`): a
+    /// tunnel for https and HTTP/2, the absolute form for http. A proxy failure comes back
+    /// as such (the caller adds the direct path); the master's answer, or its failure
+    /// inside the tunnel, as the exchange's result.
+    async fn through(
+        &self,
+        p: &proxy::Proxy,
+        host: &str,
+        request: &Request,
+        trust: Option<&Trust>,
+        deadline: Instant,
+    ) -> (
+        Option<SocketAddr>,
+        Result<Result<Response, Failure>, proxy::Fail>,
+    ) {
+        let url = &request.url;
+        let start = Instant::now();
+        if url.is_https() || request.protocol == Protocol::Http2 {
+            let (io, addr) = match proxy::tunnel(
+                p,
+                host,
+                url.port(),
+                self.facts,
+                self.deadlines.connect,
+                deadline,
+            )
+            .await
+            {
+                Ok(pair) => pair,
+                Err(f) => return (None, Err(f)),
+            };
+            let result = match trust {
+                None => exchange_on(io, request, &self.deadlines, deadline, start, None).await,
+                Some(trust) => {
+                    let by = deadline.min(Instant::now() + self.deadlines.handshake);
+                    match tls_connect(io, url, trust, request.protocol, by).await {
+                        Ok(tls) => {
+                            exchange_on(tls, request, &self.deadlines, deadline, start, None).await
+                        }
+                        // The tls check looks directly; inside the tunnel a proxy that
+                        // intercepts TLS shows its own certificate.
+                        Err(Failure::Tls(e)) => Err(Failure::Tls(format!(
+                            "{e} (inside the tunnel through {}: a proxy that intercepts TLS presents its own certificate)",
+                            p.named()
+                        ))),
+                        Err(f) => Err(f),
+                    }
+                }
+            };
+            return (Some(addr), Ok(result));
+        }
+        let (stream, addr) = match proxy::open(
+            p,
+            host,
+            url.port(),
+            self.facts,
+            self.deadlines.connect,
+            deadline,
+        )
+        .await
+        {
+            Ok(pair) => pair,
+            Err(f) => return (None, Err(f)),
+        };
+        let result = exchange_on(stream, request, &self.deadlines, deadline, start, Some(p)).await;
+        if let Ok(r) = &result {
+            let mut headers = http::HeaderMap::new();
+            for (n, v) in &r.headers {
+                if let (Ok(n), Ok(v)) = (
+                    http::HeaderName::from_bytes(n.as_bytes()),
+                    http::HeaderValue::from_str(v),
+                ) {
+                    headers.append(n, v);
+                }
+            }
+            let status = http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::OK);
+            if let Some(problem) = proxy::judge_status(p, status, &r.reason, &headers, false) {
+                return (
+                    Some(addr),
+                    Err(proxy::Fail::Proxy(Box::new(proxy::ProxyError {
+                        proxy: p.clone(),
+                        target: proxy::authority(host, url.port()),
+                        addr: Some(addr),
+                        problem,
+                        direct: None,
+                    }))),
+                );
+            }
+        }
+        (Some(addr), Ok(result))
     }
 }
 
@@ -633,13 +869,16 @@ async fn attempt(
     (addr, super::tcp::open(addr, limit).await)
 }
 
-async fn tls_connect(
-    stream: tokio::net::TcpStream,
+async fn tls_connect<S>(
+    stream: S,
     url: &HttpUrl,
     trust: &Trust,
     protocol: Protocol,
     by: Instant,
-) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, Failure> {
+) -> Result<tokio_rustls::client::TlsStream<S>, Failure>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let alpn: &[&[u8]] = match protocol {
         Protocol::Http1 => &[b"http/1.1"],
         Protocol::Http2 => &[b"h2"],
@@ -713,6 +952,7 @@ async fn exchange_on<S>(
     deadlines: &Deadlines,
     deadline: Instant,
     start: Instant,
+    forward: Option<&proxy::Proxy>,
 ) -> Result<Response, Failure>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -720,10 +960,21 @@ where
     let io = TokioIo::new(io);
     let url = &request.url;
     let mut builder = http::Request::builder().method(request.method.clone());
+    if let Some(p) = forward
+        && let Some(v) = p.authorization()
+    {
+        builder = builder.header(http::header::PROXY_AUTHORIZATION, v);
+    }
     let (version, mut sender): (&'static str, Sender) = match request.protocol {
         Protocol::Http1 => {
+            // To a forward proxy, the absolute form: it connects to the host itself.
+            let target = if forward.is_some() {
+                format!("http://{}{}", url.authority(), url.target())
+            } else {
+                url.target().to_string()
+            };
             builder = builder
-                .uri(url.target())
+                .uri(target)
                 .header(http::header::HOST, url.authority())
                 .header(http::header::CONNECTION, "close");
             let mut b = hyper::client::conn::http1::Builder::new();
@@ -1071,6 +1322,7 @@ mod tests {
             facts: &facts,
             deadlines: Deadlines::within(Duration::from_secs(3)),
             redirects: Redirects::Never,
+            env: &super::super::env::Env::default(),
         };
         client
             .send(Request::get(url(&format!("http://{addr}/"))))
@@ -1146,6 +1398,7 @@ mod tests {
             facts: &facts,
             deadlines: Deadlines::within(Duration::from_secs(3)),
             redirects: Redirects::Never,
+            env: &super::super::env::Env::default(),
         };
         let request = Request {
             method: http::Method::POST,
@@ -1163,6 +1416,113 @@ mod tests {
         assert_eq!(r.body, b"\0\0\0\0\x02\x08\x01");
         assert_eq!(r.trailer("grpc-status"), Some("0"));
         server.abort();
+    }
+
+    /// A loopback forward proxy that answers `reply` and hands back the request head it got.
+    fn recording_proxy(reply: &'static [u8]) -> (SocketAddr, std::sync::mpsc::Receiver<String>) {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = l.accept() {
+                s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = tx.send(String::from_utf8_lossy(&head).into_owned());
+                let _ = s.write_all(reply);
+            }
+        });
+        (addr, rx)
+    }
+
+    async fn get_via(proxy: &str, url_text: &str) -> Exchange {
+        let facts = Facts::default();
+        let env = super::super::env::Env::from_pairs([("HTTP_PROXY", proxy)]);
+        let client = Client {
+            trust: None,
+            address: None,
+            facts: &facts,
+            deadlines: Deadlines::within(Duration::from_secs(3)),
+            redirects: Redirects::Never,
+            env: &env,
+        };
+        client.send(Request::get(url(url_text))).await
+    }
+
+    #[tokio::test]
+    async fn plain_http_is_forwarded_in_absolute_form_with_the_proxy_credentials() {
+        let (addr, head) =
+            recording_proxy(b"HTTP/1.1 200 OK\r\nVia: 1.1 p\r\nContent-Length: 2\r\n\r\nok");
+        let x = get_via(
+            &format!("http://u:s3cret@{addr}"),
+            "http://localhost:81/x?y=1",
+        )
+        .await;
+        let head = head.recv_timeout(Duration::from_secs(3)).unwrap();
+        assert!(
+            head.starts_with("GET http://localhost:81/x?y=1 HTTP/1.1\r\n"),
+            "{head}"
+        );
+        // base64("u:s3cret")
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("proxy-authorization: basic dtpzm2nyzxq=\r\n"),
+            "{head}"
+        );
+        assert_eq!(x.result.as_ref().unwrap().status, 200, "{x:?}");
+        assert_eq!(x.addr, Some(addr));
+        assert_eq!(
+            x.proxy.as_deref(),
+            Some(format!("HTTP_PROXY=http://<redacted>@{addr}").as_str())
+        );
+        assert!(
+            x.at()
+                .contains("through HTTP_PROXY=http://<redacted>@127.0.0.1"),
+            "{}",
+            x.at()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_proxys_407_and_502_to_a_forwarded_request_are_its_failures() {
+        let (addr, _head) = recording_proxy(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n",
+        );
+        let x = get_via(&format!("http://{addr}"), "http://localhost:81/").await;
+        let f = x.result.as_ref().unwrap_err();
+        assert_eq!(f.condition(), Condition::ProxyAuthRequired, "{x:?}");
+        let d = describe(&x.url, x.addr, f);
+        assert!(
+            d.message
+                .contains("Proxy-Authenticate: Basic realm=\"corp\""),
+            "{}",
+            d.message
+        );
+        let (addr, _head) =
+            recording_proxy(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+        let x = get_via(&format!("http://{addr}"), "http://localhost:81/").await;
+        assert_eq!(
+            x.result.as_ref().unwrap_err().condition(),
+            Condition::ProxyUpstream,
+            "{x:?}"
+        );
+        // A dead proxy: unreachable, named with its address.
+        let dead = crate::sim::tcp::refused_addr().unwrap();
+        let x = get_via(&format!("http://{dead}"), "http://localhost:81/").await;
+        let f = x.result.as_ref().unwrap_err();
+        assert_eq!(f.condition(), Condition::ProxyUnreachable, "{x:?}");
+        assert!(
+            f.to_string()
+                .contains(&format!("HTTP_PROXY=http://{dead} is unreachable")),
+            "{f}"
+        );
     }
 
     #[test]
