@@ -91,6 +91,10 @@ step "cargo fmt --check"
 cargo fmt --check
 step "cargo clippy --locked --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
+# The tests start their own proxies on loopback; the machine's proxy settings (needed above to
+# fetch crates) would send the doctor's probes elsewhere.
+unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy NO_PROXY no_proxy \
+  grpc_proxy no_grpc_proxy
 if cargo nextest --version >/dev/null 2>&1; then
   step "cargo nextest run --locked (unit and integration tests)"
   cargo nextest run --locked --no-fail-fast

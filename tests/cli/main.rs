@@ -66,6 +66,15 @@ pub fn doctor(cwd: &Path) -> assert_cmd::Command {
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
         .env("AUTOGLM_API_KEY", FIXTURE_API_KEY)
+        // The machine's proxy would capture the simulated master; tests that want a proxy
+        // start one and set the variables themselves.
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("grpc_proxy")
         // Tests send traffic to loopback only; the doctor enforces it.
         .env("AUTOGLM_DOCTOR_LOOPBACK_ONLY", "1")
         .timeout(std::time::Duration::from_secs(60));
