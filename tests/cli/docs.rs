@@ -144,6 +144,7 @@ fn run(command: &str) -> String {
         std::env::var("PATH").unwrap_or_default()
     );
     let out = assert_cmd::Command::new("sh")
+        .without_proxies()
         .current_dir(root())
         .env("PATH", path)
         .env_remove("AUTOGLM_CONFIG")
@@ -356,6 +357,7 @@ fn run_recipe(shell: &str, script: &str) -> (Option<i32>, String) {
         std::env::var("PATH").unwrap_or_default()
     );
     let out = assert_cmd::Command::new(shell)
+        .without_proxies()
         .current_dir(dir.path())
         .env("HOME", dir.path())
         .env("PATH", path)

@@ -264,7 +264,8 @@ fn readme_examples_connect_to_loopback_only() {
     for (i, (env, args)) in examples.iter().enumerate() {
         let trace = dir.path().join(format!("trace-{i}"));
         let mut cmd = std::process::Command::new("timeout");
-        cmd.current_dir(root())
+        cmd.without_proxies()
+            .current_dir(root())
             .env_remove("AUTOGLM_CONFIG")
             .env_remove(SKIP_LOG_ENV)
             .env_remove("AUTOGLM_DOCTOR_LOOPBACK_ONLY")

@@ -66,19 +66,46 @@ pub fn doctor(cwd: &Path) -> assert_cmd::Command {
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
         .env("AUTOGLM_API_KEY", FIXTURE_API_KEY)
-        // The machine's proxy would capture the simulated master; tests that want a proxy
-        // start one and set the variables themselves.
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .env_remove("ALL_PROXY")
-        .env_remove("all_proxy")
-        .env_remove("grpc_proxy")
         // Tests send traffic to loopback only; the doctor enforces it.
         .env("AUTOGLM_DOCTOR_LOOPBACK_ONLY", "1")
         .timeout(std::time::Duration::from_secs(60));
+    cmd.without_proxies();
     cmd
+}
+
+/// The proxy variables the doctor follows. The machine's own would capture the simulated
+/// master; tests that want a proxy start one and set the variables themselves.
+pub const PROXY_VARIABLES: [&str; 7] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "grpc_proxy",
+];
+
+/// Commands that run the doctor (directly or through a shell) without the machine's proxy.
+pub trait WithoutProxies {
+    fn without_proxies(&mut self) -> &mut Self;
+}
+
+impl WithoutProxies for assert_cmd::Command {
+    fn without_proxies(&mut self) -> &mut Self {
+        for v in PROXY_VARIABLES {
+            self.env_remove(v);
+        }
+        self
+    }
+}
+
+impl WithoutProxies for std::process::Command {
+    fn without_proxies(&mut self) -> &mut Self {
+        for v in PROXY_VARIABLES {
+            self.env_remove(v);
+        }
+        self
+    }
 }
 
 /// The shipped suites also check the node's own state (its checkpoint storage and logs).

@@ -385,7 +385,8 @@ fn on_a_terminal(args: &str, size: Option<(u16, u16)>, no_color: bool) -> String
     let stty = size.map_or_else(String::new, |(c, r)| format!("stty cols {c} rows {r}; "));
     let inner = format!("{stty}'{}' {args} 2>/dev/null", bin.display());
     let mut cmd = assert_cmd::Command::new("script");
-    cmd.current_dir(dir.path())
+    cmd.without_proxies()
+        .current_dir(dir.path())
         .env_remove("AUTOGLM_CONFIG")
         .env_remove("COLUMNS")
         .env_remove("NO_COLOR")
@@ -484,7 +485,8 @@ fn terminal_explain_fits_80_columns_for_every_code_and_kind() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = assert_cmd::Command::new("script");
-        cmd.current_dir(dir.path())
+        cmd.without_proxies()
+            .current_dir(dir.path())
             .env_remove("COLUMNS")
             .env_remove("NO_COLOR")
             .args(["-q", "-e", "-c", &format!("{stty}{loop_body}"), "/dev/null"])
