@@ -1,7 +1,7 @@
 //! `tcp`: connect to each configured port of each address of the master, concurrently, and
 //! classify what stops a connection: refused, silently dropped, unreachable.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -207,10 +207,12 @@ impl CheckKind for Kind {
             .copied()
             .filter(|ip| tcp::is_local(*ip))
             .collect();
+        // The kernel's tables are read within the margin the check keeps after its probes.
+        let margin = ctx.timeout.saturating_sub(budget);
         let overflows_before = if local_ips.is_empty() {
             None
         } else {
-            tcp::listen_overflows().await
+            tcp::kernel_view(Vec::new(), margin / 4).await.map(|v| v.0)
         };
         let limit = Arc::new(tokio::sync::Semaphore::new(ctx.concurrency.max(1)));
         let probes = addrs.iter().flat_map(|ip| {
@@ -228,35 +230,30 @@ impl CheckKind for Kind {
             }
         }))
         .await;
-        let mut local: HashMap<SocketAddr, LocalPort> = HashMap::new();
-        let overflows_after = if results
-            .iter()
-            .any(|(t, _, o, _)| *o == Outcome::Filtered && local_ips.contains(&t.ip()))
-        {
-            tcp::listen_overflows().await
-        } else {
-            None
-        };
+        let mut local: BTreeMap<SocketAddr, LocalPort> = BTreeMap::new();
         for (target, _, outcome, _) in &results {
-            if !local_ips.contains(&target.ip()) || *outcome == Outcome::Open {
-                continue;
+            if local_ips.contains(&target.ip()) && matches!(outcome, Outcome::Unreachable(_)) {
+                local.insert(*target, LocalPort::default());
             }
-            let mut view = LocalPort::default();
-            if *outcome == Outcome::Filtered {
-                // Unknown when the kernel's tables cannot be read: then both stay candidates.
-                let (Some(queued), Some(before), Some(after)) = (
-                    tcp::listener_queue(*target).await,
-                    overflows_before,
-                    overflows_after,
-                ) else {
-                    continue;
-                };
-                view = LocalPort {
-                    queued,
-                    overflows: after.saturating_sub(before),
-                };
+        }
+        let silent: Vec<SocketAddr> = results
+            .iter()
+            .filter(|(t, _, o, _)| *o == Outcome::Filtered && local_ips.contains(&t.ip()))
+            .map(|(t, _, _, _)| *t)
+            .collect();
+        // Unknown when the kernel's tables cannot be read: then both candidates stay named.
+        if let (false, Some(before)) = (silent.is_empty(), overflows_before)
+            && let Some((after, queues)) = tcp::kernel_view(silent.clone(), margin / 2).await
+        {
+            for (target, queued) in silent.into_iter().zip(queues) {
+                local.insert(
+                    target,
+                    LocalPort {
+                        queued,
+                        overflows: after.saturating_sub(before),
+                    },
+                );
             }
-            local.insert(*target, view);
         }
         let mut eval = judge(&host, &results, budget, &local);
         eval.evidence.insert("addresses_from".into(), via.into());
@@ -400,7 +397,7 @@ pub fn judge(
     host: &str,
     results: &[(SocketAddr, Option<String>, Outcome, Duration)],
     timeout: Duration,
-    local: &HashMap<SocketAddr, LocalPort>,
+    local: &BTreeMap<SocketAddr, LocalPort>,
 ) -> Evaluation {
     if results.is_empty() {
         return Evaluation::single(Finding::new(
@@ -606,7 +603,7 @@ mod tests {
             ),
             (sa("[::1]:9090"), None, Outcome::Refused, t),
         ];
-        let e = judge("m", &results, Duration::from_secs(3), &HashMap::new());
+        let e = judge("m", &results, Duration::from_secs(3), &BTreeMap::new());
         assert_eq!(e.status(), Status::Fail);
         let codes: Vec<_> = e.findings.iter().map(Finding::code_name).collect();
         assert_eq!(codes, [None, Some("tcp.filtered"), Some("tcp.refused")]);
@@ -624,14 +621,14 @@ mod tests {
             (sa("127.0.0.1:8080"), None, Outcome::Open, t),
             (sa("127.0.0.1:9090"), None, unreachable.clone(), t),
         ];
-        let e = judge("m", &results, Duration::from_secs(3), &HashMap::new());
+        let e = judge("m", &results, Duration::from_secs(3), &BTreeMap::new());
         assert_eq!(e.worst().unwrap().code_name(), Some("tcp.rejected"));
         // Alone, it may be routing or a reject: both are named.
         let e = judge(
             "m",
             &[(sa("127.0.0.1:9090"), None, unreachable, t)],
             Duration::from_secs(3),
-            &HashMap::new(),
+            &BTreeMap::new(),
         );
         let w = e.worst().unwrap();
         assert_eq!(w.code_name(), Some("tcp.unreachable"));
@@ -645,7 +642,7 @@ mod tests {
             "m",
             &[(sa("127.0.0.1:9090"), None, Outcome::Filtered, t)],
             Duration::from_secs(3),
-            &HashMap::new(),
+            &BTreeMap::new(),
         );
         let w = e.worst().unwrap();
         assert!(w.message.contains("accept queue"), "{w:?}");
@@ -665,7 +662,7 @@ mod tests {
                 t,
             )],
             Duration::from_secs(3),
-            &HashMap::new(),
+            &BTreeMap::new(),
         );
         assert!(
             !e.worst()
@@ -682,7 +679,7 @@ mod tests {
         let t = Duration::from_millis(1);
         let target = sa("127.0.0.1:9095");
         let one = |outcome: Outcome, seen: Option<LocalPort>| {
-            let local: HashMap<SocketAddr, LocalPort> =
+            let local: BTreeMap<SocketAddr, LocalPort> =
                 seen.map(|s| (target, s)).into_iter().collect();
             let e = judge(
                 "m",
@@ -759,7 +756,7 @@ mod tests {
             (sa("127.0.0.1:8443"), None, Outcome::Open, t),
             (sa("[::1]:8443"), None, Outcome::Refused, t),
         ];
-        let e = judge("m", &results, Duration::from_secs(3), &HashMap::new());
+        let e = judge("m", &results, Duration::from_secs(3), &BTreeMap::new());
         assert_eq!(e.status(), Status::Warn, "{e:#?}");
         let w = e.worst().unwrap();
         assert_eq!(w.code_name(), Some("tcp.refused"));
@@ -784,7 +781,7 @@ mod tests {
             (sa("[::1]:8443"), None, Outcome::Refused, t),
         ];
         assert_eq!(
-            judge("m", &results, Duration::from_secs(3), &HashMap::new()).status(),
+            judge("m", &results, Duration::from_secs(3), &BTreeMap::new()).status(),
             Status::Fail
         );
     }

@@ -110,12 +110,44 @@ pub struct LocalPort {
     pub overflows: u64,
 }
 
-/// The kernel's count of SYNs dropped for a full accept queue (`ListenOverflows`).
-pub async fn listen_overflows() -> Option<u64> {
-    let text = super::fs::read_bounded_text("/proc/net/netstat", super::fs::SYSTEM_CAP)
-        .await
-        .ok()?;
-    parse_listen_overflows(&text)
+/// What this host's kernel shows, read at once on the blocking pool within `within`: the
+/// SYNs dropped for full accept queues so far (`ListenOverflows`), and for each of
+/// `targets` the accept queue of its listener (`None`: nothing listens). `None` when the
+/// tables cannot be read in time.
+pub async fn kernel_view(
+    targets: Vec<SocketAddr>,
+    within: std::time::Duration,
+) -> Option<(u64, Vec<Option<u64>>)> {
+    let read = tokio::task::spawn_blocking(move || {
+        let text = |p: &str| {
+            // Listening sockets come first; a busy host has many more of the others.
+            super::fs::read_bounded_now(std::path::Path::new(p), 16 * 1024 * 1024)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+        };
+        let overflows = parse_listen_overflows(&text("/proc/net/netstat")?)?;
+        if targets.is_empty() {
+            return Some((overflows, Vec::new()));
+        }
+        let tables: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
+            .iter()
+            .filter_map(|p| text(p))
+            .collect();
+        if tables.is_empty() {
+            return None;
+        }
+        let queues = targets
+            .iter()
+            .map(|t| {
+                tables
+                    .iter()
+                    .filter_map(|table| parse_listener_queue(table, *t))
+                    .max()
+            })
+            .collect();
+        Some((overflows, queues))
+    });
+    tokio::time::timeout(within, read).await.ok()?.ok()?
 }
 
 /// `ListenOverflows` from the text of /proc/net/netstat (a header line of names and a line
@@ -128,24 +160,6 @@ pub fn parse_listen_overflows(text: &str) -> Option<u64> {
         .split_whitespace()
         .position(|n| n == "ListenOverflows")?;
     values.split_whitespace().nth(at)?.parse().ok()
-}
-
-/// The accept queue of the listener on `addr` (or on the wildcard address of its port):
-/// `Some(None)` when nothing listens, `None` when the tables cannot be read.
-pub async fn listener_queue(addr: SocketAddr) -> Option<Option<u64>> {
-    // Listening sockets come first in the tables; a busy host has many more of the others.
-    const CAP: u64 = 16 * 1024 * 1024;
-    let mut found = None;
-    let mut read_any = false;
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        if let Ok(text) = super::fs::read_bounded_text(table, CAP).await {
-            read_any = true;
-            if let Some(q) = parse_listener_queue(&text, addr) {
-                found = Some(found.map_or(q, |f: u64| f.max(q)));
-            }
-        }
-    }
-    read_any.then_some(found)
 }
 
 /// An address as /proc/net/tcp{,6} writes it: the address's 32-bit words in host order, in

@@ -778,7 +778,7 @@ exit "$code"
             dir.path(),
             "suite.yaml",
             &format!(
-                "checks:\n  - id: tcp.master\n    kind: tcp\n    timeout: 3s\n    with:\n      host: \"{host}\"\n      ports: [{port}]\n"
+                "checks:\n  - id: tcp.master\n    kind: tcp\n    timeout: 4s\n    with:\n      host: \"{host}\"\n      ports: [{port}]\n"
             ),
         );
         let out = std::process::Command::new("timeout")
