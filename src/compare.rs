@@ -110,7 +110,8 @@ pub struct Row {
     /// nodes whose intervals (value ± error) share a point, one group per such set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<Group>>,
-    /// Node id → the value its class is shown as (numbers equal by value share one).
+    /// Node id → the value its class is shown as, for the nodes whose own spelling differs
+    /// (numbers equal by value share one).
     #[serde(skip)]
     pub canonical: BTreeMap<String, serde_json::Value>,
 }
@@ -656,6 +657,7 @@ impl Comparison {
                 .values
                 .iter()
                 .zip(&r.class)
+                .filter(|((_, v), c)| v != *c)
                 .map(|(&(n, _), &c)| (self.node_id(n), self.value(c)))
                 .collect(),
         }
