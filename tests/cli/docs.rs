@@ -559,10 +559,6 @@ fn docs_suite_examples_are_valid_suites() {
 /// by its dotted path (`auth.jwt.issuer`, `recovery.backends[].type`).
 #[test]
 fn every_config_key_is_documented() {
-    let out = doctor(&root()).args(["schema", "config"]).output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let defs = schema["$defs"].clone();
     fn resolve<'a>(
         defs: &'a serde_json::Value,
         mut n: &'a serde_json::Value,
@@ -595,6 +591,10 @@ fn every_config_key_is_documented() {
             out.push(path.to_string());
         }
     }
+    let out = doctor(&root()).args(["schema", "config"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let defs = schema["$defs"].clone();
     let mut keys = Vec::new();
     walk(&defs, &schema, "", &mut keys);
     assert!(keys.len() > 40, "{keys:?}");
