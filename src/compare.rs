@@ -580,8 +580,9 @@ struct RowIds {
     values: Vec<(u32, u32)>,
     /// Node positions, in the order they are reported.
     drift: Vec<u32>,
-    /// Per entry of `values`: the value id its class is shown as.
-    class: Vec<u32>,
+    /// Value id → the value id its class is shown as, sorted, for the values that are
+    /// another spelling of a more common one (few: kept apart from `values`).
+    class: Vec<(u32, u32)>,
     /// Measurements with error bounds: groups of node positions that agree.
     groups: Option<Vec<GroupIds>>,
 }
@@ -653,13 +654,17 @@ impl Comparison {
                     })
                     .collect()
             }),
-            canonical: r
-                .values
-                .iter()
-                .zip(&r.class)
-                .filter(|((_, v), c)| v != *c)
-                .map(|(&(n, _), &c)| (self.node_id(n), self.value(c)))
-                .collect(),
+            canonical: if r.class.is_empty() {
+                BTreeMap::new()
+            } else {
+                r.values
+                    .iter()
+                    .filter_map(|&(n, v)| {
+                        let i = r.class.binary_search_by_key(&v, |e| e.0).ok()?;
+                        Some((self.node_id(n), self.value(r.class[i].1)))
+                    })
+                    .collect()
+            },
         }
     }
 }
@@ -831,7 +836,15 @@ pub fn compare(fleet: Fleet) -> Comparison {
             key: index(k),
             reference,
             reference_from,
-            class: entries.iter().map(|&(_, v)| class_of(v)).collect(),
+            class: {
+                let mut c: Vec<(u32, u32)> = class
+                    .iter()
+                    .filter(|(v, r)| v != r)
+                    .map(|(&v, &r)| (v, r))
+                    .collect();
+                c.sort_unstable();
+                c
+            },
             values: entries,
             drift,
             groups,
