@@ -106,6 +106,49 @@ pub struct Row {
     pub values: BTreeMap<String, serde_json::Value>,
     /// Nodes whose value differs from the reference.
     pub drift: Vec<String>,
+    /// For a measurement published with an error bound (`X_ms` beside `X_error_ms`): the
+    /// nodes whose intervals (value ± error) share a point, one group per such set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<Group>>,
+    /// Node id → the value its class is shown as, for the nodes whose own spelling differs
+    /// (numbers equal by value share one).
+    #[serde(skip)]
+    pub canonical: BTreeMap<String, serde_json::Value>,
+}
+
+/// Nodes whose measurements agree within their error bounds: every interval
+/// `value ± error` of the group contains one common point.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub nodes: Vec<String>,
+    /// The smallest and the largest value measured in the group.
+    pub low: f64,
+    pub high: f64,
+    /// The largest error bound in the group: the values agree within ±`within`.
+    pub within: f64,
+}
+
+impl Group {
+    /// `12.5 ±0.8`, or `11.9 to 13.2 (agree within ±0.8)`.
+    fn text(&self) -> String {
+        if self.low.to_bits() == self.high.to_bits() {
+            format!("{} ±{}", num(self.low), num(self.within))
+        } else {
+            format!(
+                "{} to {} (agree within ±{})",
+                num(self.low),
+                num(self.high),
+                num(self.within)
+            )
+        }
+    }
+}
+
+/// A measured number for people: at most three decimals, no trailing zeros.
+fn num(x: f64) -> String {
+    let t = format!("{x:.3}");
+    let t = t.trim_end_matches('0').trim_end_matches('.');
+    if t == "-0" { "0".into() } else { t.to_string() }
 }
 
 /// What `compare` reads of a report: the rest (results, evidence) is skipped unparsed.
@@ -365,6 +408,168 @@ fn as_number(v: &serde_json::Value) -> Option<f64> {
         .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
 
+fn integer(n: &serde_json::Number) -> Option<i128> {
+    n.as_i64()
+        .map(i128::from)
+        .or_else(|| n.as_u64().map(i128::from))
+}
+
+/// Whether two JSON values are the same value, as a JSON tool may re-encode it: numbers by
+/// value (`1000`, `1000.0`, `1e3`, `1000.00`) — exactly when both are integers (so
+/// 9007199254740993 and 9007199254740992 differ, beyond f64 precision), by their f64 value
+/// otherwise —, mappings whatever the order of their keys, lists item by item.
+#[allow(clippy::float_cmp)] // equality by value is the point
+pub fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value as J;
+    match (a, b) {
+        (J::Number(x), J::Number(y)) => match (integer(x), integer(y)) {
+            (Some(whole_x), Some(whole_y)) => whole_x == whole_y,
+            _ => x.as_f64().zip(y.as_f64()).is_some_and(|(fx, fy)| fx == fy),
+        },
+        (J::Array(x), J::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same_value(v, w))
+        }
+        (J::Object(x), J::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// A text equal for values that are [`same_value`] (numbers written by their f64 value,
+/// keys sorted): values are bucketed by it before being compared pairwise.
+fn loose_key(v: &serde_json::Value, out: &mut String) {
+    use serde_json::Value as J;
+    use std::fmt::Write as _;
+    match v {
+        J::Number(n) => match n.as_f64() {
+            Some(0.0) => out.push('0'),
+            Some(f) => {
+                let _ = write!(out, "{f}");
+            }
+            None => out.push_str(&n.to_string()),
+        },
+        J::Array(items) => {
+            out.push('[');
+            for i in items {
+                loose_key(i, out);
+                out.push(',');
+            }
+            out.push(']');
+        }
+        J::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for k in keys {
+                out.push_str(&serde_json::Value::from(k.as_str()).to_string());
+                out.push(':');
+                if let Some(x) = map.get(k) {
+                    loose_key(x, out);
+                }
+                out.push(',');
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// Values of one bucket compared pairwise at most against this many classes (a bucket
+/// is larger only for integers beyond f64 precision that differ in their last digits).
+const MAX_CLASSES_PER_BUCKET: usize = 64;
+
+/// The class of each distinct value id of a fact: values that are [`same_value`] share
+/// one, represented by its most common spelling. `counts` is value id → nodes.
+fn classes(counts: &[(u32, usize)], values: &[serde_json::Value]) -> HashMap<u32, u32> {
+    let mut class = HashMap::with_capacity(counts.len());
+    if counts.len() < 2 {
+        for &(v, _) in counts {
+            class.insert(v, v);
+        }
+        return class;
+    }
+    let mut buckets: HashMap<String, Vec<(u32, usize)>> = HashMap::new();
+    let mut key = String::new();
+    for &(v, n) in counts {
+        key.clear();
+        loose_key(&values[v as usize], &mut key);
+        buckets.entry(key.clone()).or_default().push((v, n));
+    }
+    for (_, mut bucket) in buckets {
+        if let [(v, _)] = bucket[..] {
+            class.insert(v, v);
+            continue;
+        }
+        // The most common spelling first: it represents its class.
+        bucket.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut reps: Vec<u32> = Vec::new();
+        for (v, _) in bucket {
+            let found = reps
+                .iter()
+                .take(MAX_CLASSES_PER_BUCKET)
+                .find(|&&r| same_value(&values[r as usize], &values[v as usize]))
+                .copied();
+            class.insert(v, found.unwrap_or(v));
+            if found.is_none() {
+                reps.push(v);
+            }
+        }
+    }
+    class
+}
+
+/// The error bound published beside a measured fact: `time.offset_ms` → `time.offset_error_ms`.
+fn error_key(key: &str) -> Option<String> {
+    let stem = key.strip_suffix("_ms")?;
+    (!stem.ends_with("_error")).then(|| format!("{stem}_error_ms"))
+}
+
+/// Groups of measurements `(node position, value, error)` whose intervals share a point:
+/// sorted by upper end, each group takes the first upper end left and every interval that
+/// starts at or before it. The fewest groups such that each has a common point; two
+/// measurements land in different groups only when their intervals cannot both hold.
+fn agreeing_groups(m: &[(u32, f64, f64)]) -> Vec<Vec<(u32, f64, f64)>> {
+    let mut by_high: Vec<usize> = (0..m.len()).collect();
+    by_high.sort_by(|&a, &b| {
+        (m[a].1 + m[a].2)
+            .total_cmp(&(m[b].1 + m[b].2))
+            .then(a.cmp(&b))
+    });
+    let mut by_low: Vec<usize> = (0..m.len()).collect();
+    by_low.sort_by(|&a, &b| {
+        (m[a].1 - m[a].2)
+            .total_cmp(&(m[b].1 - m[b].2))
+            .then(a.cmp(&b))
+    });
+    let mut taken = vec![false; m.len()];
+    let mut groups = Vec::new();
+    let mut low = 0;
+    for &first in &by_high {
+        if taken[first] {
+            continue;
+        }
+        let point = m[first].1 + m[first].2;
+        let mut group = Vec::new();
+        // Every interval not yet taken that starts at or before the point contains it
+        // (its upper end is not below the point, as the smallest one left is the point).
+        while let Some(&i) = by_low.get(low) {
+            if m[i].1 - m[i].2 > point {
+                break;
+            }
+            low += 1;
+            if !taken[i] {
+                taken[i] = true;
+                group.push(m[i]);
+            }
+        }
+        groups.push(group);
+    }
+    groups
+}
+
 /// One compared fact, in ids: rows are materialised one at a time when rendered.
 #[derive(Debug, Clone)]
 struct RowIds {
@@ -375,7 +580,16 @@ struct RowIds {
     values: Vec<(u32, u32)>,
     /// Node positions, in the order they are reported.
     drift: Vec<u32>,
+    /// Value id → the value id its class is shown as, sorted, for the values that are
+    /// another spelling of a more common one (few: kept apart from `values`).
+    class: Vec<(u32, u32)>,
+    /// Measurements with error bounds: groups of node positions that agree.
+    groups: Option<Vec<GroupIds>>,
 }
+
+/// A group of agreeing measurements: node positions, lowest and highest value, largest
+/// error bound.
+type GroupIds = (Vec<u32>, f64, f64, f64);
 
 /// The comparison of a fleet.
 #[derive(Debug)]
@@ -430,6 +644,27 @@ impl Comparison {
                 .map(|&(n, v)| (self.node_id(n), self.value(v)))
                 .collect(),
             drift: r.drift.iter().map(|&n| self.node_id(n)).collect(),
+            groups: r.groups.as_ref().map(|gs| {
+                gs.iter()
+                    .map(|(nodes, low, high, within)| Group {
+                        nodes: nodes.iter().map(|&n| self.node_id(n)).collect(),
+                        low: *low,
+                        high: *high,
+                        within: *within,
+                    })
+                    .collect()
+            }),
+            canonical: if r.class.is_empty() {
+                BTreeMap::new()
+            } else {
+                r.values
+                    .iter()
+                    .filter_map(|&(n, v)| {
+                        let i = r.class.binary_search_by_key(&v, |e| e.0).ok()?;
+                        Some((self.node_id(n), self.value(r.class[i].1)))
+                    })
+                    .collect()
+            },
         }
     }
 }
@@ -440,6 +675,7 @@ pub fn compare(fleet: Fleet) -> Comparison {
         nodes,
         skipped,
         keys,
+        key_ids,
         values,
         by_key,
         ..
@@ -480,25 +716,37 @@ pub fn compare(fleet: Fleet) -> Comparison {
 
     let mut key_order: Vec<usize> = (0..keys.len()).collect();
     key_order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
-    let mut rows = Vec::with_capacity(keys.len());
-    for k in key_order {
-        let key = &keys[k];
-        let mut entries: Vec<(u32, u32)> = by_key
+    let entries_of = |k: usize| -> Vec<(u32, u32)> {
+        let mut e: Vec<(u32, u32)> = by_key
             .get(k)
             .map(|e| e.iter().map(|&(n, v)| (position[n as usize], v)).collect())
             .unwrap_or_default();
-        entries.sort_unstable();
+        e.sort_unstable();
+        e
+    };
+    let mut rows = Vec::with_capacity(keys.len());
+    for k in key_order {
+        let key = &keys[k];
+        let entries = entries_of(k);
+        let mut counts: HashMap<u32, usize> = HashMap::new();
+        for &(_, v) in &entries {
+            *counts.entry(v).or_insert(0) += 1;
+        }
+        let mut counts: Vec<(u32, usize)> = counts.into_iter().collect();
+        counts.sort_unstable();
+        let class = classes(&counts, &values);
+        let class_of = |v: u32| class.get(&v).copied().unwrap_or(v);
         let from_master = master.and_then(|m| entries.iter().find(|e| e.0 == m).map(|e| e.1));
         let (reference, reference_from) = if let Some(v) = from_master {
             (Some(v), "master")
         } else {
-            let mut counts: HashMap<u32, usize> = HashMap::new();
-            for &(_, v) in &entries {
-                *counts.entry(v).or_insert(0) += 1;
+            let mut per_class: HashMap<u32, usize> = HashMap::new();
+            for &(v, n) in &counts {
+                *per_class.entry(class_of(v)).or_insert(0) += n;
             }
-            let best = counts.values().copied().max().unwrap_or(0);
+            let best = per_class.values().copied().max().unwrap_or(0);
             // Ties go to the smallest JSON text, so the choice does not depend on order.
-            let reference = counts
+            let reference = per_class
                 .iter()
                 .filter(|&(_, &c)| c == best)
                 .map(|(&v, _)| (values[v as usize].to_string(), v))
@@ -506,34 +754,100 @@ pub fn compare(fleet: Fleet) -> Comparison {
                 .map(|(_, v)| v);
             (reference, "majority")
         };
+        // A measurement with an error bound: each node's value ± its own error.
+        let errors: Option<HashMap<u32, f64>> =
+            error_key(key).and_then(|e| key_ids.get(&e)).map(|&e| {
+                entries_of(e as usize)
+                    .into_iter()
+                    .filter_map(|(n, v)| as_number(&values[v as usize]).map(|x| (n, x.abs())))
+                    .collect()
+            });
+        let is_offset = key.ends_with("offset_ms");
+        let measured: Vec<(u32, f64, f64)> = entries
+            .iter()
+            .filter(|_| is_offset || errors.is_some())
+            .filter_map(|&(n, v)| {
+                let x = as_number(&values[v as usize])?;
+                let e = errors
+                    .as_ref()
+                    .and_then(|m| m.get(&n))
+                    .copied()
+                    .unwrap_or(0.0);
+                Some((n, x, e))
+            })
+            .collect();
+        let groups = errors.is_some().then(|| agreeing_groups(&measured));
         let drift: Vec<u32> = if never_drifts(key) {
             Vec::new()
-        } else if key.ends_with("offset_ms") {
+        } else if is_offset {
             // A measured offset drifts when it is outside the node's tolerance (from zero:
-            // every clock should agree with the reference time, not with each other).
-            entries
+            // every clock should agree with the reference time, not with each other), by
+            // more than its error bound.
+            measured
                 .iter()
-                .filter(|&&(n, v)| {
-                    as_number(&values[v as usize])
-                        .is_some_and(|x| x.abs() > nodes[n as usize].tolerance_ms)
-                })
-                .map(|&(n, _)| n)
+                .filter(|&&(n, x, e)| x.abs() - e > nodes[n as usize].tolerance_ms)
+                .map(|&(n, _, _)| n)
                 .collect()
+        } else if let Some(groups) = &groups {
+            // Other measurements: the nodes outside the master's group (or the largest).
+            let home = master
+                .and_then(|m| groups.iter().position(|g| g.iter().any(|e| e.0 == m)))
+                .or_else(|| {
+                    groups
+                        .iter()
+                        .enumerate()
+                        .max_by_key(|(i, g)| (g.len(), std::cmp::Reverse(*i)))
+                        .map(|(i, _)| i)
+                });
+            let mut d: Vec<u32> = groups
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| Some(*i) != home)
+                .flat_map(|(_, g)| g.iter().map(|e| e.0))
+                .collect();
+            d.sort_by_key(|&n| id_rank[n as usize]);
+            d
         } else {
             let mut d: Vec<u32> = entries
                 .iter()
-                .filter(|&&(_, v)| reference.is_some_and(|r| r != v))
+                .filter(|&&(_, v)| {
+                    reference.is_some_and(|r| {
+                        r != v && !same_value(&values[r as usize], &values[v as usize])
+                    })
+                })
                 .map(|&(n, _)| n)
                 .collect();
             d.sort_by_key(|&n| id_rank[n as usize]);
             d
         };
+        let groups = groups.map(|gs| {
+            gs.into_iter()
+                .map(|g| {
+                    let low = g.iter().map(|e| e.1).fold(f64::INFINITY, f64::min);
+                    let high = g.iter().map(|e| e.1).fold(f64::NEG_INFINITY, f64::max);
+                    let within = g.iter().map(|e| e.2).fold(0.0, f64::max);
+                    let mut ns: Vec<u32> = g.into_iter().map(|e| e.0).collect();
+                    ns.sort_unstable();
+                    (ns, low, high, within)
+                })
+                .collect()
+        });
         rows.push(RowIds {
             key: index(k),
             reference,
             reference_from,
+            class: {
+                let mut c: Vec<(u32, u32)> = class
+                    .iter()
+                    .filter(|(v, r)| v != r)
+                    .map(|(&v, &r)| (v, r))
+                    .collect();
+                c.sort_unstable();
+                c
+            },
             values: entries,
             drift,
+            groups,
         });
     }
     let drifting_facts = rows.iter().filter(|r| !r.drift.is_empty()).count();
@@ -737,21 +1051,35 @@ fn long_rows(c: &Comparison, esc: &dyn Fn(&str) -> String) -> Rows {
     for r in c.rows().filter(|r| !never_drifts(&r.fact)) {
         let drifting: std::collections::HashSet<&str> =
             r.drift.iter().map(String::as_str).collect();
-        let mut by_value: Vec<(String, Vec<&str>, bool)> = Vec::new();
+        let mut by_value: Vec<(String, Vec<String>, bool)> = Vec::new();
         let mut slot: HashMap<(String, bool), usize> = HashMap::new();
-        for (id, v) in &r.values {
-            let text = show(v);
-            let drifts = drifting.contains(id.as_str());
+        let mut put = |text: String, id: &str, drifts: bool| {
+            let id = id.to_string();
             if let Some(&i) = slot.get(&(text.clone(), drifts)) {
                 by_value[i].1.push(id);
             } else {
                 slot.insert((text.clone(), drifts), by_value.len());
                 by_value.push((text, vec![id], drifts));
             }
+        };
+        if let Some(groups) = &r.groups {
+            // Measurements that agree within their error bounds are one value.
+            for g in groups {
+                let text = g.text();
+                for id in &g.nodes {
+                    put(text.clone(), id, drifting.contains(id.as_str()));
+                }
+            }
+        } else {
+            // Spellings of one value (1000 and 1000.0) are one value.
+            for (id, v) in &r.values {
+                let shown = r.canonical.get(id).unwrap_or(v);
+                put(show(shown), id, drifting.contains(id.as_str()));
+            }
         }
         by_value.sort_by_key(|e| std::cmp::Reverse(e.1.len()));
         for (text, ids, drifts) in by_value {
-            let shown: Vec<&str> = ids.iter().take(6).copied().collect();
+            let shown: Vec<&str> = ids.iter().take(6).map(String::as_str).collect();
             let more = if ids.len() > 6 {
                 format!(" … +{}", ids.len() - 6)
             } else {
@@ -965,5 +1293,139 @@ mod tests {
         let shown = r.reference.unwrap();
         assert!(shown.as_str().unwrap().starts_with("sha256:"), "{shown}");
         assert!(r.drift.is_empty());
+    }
+
+    fn num_text(t: &str) -> serde_json::Value {
+        serde_json::from_str(t).unwrap()
+    }
+
+    #[test]
+    fn numbers_compare_by_value_and_big_integers_exactly() {
+        let same = |a: &str, b: &str| same_value(&num_text(a), &num_text(b));
+        for (a, b) in [
+            ("1000", "1000.0"),
+            ("1000", "1e3"),
+            ("1000.00", "1E+3"),
+            ("-0.0", "0"),
+            ("[1, 2.0]", "[1.0, 2]"),
+            ("{\"a\": 1, \"b\": 2}", "{\"b\": 2.0, \"a\": 1}"),
+            // An integer beyond f64 precision against a float: by the float's value.
+            ("9007199254740993", "9007199254740992.0"),
+        ] {
+            assert!(same(a, b), "{a} = {b}");
+        }
+        for (a, b) in [
+            ("1000", "1001"),
+            ("1000", "\"1000\""),
+            ("0.1", "0.10000001"),
+            // Two integers beyond f64 precision: exactly.
+            ("9007199254740993", "9007199254740992"),
+            ("18446744073709551615", "18446744073709551614"),
+            ("[1, 2]", "[2, 1]"),
+            ("{\"a\": 1}", "{\"a\": 1, \"b\": 2}"),
+        ] {
+            assert!(!same(a, b), "{a} ≠ {b}");
+        }
+    }
+
+    #[test]
+    fn respelled_numbers_are_not_drift_and_show_as_one_value() {
+        let spell = [
+            "1000", "1000.0", "1e3", "1000.00", "1000", "1000", "1000", "1000", "1E3",
+        ];
+        let mut nodes: Vec<LeanReport> = spell
+            .iter()
+            .enumerate()
+            .map(|(i, t)| report(&format!("n{i}"), "compute", &[("ttl", num_text(t))]))
+            .collect();
+        nodes.push(report("n9", "compute", &[("ttl", num_text("999"))]));
+        // Big integers that differ only beyond f64 precision are different values.
+        for (i, big) in ["9007199254740993", "9007199254740993", "9007199254740992"]
+            .iter()
+            .enumerate()
+        {
+            nodes[i].facts.insert("big".into(), num_text(big));
+        }
+        let c = compare(fleet(nodes));
+        let rows: Vec<Row> = c.rows().collect();
+        let row = |f: &str| rows.iter().find(|r| r.fact == f).unwrap();
+        assert_eq!(row("ttl").drift, ["n9"]);
+        assert_eq!(row("ttl").reference, Some(num_text("1000")));
+        assert_eq!(row("big").drift, ["n2"]);
+        // More nodes than WIDE: a row per value.
+        let text = render_table(&c, false, None);
+        let ttl: Vec<&str> = text.lines().filter(|l| l.contains(" ttl ")).collect();
+        assert_eq!(ttl.len(), 2, "{text}");
+        assert!(
+            ttl[0].contains(" 1000 ") && ttl[0].contains("(9)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn offsets_within_their_error_bounds_are_one_group() {
+        let node = |id: &str, off: f64, err: f64| {
+            report(
+                id,
+                "compute",
+                &[
+                    ("time.offset_ms", serde_json::json!(off)),
+                    ("time.offset_error_ms", serde_json::json!(err)),
+                ],
+            )
+        };
+        // a, b, c overlap at 1.0 to 1.5; d overlaps c only (c joins the first group);
+        // e is 4 s ahead.
+        let c = compare(fleet(vec![
+            node("a", 0.5, 1.0),
+            node("b", 2.0, 1.0),
+            node("c", 1.2, 0.3),
+            node("d", 2.9, 0.2),
+            node("e", 4000.0, 2.0),
+            node("f", 1000.5, 1.0),
+            node("g", 0.7, 0.9),
+            node("h", 0.9, 0.5),
+            node("i", 1.0, 0.5),
+        ]));
+        let rows: Vec<Row> = c.rows().collect();
+        let row = rows.iter().find(|r| r.fact == "time.offset_ms").unwrap();
+        let groups = row.groups.as_ref().unwrap();
+        let members: Vec<Vec<&str>> = groups
+            .iter()
+            .map(|g| g.nodes.iter().map(String::as_str).collect())
+            .collect();
+        assert_eq!(
+            members,
+            [
+                vec!["a", "b", "c", "g", "h", "i"],
+                vec!["d"],
+                vec!["f"],
+                vec!["e"]
+            ]
+        );
+        assert_eq!(groups[0].text(), "0.5 to 2 (agree within ±1)");
+        assert_eq!(groups[1].text(), "2.9 ±0.2");
+        // 1000.5 ± 1 may be within the 1000 ms tolerance: not drift; 4000 ± 2 is.
+        assert_eq!(row.drift, ["e"]);
+        let text = render_table(&c, false, None);
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains(" time.offset_ms "))
+            .collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert!(
+            lines[0].contains("agree within ±1") && lines[0].contains("(6)"),
+            "{text}"
+        );
+        assert!(!text.contains("time.offset_error_ms"), "{text}");
+    }
+
+    #[test]
+    fn agreeing_groups_need_a_common_point() {
+        // A chain (each overlaps the next) is not one group: 0±1 and 3±1 cannot both hold.
+        let g = agreeing_groups(&[(0, 0.0, 1.0), (1, 1.5, 1.0), (2, 3.0, 1.0)]);
+        let ids: Vec<Vec<u32>> = g.iter().map(|g| g.iter().map(|e| e.0).collect()).collect();
+        assert_eq!(ids, [vec![0, 1], vec![2]]);
+        assert!(agreeing_groups(&[]).is_empty());
     }
 }

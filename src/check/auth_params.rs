@@ -8,6 +8,7 @@
 //! from the master itself (`/api/auth/params`, `/.well-known/jwks.json`).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -227,6 +228,14 @@ pub const MASTER_CONFIG_UNREADABLE: Code = Code::new(
 )
 .was(&["auth.master-config-unreadable"]);
 
+/// The copy of the master's config does not match the config schema.
+pub const MASTER_CONFIG_INVALID: Code = Code::new(
+    "auth-params.master-config-invalid",
+    Status::Warn,
+    "The copy of the master's config given with --master-config does not match the config schema (`autoglm-doctor schema config`): a key the schema does not know (often a typo the master ignores), a value of the wrong type, a missing or out-of-range setting. The comparison uses the values that are valid; a parameter written with the wrong type or under a misspelt key is compared as not set.",
+    "Correct the master's config at the file:line:col named (and this copy of it), or give --master-config a current copy of the master's config.",
+);
+
 pub const CA_UNREADABLE: Code =
     seam_code!("auth-params.ca-unreadable", CaUnreadable).was(&["auth.ca-unreadable"]);
 pub const BAD_URL: Code = seam_code!("auth-params.bad-url", BadUrl);
@@ -266,6 +275,7 @@ impl CheckKind for Kind {
             NO_MASTER_VALUES,
             MASTER_UNAVAILABLE,
             MASTER_CONFIG_UNREADABLE,
+            MASTER_CONFIG_INVALID,
             CA_UNREADABLE,
             PROXY_UNREACHABLE,
             PROXY_REFUSED,
@@ -364,6 +374,22 @@ impl CheckKind for Kind {
                 eval.cause = Some(Cause::ProbeError);
             }
             eval.findings.splice(0..0, problems);
+        }
+        // The copy of the master's config against the same schema as the node's own: a
+        // misspelt key or a wrong type there would otherwise be compared as "not set".
+        if let Some(m) = ctx.master_config.as_ref().filter(|m| m.tree().is_some()) {
+            let m = Arc::clone(m);
+            let schema =
+                super::on_blocking_pool(&INTERNAL, "master config validation", move || {
+                    Evaluation::of(master_config_problems(&m))
+                })
+                .await;
+            eval.findings.extend(
+                schema
+                    .findings
+                    .into_iter()
+                    .filter(|f| f.status != Status::Pass),
+            );
         }
         eval
     }
@@ -782,6 +808,31 @@ pub fn judge(node: &Side, master: &Side, jwks: Option<&Jwks>, source: &str) -> E
         node.ca_sha256.clone().map(Into::into),
     );
     eval
+}
+
+/// The schema violations of the master's config (`config.schema`'s judge on the
+/// --master-config file), as findings of this check naming the file, line and column.
+pub fn master_config_problems(m: &ConfigSource) -> Vec<Finding> {
+    let path = m.display_path();
+    super::config_schema::judge(m)
+        .findings
+        .into_iter()
+        .filter(|f| f.status != Status::Pass && f.code.is_some_and(|c| c.name.starts_with("config-schema.") && !c.name.ends_with(".blocked")))
+        .map(|f| {
+            // The line and column are the finding's location, shown beside the message.
+            let mut out = Finding::new(
+                &MASTER_CONFIG_INVALID,
+                format!("--master-config {path}: {}", f.message),
+                format!(
+                    "{} (in the master's config and this copy of it); until then the comparison treats the value as not set",
+                    f.remediation.as_deref().unwrap_or("correct the value at that line")
+                ),
+            );
+            out.location = f.location;
+            out.evidence = f.evidence;
+            out
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -314,6 +314,9 @@ pub fn judge(o: &Observed) -> Evaluation {
         }
     } else {
         facts.insert(keys::TIME_OFFSET_MS.to_string(), millis(offset).into());
+        // Its error bound, as the ntp check publishes one: `compare` groups offsets that
+        // agree within their bounds.
+        facts.insert("time.offset_error_ms".to_string(), millis(error).into());
         facts.insert(keys::TIME_TOLERANCE_MS.to_string(), millis(t).into());
         facts.insert(
             keys::TIME_REFERENCE.to_string(),

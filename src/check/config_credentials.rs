@@ -372,10 +372,12 @@ pub fn judge(src: &ConfigSource, env: &dyn Fn(&str) -> Option<String>) -> Evalua
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     eval.evidence = evidence;
+    // Warnings count too: a row that warns leads with its warning, not with the summary of
+    // a clean run.
     let problems = eval
         .findings
         .iter()
-        .filter(|f| f.status == Status::Fail)
+        .filter(|f| f.status > Status::Pass)
         .count();
     if problems > 1 {
         let first = eval.worst().map(|f| f.message.clone()).unwrap_or_default();
@@ -505,8 +507,35 @@ mod tests {
             e.worst().unwrap().code_name(),
             Some("config-credentials.world-readable")
         );
+        // The row warns with the warning's message, not the clean run's summary.
+        let text =
+            "auth:\n  api_key: ${K}\n  jwt:\n    algorithm: ES256\n    token_file: node.token\n";
+        std::fs::write(&cfg, text).unwrap();
+        let src = ConfigSource::discover(Some(&cfg), None, dir.path());
+        let env = |n: &str| (n == "K").then(|| "s3cr3t-value-1234".to_string());
+        let e = judge(&src, &env);
+        assert!(e.findings.len() > 1, "{e:#?}");
+        let row = crate::report::CheckResult::from_evaluation(
+            "config.credentials",
+            "config-credentials",
+            "config",
+            Vec::new(),
+            e,
+            std::time::Duration::ZERO,
+        );
+        assert_eq!(row.status, Status::Warn);
+        assert!(
+            row.message.contains("readable by every user"),
+            "{}",
+            row.message
+        );
         std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert_eq!(judge(&src, &no_env).status(), Status::Pass);
+        let e = judge(&src, &env);
+        assert_eq!(e.status(), Status::Pass);
+        assert_eq!(
+            e.message.as_deref(),
+            Some("credentials set; referenced files readable")
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `tcp`: connect to each configured port of each address of the master, concurrently, and
 //! classify what stops a connection: refused, silently dropped, unreachable.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{CheckKind, Context, KindInfo, Text};
-use crate::probe::tcp::{self, Outcome};
+use crate::probe::tcp::{self, LocalPort, Outcome};
 use crate::probe::{addresses_for, inner_timeout};
 use crate::report::Code;
 use crate::report::{Cause, Evaluation, Finding, Status};
@@ -105,6 +106,14 @@ pub const REJECTED: Code = Code::new(
     "Remove or narrow the firewall rule rejecting the port (`nft list ruleset`, `iptables -L -n -v`).",
 );
 
+/// The listener on the port does not accept connections: its accept queue is full and the kernel drops new SYNs.
+pub const ACCEPT_QUEUE_FULL: Code = Code::new(
+    "tcp.accept-queue-full",
+    Status::Fail,
+    "No answer within the timeout, and this host's kernel shows why: the listener on the port has connections waiting in a full accept queue and it dropped SYNs for it (TcpExtListenOverflows rose). The service is not accepting (hung, or overloaded), not a firewall.",
+    "Find why the service on the port stopped accepting (`ss -ltnp 'sport = :PORT'`: Recv-Q at its backlog); restart it, or raise its listen backlog and `net.core.somaxconn` if it is only slow.",
+);
+
 /// The host name did not resolve, so there was nothing to connect to.
 pub const UNRESOLVED: Code = Code::new(
     "tcp.unresolved",
@@ -137,7 +146,7 @@ impl CheckKind for Kind {
         name: "tcp",
         category: "ports",
         summary: "Each configured port of each master address accepts a TCP connection",
-        explain: "What it checks: a TCP connection to every configured port (HTTP 8080, gRPC 9090, ...) of every address of the master (IPv4 and IPv6, as the dns check resolved them), all at once. Each is classified: open; refused (an RST: nothing listening, or a REJECT rule); filtered (no answer at all within the timeout: a firewall DROP rule, a Kubernetes NetworkPolicy or a security group silently discarding packets); unreachable (no route, host or network unreachable).\n\nWhy it matters: a NetworkPolicy that drops instead of rejecting makes sync fail silently; `telnet host 8080` by hand waits out one timeout per port. Here five black-holed ports cost one timeout, and the distinction points at the right team: service down (refused) vs firewall (filtered) vs routing (unreachable).\n\nHow to fix: refused — start the master service on that port or check for REJECT rules; filtered — check the master's listen queue first (`ss -ltn`, `nstat -az TcpExtListenOverflows`: a full accept queue drops SYNs like a firewall does), else allow the port from this node in the firewall or NetworkPolicy between node and master (`iptables -L -n`, `nft list ruleset`, `kubectl get networkpolicy`); rejected (an ICMP error for one port while others of the address connect) — remove the firewall REJECT rule; unreachable — fix routing (`ip route get ADDRESS`) or bring the host up. A port that accepts on one of a name's addresses but not another is a warning naming the family: clients fall back.",
+        explain: "What it checks: a TCP connection to every configured port (HTTP 8080, gRPC 9090, ...) of every address of the master (IPv4 and IPv6, as the dns check resolved them), all at once. Each is classified: open; refused (an RST: nothing listening, or a REJECT rule); filtered (no answer at all within the timeout: a firewall DROP rule, a Kubernetes NetworkPolicy or a security group silently discarding packets); unreachable (no route, host or network unreachable).\n\nWhy it matters: a NetworkPolicy that drops instead of rejecting makes sync fail silently; `telnet host 8080` by hand waits out one timeout per port. Here five black-holed ports cost one timeout, and the distinction points at the right team: service down (refused) vs firewall (filtered) vs routing (unreachable).\n\nHow to fix: refused — start the master service on that port or check for REJECT rules; filtered — check the master's listen queue first (`ss -ltn`, `nstat -az TcpExtListenOverflows`: a full accept queue drops SYNs like a firewall does), else allow the port from this node in the firewall or NetworkPolicy between node and master (`iptables -L -n`, `nft list ruleset`, `kubectl get networkpolicy`); rejected (an ICMP error for one port while others of the address connect) — remove the firewall REJECT rule; unreachable — fix routing (`ip route get ADDRESS`) or bring the host up. When the address is one of this host's own (the master-node suite, loopback), its kernel settles what the connecting side cannot: no answer with a listener whose accept queue is full while the kernel counts dropped SYNs (`TcpExtListenOverflows`) is `tcp.accept-queue-full` (the service is not accepting), no answer otherwise is a DROP rule on this host, and an ICMP error needs no route, so it is a REJECT rule. A connect refused with EACCES (an ICMPv6 admin-prohibited reject) or EPERM (this node's own firewall) is a firewall reject, never routing. A port that accepts on one of a name's addresses but not another is a warning naming the family: clients fall back.",
         default_timeout: Duration::from_secs(5),
         network: true,
         reads_config: false,
@@ -146,6 +155,7 @@ impl CheckKind for Kind {
             FILTERED,
             UNREACHABLE,
             REJECTED,
+            ACCEPT_QUEUE_FULL,
             UNRESOLVED,
             ERROR,
             NO_PORTS,
@@ -190,6 +200,20 @@ impl CheckKind for Kind {
                 Family::Ipv6 => a.is_ipv6(),
             })
             .collect();
+        // Addresses of this host: what its own kernel shows settles what the connecting
+        // side cannot tell apart (a DROP rule or a full accept queue; a REJECT or no route).
+        let local_ips: Vec<IpAddr> = addrs
+            .iter()
+            .copied()
+            .filter(|ip| tcp::is_local(*ip))
+            .collect();
+        // The kernel's tables are read within the margin the check keeps after its probes.
+        let margin = ctx.timeout.saturating_sub(budget);
+        let overflows_before = if local_ips.is_empty() {
+            None
+        } else {
+            tcp::kernel_view(Vec::new(), margin / 4).await.map(|v| v.0)
+        };
         let limit = Arc::new(tokio::sync::Semaphore::new(ctx.concurrency.max(1)));
         let probes = addrs.iter().flat_map(|ip| {
             spec.ports
@@ -206,7 +230,32 @@ impl CheckKind for Kind {
             }
         }))
         .await;
-        let mut eval = judge(&host, &results, budget);
+        let mut local: BTreeMap<SocketAddr, LocalPort> = BTreeMap::new();
+        for (target, _, outcome, _) in &results {
+            if local_ips.contains(&target.ip()) && matches!(outcome, Outcome::Unreachable(_)) {
+                local.insert(*target, LocalPort::default());
+            }
+        }
+        let silent: Vec<SocketAddr> = results
+            .iter()
+            .filter(|(t, _, o, _)| *o == Outcome::Filtered && local_ips.contains(&t.ip()))
+            .map(|(t, _, _, _)| *t)
+            .collect();
+        // Unknown when the kernel's tables cannot be read: then both candidates stay named.
+        if let (false, Some(before)) = (silent.is_empty(), overflows_before)
+            && let Some((after, queues)) = tcp::kernel_view(silent.clone(), margin / 2).await
+        {
+            for (target, queued) in silent.into_iter().zip(queues) {
+                local.insert(
+                    target,
+                    LocalPort {
+                        queued,
+                        overflows: after.saturating_sub(before),
+                    },
+                );
+            }
+        }
+        let mut eval = judge(&host, &results, budget, &local);
         eval.evidence.insert("addresses_from".into(), via.into());
         // Every address in use failed a port while another resolver answered differently:
         // try that answer, to tell a stale DNS answer from a master that is down.
@@ -292,6 +341,44 @@ pub fn stale_answer(
     Some((fact, fix))
 }
 
+/// A connect to an address of this host got no answer: its kernel says which of the two
+/// candidates it is.
+fn filtered_here(label: &str, target: &SocketAddr, timeout: Duration, seen: LocalPort) -> Finding {
+    let port = target.port();
+    let waited = crate::duration::format(timeout);
+    match seen.queued {
+        Some(n) if n > 0 && seen.overflows > 0 => Finding::new(
+            &ACCEPT_QUEUE_FULL,
+            format!(
+                "no answer from {label} within {waited}: the listener on port {port} of this host is not accepting connections — {n} wait in its full accept queue, and the kernel dropped {} SYN{} for a full queue meanwhile (TcpExtListenOverflows); not a firewall",
+                seen.overflows,
+                if seen.overflows == 1 { "" } else { "s" }
+            ),
+            format!(
+                "find why the service listening on port {port} stopped accepting connections (`ss -ltnp 'sport = :{port}'`: Recv-Q {n} at its Send-Q backlog; a hung or overloaded process): restart it, or raise its listen backlog and `sysctl net.core.somaxconn` if it is only slow"
+            ),
+        ),
+        None => Finding::new(
+            &FILTERED,
+            format!(
+                "no answer from {label} within {waited}: nothing listens on port {port} of this host (which would refuse at once), so a firewall DROP rule on this host discards the SYN"
+            ),
+            format!(
+                "remove or narrow the DROP rule for TCP port {port} on this host (`nft list ruleset`, `iptables -L -n -v`), and start the service on port {port}"
+            ),
+        ),
+        Some(n) => Finding::new(
+            &FILTERED,
+            format!(
+                "no answer from {label} within {waited}: the listener on port {port} of this host has room ({n} waiting in its accept queue, no SYN dropped for a full queue), so a firewall DROP rule on this host discards the SYN"
+            ),
+            format!(
+                "remove or narrow the DROP rule for TCP port {port} on this host (`nft list ruleset`, `iptables -L -n -v`)"
+            ),
+        ),
+    }
+}
+
 fn is_reset(e: &str) -> bool {
     let e = e.to_ascii_lowercase();
     e.contains("reset") || e.contains("aborted")
@@ -302,10 +389,15 @@ fn ms(d: Duration) -> u64 {
 }
 
 /// Judge the connection attempts.
+///
+/// `local` holds, for the targets that are addresses of this host and failed, what its
+/// kernel showed (for a target without an answer: the listener's accept queue and the SYNs
+/// dropped for full queues meanwhile).
 pub fn judge(
     host: &str,
     results: &[(SocketAddr, Option<String>, Outcome, Duration)],
     timeout: Duration,
+    local: &BTreeMap<SocketAddr, LocalPort>,
 ) -> Evaluation {
     if results.is_empty() {
         return Evaluation::single(Finding::new(
@@ -345,6 +437,10 @@ pub fn judge(
                     "start the master's service on port {port} of {host} (`ss -ltnp` on the master), or remove the REJECT rule for it"
                 ),
             ),
+            // On this host, its kernel tells a full accept queue from a DROP rule.
+            Outcome::Filtered if local.contains_key(target) => {
+                filtered_here(&label, target, timeout, local[target])
+            }
             // A SYN that gets no answer is dropped either by a firewall or by the master's
             // kernel when the port's accept queue is full (an overloaded service): from
             // here both look the same, so both are named.
@@ -369,6 +465,29 @@ pub fn judge(
                 ),
                 format!(
                     "remove or narrow the firewall rule that rejects TCP port {port} to {} from this node (`nft list ruleset`, `iptables -L -n -v`; on the master and on firewalls in between)",
+                    target.ip()
+                ),
+            ),
+            // An address of this host needs no route: the ICMP error is a firewall's.
+            Outcome::Unreachable(e) if local.contains_key(target) => Finding::new(
+                &REJECTED,
+                format!(
+                    "{label} was rejected with an ICMP error ({e}); {} is an address of this host, so no route is involved: a firewall REJECT rule for port {port}",
+                    target.ip()
+                ),
+                format!(
+                    "remove or narrow the firewall rule on this host that rejects TCP port {port} to {} (`nft list ruleset`, `iptables -L -n -v`: a `reject` rule, e.g. `reject with icmp type admin-prohibited`)",
+                    target.ip()
+                ),
+            ),
+            // EACCES/EPERM: never routing, never the service.
+            Outcome::Prohibited(e) => Finding::new(
+                &REJECTED,
+                format!(
+                    "{label} was forbidden by a firewall ({e}): an ICMP administratively-prohibited reject of port {port}, or a rule of this node's own firewall — not routing, not the service"
+                ),
+                format!(
+                    "remove or narrow the firewall rule that rejects TCP port {port} to {}: on this node (`nft list ruleset`, `iptables -L OUTPUT -n -v`: \"Operation not permitted\" is this node's own rule) and on the master or a firewall in between (\"Permission denied\" is an ICMP admin-prohibited reject, e.g. `reject with icmpx type admin-prohibited`)",
                     target.ip()
                 ),
             ),
@@ -484,7 +603,7 @@ mod tests {
             ),
             (sa("[::1]:9090"), None, Outcome::Refused, t),
         ];
-        let e = judge("m", &results, Duration::from_secs(3));
+        let e = judge("m", &results, Duration::from_secs(3), &BTreeMap::new());
         assert_eq!(e.status(), Status::Fail);
         let codes: Vec<_> = e.findings.iter().map(Finding::code_name).collect();
         assert_eq!(codes, [None, Some("tcp.filtered"), Some("tcp.refused")]);
@@ -502,13 +621,14 @@ mod tests {
             (sa("127.0.0.1:8080"), None, Outcome::Open, t),
             (sa("127.0.0.1:9090"), None, unreachable.clone(), t),
         ];
-        let e = judge("m", &results, Duration::from_secs(3));
+        let e = judge("m", &results, Duration::from_secs(3), &BTreeMap::new());
         assert_eq!(e.worst().unwrap().code_name(), Some("tcp.rejected"));
         // Alone, it may be routing or a reject: both are named.
         let e = judge(
             "m",
             &[(sa("127.0.0.1:9090"), None, unreachable, t)],
             Duration::from_secs(3),
+            &BTreeMap::new(),
         );
         let w = e.worst().unwrap();
         assert_eq!(w.code_name(), Some("tcp.unreachable"));
@@ -522,6 +642,7 @@ mod tests {
             "m",
             &[(sa("127.0.0.1:9090"), None, Outcome::Filtered, t)],
             Duration::from_secs(3),
+            &BTreeMap::new(),
         );
         let w = e.worst().unwrap();
         assert!(w.message.contains("accept queue"), "{w:?}");
@@ -541,6 +662,7 @@ mod tests {
                 t,
             )],
             Duration::from_secs(3),
+            &BTreeMap::new(),
         );
         assert!(
             !e.worst()
@@ -553,13 +675,88 @@ mod tests {
     }
 
     #[test]
+    fn on_this_host_the_kernel_tells_a_full_accept_queue_from_a_drop_rule() {
+        let t = Duration::from_millis(1);
+        let target = sa("127.0.0.1:9095");
+        let one = |outcome: Outcome, seen: Option<LocalPort>| {
+            let local: BTreeMap<SocketAddr, LocalPort> =
+                seen.map(|s| (target, s)).into_iter().collect();
+            let e = judge(
+                "m",
+                &[(target, None, outcome, t)],
+                Duration::from_secs(2),
+                &local,
+            );
+            e.worst().unwrap().clone()
+        };
+        let full = one(
+            Outcome::Filtered,
+            Some(LocalPort {
+                queued: Some(1),
+                overflows: 3,
+            }),
+        );
+        assert_eq!(full.code_name(), Some("tcp.accept-queue-full"));
+        assert!(
+            full.message.contains("1 wait in its full accept queue"),
+            "{full:?}"
+        );
+        let fix = full.remediation.unwrap();
+        assert!(
+            fix.contains("ss -ltnp 'sport = :9095'") && !fix.contains("nft"),
+            "{fix}"
+        );
+        for seen in [
+            LocalPort {
+                queued: Some(0),
+                overflows: 0,
+            },
+            LocalPort {
+                queued: Some(2),
+                overflows: 0,
+            },
+            LocalPort {
+                queued: None,
+                overflows: 5,
+            },
+        ] {
+            let drop = one(Outcome::Filtered, Some(seen));
+            assert_eq!(drop.code_name(), Some("tcp.filtered"), "{seen:?}");
+            assert!(drop.message.contains("DROP rule on this host"), "{drop:?}");
+            assert!(!drop.message.contains("overloaded"), "{drop:?}");
+            assert!(drop.remediation.unwrap().contains("nft list ruleset"));
+        }
+        // Elsewhere: both candidates.
+        let both = one(Outcome::Filtered, None);
+        assert!(both.message.contains("DROP rule") && both.message.contains("accept queue"));
+        // An ICMP error to an address of this host is a reject, not routing.
+        let rejected = one(
+            Outcome::Unreachable("No route to host (os error 113)".into()),
+            Some(LocalPort::default()),
+        );
+        assert_eq!(rejected.code_name(), Some("tcp.rejected"));
+        assert!(!rejected.remediation.unwrap().contains("ip route"));
+        // EACCES (ICMPv6 admin-prohibited) anywhere: a reject.
+        let prohibited = one(
+            Outcome::Prohibited("Permission denied (os error 13)".into()),
+            None,
+        );
+        assert_eq!(prohibited.code_name(), Some("tcp.rejected"));
+        let fix = prohibited.remediation.unwrap();
+        assert!(
+            fix.contains("port 9095") && !fix.contains("ip route"),
+            "{fix}"
+        );
+    }
+
+    #[test]
     fn a_port_open_on_one_family_is_a_warning_for_the_other() {
         let t = Duration::from_millis(1);
         let results = vec![
             (sa("127.0.0.1:8443"), None, Outcome::Open, t),
             (sa("[::1]:8443"), None, Outcome::Refused, t),
         ];
-        let e = judge("m", &results, Duration::from_secs(3));
+        let e = judge("m", &results, Duration::from_secs(3), &BTreeMap::new());
         assert_eq!(e.status(), Status::Warn, "{e:#?}");
         let w = e.worst().unwrap();
         assert_eq!(w.code_name(), Some("tcp.refused"));
@@ -584,7 +781,7 @@ mod tests {
             (sa("[::1]:8443"), None, Outcome::Refused, t),
         ];
         assert_eq!(
-            judge("m", &results, Duration::from_secs(3)).status(),
+            judge("m", &results, Duration::from_secs(3), &BTreeMap::new()).status(),
             Status::Fail
         );
     }

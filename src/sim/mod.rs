@@ -249,7 +249,6 @@ impl Drop for SimMaster {
 /// Tasks and sockets that must live as long as the servers.
 struct Servers {
     tasks: tokio::task::JoinSet<()>,
-    _held: Vec<tokio::net::TcpStream>,
     _dropped: TcpListener,
 }
 
@@ -364,7 +363,7 @@ async fn bind_all(opts: &Options, pki: &TestPki) -> io::Result<(Addresses, Serve
     let no_connect = TcpListener::bind(lo).await?;
     let no_connect_addr = no_connect.local_addr()?;
     tasks.spawn(proxy::no_connect(no_connect));
-    let (dropped, dropped_addr, held) = tcp::dropped_listener().await?;
+    let (dropped, dropped_addr) = tcp::dropped_listener()?;
     let refused = tcp::refused_addr()?;
 
     let addrs = Addresses {
@@ -385,7 +384,6 @@ async fn bind_all(opts: &Options, pki: &TestPki) -> io::Result<(Addresses, Serve
         addrs,
         Servers {
             tasks,
-            _held: held,
             _dropped: dropped,
         },
     ))

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::TcpListener;
 
 /// A loopback address nothing listens on (connections are refused).
 pub fn refused_addr() -> io::Result<SocketAddr> {
@@ -17,24 +17,23 @@ pub fn refused_addr() -> io::Result<SocketAddr> {
     Ok(addr)
 }
 
-/// A listener whose accept queue is full and never drained: the kernel drops further SYNs,
-/// so a connect waits until its timeout — what a silent DROP rule looks like from outside.
-/// Keep the listener and the returned filler streams alive as long as the port.
-pub async fn dropped_listener() -> io::Result<(TcpListener, SocketAddr, Vec<TcpStream>)> {
-    // A backlog of 0 holds at most one pending connection; it is never accepted.
-    let socket = TcpSocket::new_v4()?;
-    socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
-    let addr = socket.local_addr()?;
-    let listener = socket.listen(0)?;
-    let mut fillers = Vec::new();
-    for _ in 0..8 {
-        match tokio::time::timeout(Duration::from_millis(300), TcpStream::connect(addr)).await {
-            Ok(Ok(s)) => fillers.push(s),
-            // A connect that does not complete: the queue is full, SYNs are now dropped.
-            _ => break,
-        }
-    }
-    Ok((listener, addr, fillers))
+/// A listener behind a packet filter that drops every packet to it (a classic BPF socket
+/// filter returning 0, which any process may attach to its own socket): SYNs vanish before
+/// TCP sees them, so a connect waits until its timeout — what a silent DROP rule looks like,
+/// from outside and from this host's kernel alike (the listener's queue stays empty, no SYN
+/// is dropped for a full queue). Keep the listener alive as long as the port.
+pub fn dropped_listener() -> io::Result<(TcpListener, SocketAddr)> {
+    use socket2::{Domain, SockFilter, Socket, Type};
+    /// `BPF_RET | BPF_K` with 0: keep 0 bytes of the packet, i.e. drop it.
+    const DROP_ALL: [SockFilter; 1] = [SockFilter::new(0x06, 0, 0, 0)];
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.set_nonblocking(true)?;
+    socket.attach_filter(&DROP_ALL)?;
+    socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+    socket.listen(128)?;
+    let listener = TcpListener::from_std(std::net::TcpListener::from(socket))?;
+    let addr = listener.local_addr()?;
+    Ok((listener, addr))
 }
 
 /// Accept and hold connections without ever answering.

@@ -702,3 +702,207 @@ mod remediation {
         assert!(!fix.starts_with("align TLS"), "{fix}");
     }
 }
+
+mod firewall {
+    //! TCP faults made with nftables inside a network namespace of the test's own (its own
+    //! loopback, its own rules): an ICMP admin-prohibited reject of one port, a DROP rule,
+    //! and a listener whose accept queue is full. Each names its own root cause and a fix
+    //! that points the right way.
+
+    use super::*;
+
+    /// The namespace's script: loopback up, the rules loaded, the peer started (it prints
+    /// `ready` once its sockets are set up), the doctor run, the peer stopped. Exit 98: nft
+    /// could not load the rules; 97: the peer did not start.
+    const SCRIPT: &str = r#"
+ip link set lo up || exit 98
+nft -f "$DIR/rules.nft" || exit 98
+python3 "$DIR/peer.py" > "$DIR/peer.out" 2>&1 &
+peer=$!
+i=0
+while ! grep -q ready "$DIR/peer.out" 2>/dev/null; do
+  i=$((i + 1)); [ "$i" -gt 300 ] && { kill "$peer"; exit 97; }
+  sleep 0.1
+done
+"$DOCTOR" check --format json --suite "$DIR/suite.yaml" > "$DIR/report.json"
+code=$?
+kill "$peer" 2>/dev/null
+wait "$peer" 2>/dev/null
+exit "$code"
+"#;
+
+    /// Whether network namespaces and nftables are usable here; records the skip otherwise.
+    fn available() -> bool {
+        if !require("unshare", "util-linux") || !require("nft", "nftables") {
+            return false;
+        }
+        let probe = std::process::Command::new("unshare")
+            .args(["-rn", "nft", "list", "ruleset"])
+            .output();
+        match probe {
+            Ok(o) if o.status.success() => true,
+            other => {
+                let why = match other {
+                    Ok(o) => stderr(&o).trim().to_string(),
+                    Err(e) => e.to_string(),
+                };
+                let reason = format!(
+                    "no network namespace with nftables can be created here (unshare -rn nft: {why})"
+                );
+                if rustix::process::geteuid().is_root() {
+                    skip(&reason);
+                } else {
+                    // Not root: nothing CI would have to install.
+                    note_skip(&reason);
+                }
+                false
+            }
+        }
+    }
+
+    /// Run a `tcp` check of `host` port `port` in a fresh namespace with `rules` and `peer`.
+    fn scenario(rules: &str, peer: &str, host: &str, port: u16) -> Option<serde_json::Value> {
+        if !available() {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("rules.nft"),
+            format!(
+                "table inet autoglm_test {{\n  chain input {{\n    type filter hook input priority 0; policy accept;\n{rules}\n  }}\n}}\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("peer.py"), peer).unwrap();
+        write_suite(
+            dir.path(),
+            "suite.yaml",
+            &format!(
+                "checks:\n  - id: tcp.master\n    kind: tcp\n    timeout: 4s\n    with:\n      host: \"{host}\"\n      ports: [{port}]\n"
+            ),
+        );
+        let out = std::process::Command::new("timeout")
+            .args(["90", "unshare", "-rn", "sh", "-c", SCRIPT])
+            .env("DIR", dir.path())
+            .env("DOCTOR", assert_cmd::cargo::cargo_bin("autoglm-doctor"))
+            .env("AUTOGLM_DOCTOR_LOOPBACK_ONLY", "1")
+            .env_remove("AUTOGLM_CONFIG")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "the scenario failed ({:?}): {}{}",
+            out.status.code(),
+            stderr(&out),
+            std::fs::read_to_string(dir.path().join("peer.out")).unwrap_or_default()
+        );
+        let report = std::fs::read(dir.path().join("report.json")).unwrap();
+        Some(serde_json::from_slice(&report).unwrap())
+    }
+
+    /// A peer with nothing to serve.
+    const NO_PEER: &str = "print('ready', flush=True)\n";
+
+    fn fix(report: &serde_json::Value) -> String {
+        result(report, "tcp.master")["remediation"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    fn message(report: &serde_json::Value) -> String {
+        result(report, "tcp.master")["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn accuracy_tcp_icmp_admin_prohibited_reject_is_a_firewall_not_routing() {
+        let Some(report) = scenario(
+            "    tcp dport 9091 reject with icmp type admin-prohibited",
+            NO_PEER,
+            "127.0.0.1",
+            9091,
+        ) else {
+            return;
+        };
+        assert_root_cause(&report, "tcp.master", "tcp.rejected");
+        let fix = fix(&report);
+        assert!(
+            fix.contains("firewall rule")
+                && fix.contains("TCP port 9091")
+                && fix.contains("nft list ruleset"),
+            "{fix}"
+        );
+        assert!(
+            !fix.contains("ip route") && !fix.contains("routing"),
+            "{fix}"
+        );
+        assert!(message(&report).contains("No route to host"), "{report:#}");
+    }
+
+    #[test]
+    fn accuracy_tcp_icmpv6_admin_prohibited_reject_is_a_firewall_not_a_local_error() {
+        let Some(report) = scenario(
+            "    tcp dport 9091 reject with icmpx type admin-prohibited",
+            NO_PEER,
+            "::1",
+            9091,
+        ) else {
+            return;
+        };
+        assert_root_cause(&report, "tcp.master", "tcp.rejected");
+        let fix = fix(&report);
+        assert!(
+            fix.contains("TCP port 9091") && fix.contains("admin-prohibited"),
+            "{fix}"
+        );
+        assert!(
+            !fix.contains("exhaustion") && !fix.contains("ip route"),
+            "{fix}"
+        );
+        assert!(message(&report).contains("Permission denied"), "{report:#}");
+    }
+
+    #[test]
+    fn accuracy_tcp_drop_rule_is_the_firewall() {
+        // A healthy listener behind the rule: its queue has room.
+        let peer = "import socket, time\nl = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\nl.bind(('127.0.0.1', 9092)); l.listen(128)\nprint('ready', flush=True)\ntime.sleep(60)\n";
+        let Some(report) = scenario("    tcp dport 9092 drop", peer, "127.0.0.1", 9092) else {
+            return;
+        };
+        assert_root_cause(&report, "tcp.master", "tcp.filtered");
+        let msg = message(&report);
+        assert!(msg.contains("a firewall DROP rule on this host"), "{msg}");
+        assert!(!msg.contains("overloaded"), "{msg}");
+        let fix = fix(&report);
+        assert!(
+            fix.contains("DROP rule for TCP port 9092") && fix.contains("nft list ruleset"),
+            "{fix}"
+        );
+    }
+
+    #[test]
+    fn accuracy_tcp_full_accept_queue_is_the_listener_not_a_firewall() {
+        // Backlog 0 and never accept(): one connection fills the queue; the clients behind
+        // it keep the kernel dropping SYNs.
+        let peer = "import socket, time\nl = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\nl.bind(('127.0.0.1', 9095)); l.listen(0)\ncs = []\nfor i in range(4):\n    c = socket.socket(); c.setblocking(False)\n    try:\n        c.connect(('127.0.0.1', 9095))\n    except BlockingIOError:\n        pass\n    cs.append(c)\ntime.sleep(0.5)\nprint('ready', flush=True)\ntime.sleep(60)\n";
+        let Some(report) = scenario("", peer, "127.0.0.1", 9095) else {
+            return;
+        };
+        assert_root_cause(&report, "tcp.master", "tcp.accept-queue-full");
+        let msg = message(&report);
+        assert!(
+            msg.contains("not accepting") && msg.contains("not a firewall"),
+            "{msg}"
+        );
+        let fix = fix(&report);
+        assert!(
+            fix.contains("ss -ltnp 'sport = :9095'") && fix.contains("backlog"),
+            "{fix}"
+        );
+        assert!(!fix.contains("nft") && !fix.contains("firewall"), "{fix}");
+    }
+}

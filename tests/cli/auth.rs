@@ -274,6 +274,107 @@ fn each_fixture_pair_shows_exactly_its_one_mismatching_row() {
     assert!(pairs >= 6);
 }
 
+/// A copy of the master's config is validated against the config schema: a misspelt key
+/// and a value of the wrong type are reported with their file:line:col, as warnings of
+/// `auth.params` (the comparison still runs on the valid values), never silently ignored.
+#[test]
+fn the_master_config_is_validated_against_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = root().join("fixtures/auth");
+    let text = std::fs::read_to_string(fixtures.join("master.yaml"))
+        .unwrap()
+        .replace(
+            "../files/ca.pem",
+            &root().join("fixtures/files/ca.pem").display().to_string(),
+        );
+    let node = dir.path().join("node.yaml");
+    std::fs::write(&node, text.replace("role: master", "role: compute")).unwrap();
+    let master = dir.path().join("master.yaml");
+    let bad = text
+        .replace(
+            "  token_ttl: 3600\n",
+            "  token_ttl: 3600\n  tokn_ttl: 1800\n",
+        )
+        .replace("version: v2.1", "version: [2, 1]");
+    std::fs::write(&master, &bad).unwrap();
+    let run = |master: &Path| {
+        doctor(dir.path())
+            .args([
+                "check",
+                "--offline",
+                "--only",
+                "auth.params",
+                "--format",
+                "json",
+                "--master-config",
+            ])
+            .arg(master)
+            .arg("--config")
+            .arg(&node)
+            .output()
+            .unwrap()
+    };
+    let out = run(&master);
+    let report = json_report(&out);
+    let r = result(&report, "auth.params");
+    assert_eq!(r["status"], "warn", "{r:#}");
+    let problems: Vec<&serde_json::Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "auth-params.master-config-invalid")
+        .collect();
+    assert_eq!(problems.len(), 2, "{r:#}");
+    let line_of = |needle: &str| bad.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let unknown = problems
+        .iter()
+        .find(|f| f["message"].as_str().unwrap().contains("tokn_ttl"))
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(
+        unknown["location"]["line"],
+        line_of("tokn_ttl"),
+        "{unknown:#}"
+    );
+    assert_eq!(unknown["location"]["column"], 3, "{unknown:#}");
+    let message = unknown["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("--master-config {}: ", master.display())),
+        "{message}"
+    );
+    assert!(
+        unknown["remediation"]
+            .as_str()
+            .unwrap()
+            .contains("token_ttl"),
+        "a close known key is suggested: {unknown:#}"
+    );
+    let wrong = problems
+        .iter()
+        .find(|f| {
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("ca_certificate.version")
+        })
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(
+        wrong["location"]["line"],
+        line_of("version: [2, 1]"),
+        "{wrong:#}"
+    );
+    // The valid values are still compared: the TTL rows match.
+    assert_eq!(out.status.code(), Some(0), "{r:#}");
+
+    // The same master config without the mistakes: no such finding, a pass.
+    std::fs::write(&master, &text).unwrap();
+    let report = json_report(&run(&master));
+    assert_eq!(
+        result(&report, "auth.params")["status"],
+        "pass",
+        "{report:#}"
+    );
+}
+
 /// Tokens from an independent encoder (PyJWT) decode and verify like our own.
 #[test]
 fn tokens_signed_by_pyjwt_are_judged_like_ours() {

@@ -554,3 +554,54 @@ fn docs_suite_examples_are_valid_suites() {
     );
     assert!(invalid.is_empty(), "{}", invalid.join("\n"));
 }
+
+/// Every key the config schema knows is documented in docs/config.md: each leaf setting,
+/// by its dotted path (`auth.jwt.issuer`, `recovery.backends[].type`).
+#[test]
+fn every_config_key_is_documented() {
+    fn resolve<'a>(
+        defs: &'a serde_json::Value,
+        mut n: &'a serde_json::Value,
+    ) -> &'a serde_json::Value {
+        for _ in 0..8 {
+            if let Some(r) = n["$ref"].as_str() {
+                n = &defs[r.rsplit('/').next().unwrap()];
+            } else if let Some(any) = n["anyOf"].as_array() {
+                n = any.iter().find(|s| s["type"] != "null").unwrap();
+            } else {
+                break;
+            }
+        }
+        n
+    }
+    fn walk(defs: &serde_json::Value, n: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+        let n = resolve(defs, n);
+        if let Some(props) = n["properties"].as_object() {
+            for (k, v) in props {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                walk(defs, v, &p, out);
+            }
+        } else if n["items"].is_object() && resolve(defs, &n["items"])["properties"].is_object() {
+            walk(defs, &n["items"], &format!("{path}[]"), out);
+        } else if !path.is_empty() {
+            out.push(path.to_string());
+        }
+    }
+    let out = doctor(&root()).args(["schema", "config"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let defs = schema["$defs"].clone();
+    let mut keys = Vec::new();
+    walk(&defs, &schema, "", &mut keys);
+    assert!(keys.len() > 40, "{keys:?}");
+    let doc = std::fs::read_to_string(root().join("docs/config.md")).unwrap();
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|k| !doc.contains(&format!("`{k}`")))
+        .collect();
+    assert!(missing.is_empty(), "not in docs/config.md: {missing:?}");
+}

@@ -151,6 +151,93 @@ fn ten_reports_show_exactly_the_injected_drifts() {
     );
 }
 
+/// Replace the value of fact `key` in a report file by `literal`, written as is (a JSON
+/// tool's spelling of a number: `3.6e3`, `3600.00`).
+fn respell_fact(path: &Path, key: &str, literal: &str) {
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    v["facts"][key] = "@@respelled@@".into();
+    let text = serde_json::to_string_pretty(&v)
+        .unwrap()
+        .replace("\"@@respelled@@\"", literal);
+    std::fs::write(path, text).unwrap();
+}
+
+/// A number re-encoded by a JSON tool is the same number, and clock offsets that agree
+/// within their error bounds are one value: the ten real reports, three of them with the
+/// token TTL respelled, still show exactly the two injected drifts, and the nine on-time
+/// offsets (each measured to about a millisecond) are one row, not nine.
+#[test]
+fn respelled_numbers_and_offsets_within_their_error_bounds_are_one_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = fleet(dir.path());
+    respell_fact(&reports.join("c05.json"), "auth.token_ttl", "3.6e3");
+    respell_fact(&reports.join("c06.json"), "auth.token_ttl", "3600.00");
+    respell_fact(&reports.join("master.json"), "auth.token_ttl", "3600.0");
+    let out = doctor(dir.path())
+        .args(["compare", "--format", "json"])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let c: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = c["rows"].as_array().unwrap();
+    let row = |fact: &str| rows.iter().find(|r| r["fact"] == fact).unwrap();
+    assert_eq!(row("auth.token_ttl")["drift"], serde_json::json!(["c03"]));
+    assert_eq!(row("time.offset_ms")["drift"], serde_json::json!(["c07"]));
+    assert_eq!(c["drifting_facts"], 2);
+    let groups = row("time.offset_ms")["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{groups:#?}");
+    let mut sizes: Vec<usize> = groups
+        .iter()
+        .map(|g| g["nodes"].as_array().unwrap().len())
+        .collect();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [1, 9], "{groups:#?}");
+    let alone = groups
+        .iter()
+        .find(|g| g["nodes"].as_array().unwrap().len() == 1)
+        .unwrap();
+    assert_eq!(alone["nodes"], serde_json::json!(["c07"]));
+    assert!(alone["low"].as_f64().unwrap() > 3000.0, "{alone}");
+    let error = row("time.offset_error_ms")["values"]["c01"]
+        .as_f64()
+        .unwrap();
+    assert!(error > 0.0, "each offset carries its error bound");
+
+    let out = doctor(dir.path())
+        .args(["compare"])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    let lines = |fact: &str| -> Vec<&str> {
+        text.lines()
+            .filter(|l| l.contains(&format!(" {fact} ")))
+            .collect()
+    };
+    let ttl = lines("auth.token_ttl");
+    assert_eq!(ttl.len(), 2, "{text}");
+    assert!(
+        ttl.iter()
+            .any(|l| l.contains("3600") && l.contains("(9)") && !l.contains("drift")),
+        "{text}"
+    );
+    let offsets = lines("time.offset_ms");
+    assert_eq!(offsets.len(), 2, "{text}");
+    assert!(
+        offsets
+            .iter()
+            .any(|l| l.contains("agree within ±") && l.contains("(9)") && !l.contains("drift")),
+        "{text}"
+    );
+    assert!(
+        offsets
+            .iter()
+            .any(|l| l.contains("c07 (1)") && l.contains("drift")),
+        "{text}"
+    );
+}
+
 #[test]
 fn reports_stream_on_stdin_and_bad_inputs_are_named() {
     let dir = tempfile::tempdir().unwrap();

@@ -140,7 +140,7 @@ fn tcp_classifies_open_refused_filtered_and_probes_concurrently() {
         by_port(a.dropped.port())["message"]
             .as_str()
             .unwrap()
-            .contains("silently dropped")
+            .contains("DROP rule")
     );
 }
 
