@@ -17,7 +17,6 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use rustls::RootCertStore;
 use rustls::pki_types::ServerName;
-use tokio::net::TcpStream;
 
 /// The path of the standard health check.
 pub const CHECK_PATH: &str = "/grpc.health.v1.Health/Check";
@@ -304,14 +303,10 @@ async fn run(
     start: Instant,
     alpn: &mut Option<String>,
 ) -> Outcome {
-    if let Err(e) = super::guard(target.addr.ip()) {
-        return Outcome::Connect(super::tcp::Outcome::NotProbed(e.to_string()));
-    }
     let left = || timeout.saturating_sub(start.elapsed());
-    let tcp = match tokio::time::timeout(left(), TcpStream::connect(target.addr)).await {
-        Err(_) => return Outcome::Connect(super::tcp::Outcome::Filtered),
-        Ok(Err(e)) => return Outcome::Connect(super::tcp::classify(&e)),
-        Ok(Ok(s)) => s,
+    let tcp = match super::tcp::open(target.addr, left()).await {
+        Err(outcome) => return Outcome::Connect(outcome),
+        Ok((stream, _)) => stream,
     };
     over(tcp, target, left, alpn).await
 }

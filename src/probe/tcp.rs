@@ -38,7 +38,7 @@ impl std::fmt::Display for Outcome {
 }
 
 /// Open a TCP connection to `addr` within `timeout`: the one connect helper of the doctor
-/// (the `tcp` and `tls` kinds and the HTTP seam use it), with the loopback guard and the
+/// (the `tcp` and `tls` kinds, the HTTP seam and the gRPC health probe use it), with the loopback guard and the
 /// classification of failures. Returns the stream and the time the connect took.
 pub async fn open(
     addr: SocketAddr,
