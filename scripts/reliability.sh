@@ -141,7 +141,7 @@ run "FIFO CA file (tls), --deadline 4s" check --config node.yaml --suite tls.sui
 run "FIFO master secret (--master-config), --deadline 4s" check --config node.yaml --master-config master-fifo.yaml --offline --suite params.suite --deadline 4s
 run "FIFO as time.timezone, --deadline 4s" check --config tz-fifo.yaml --suite tz.suite --deadline 4s
 run "FIFO as --config, --deadline 4s" check --config fifo --only config.file --deadline 4s
-run "flat config, 80k keys (0.9 MB), default suite, --deadline 5s" check --config flat-80k.yaml --deadline 5s
+run "flat config, 80k keys (1.3 MB), default suite, --deadline 5s" check --config flat-80k.yaml --deadline 5s
 run "flat config, 4 MB, default suite, --deadline 5s" check --config flat-4mb.yaml --deadline 5s
 run "flat config, 4 MB, config-lint alone to the end, --deadline 1m" check --config flat-4mb.yaml --suite lint.suite --deadline 1m
 run "nested anchors (216 KB), default suite, --deadline 5s" check --config anchors.yaml --deadline 5s
