@@ -3,11 +3,18 @@
 # doctor past its deadline, exhausted its memory or crashed it. Each case runs the release
 # binary under /usr/bin/time -v and prints: case, wall seconds, peak RSS (MB), exit status,
 # and whether a report was written. Usage: scripts/reliability.sh [BINARY]
+# Without BINARY, the release profile is built (`cargo build --release --locked`) and used:
+# the figures are those of what ships.
 # Everything stays on this machine: configs name loopback addresses only, and
 # AUTOGLM_DOCTOR_LOOPBACK_ONLY=1 confines every probe to loopback.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-bin="${1:-$root/target/release/autoglm-doctor}"
+if [ -n "${1:-}" ]; then
+    bin="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+else
+    (cd "$root" && cargo build --release --locked --quiet)
+    bin="${CARGO_TARGET_DIR:-$root/target}/release/autoglm-doctor"
+fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -52,6 +59,12 @@ checks:
     timeout: 2s
     with:
       expected: ${config.time.timezone}
+EOF
+cat > lint.suite <<'EOF'
+checks:
+  - id: lint
+    kind: config-lint
+    timeout: 1m
 EOF
 cat > plugin.suite <<'EOF'
 checks:
@@ -128,8 +141,9 @@ run "FIFO CA file (tls), --deadline 4s" check --config node.yaml --suite tls.sui
 run "FIFO master secret (--master-config), --deadline 4s" check --config node.yaml --master-config master-fifo.yaml --offline --suite params.suite --deadline 4s
 run "FIFO as time.timezone, --deadline 4s" check --config tz-fifo.yaml --suite tz.suite --deadline 4s
 run "FIFO as --config, --deadline 4s" check --config fifo --only config.file --deadline 4s
-run "flat config, 80k keys (0.9 MB), default suite, --deadline 5s" check --config flat-80k.yaml --deadline 5s
+run "flat config, 80k keys (1.3 MB), default suite, --deadline 5s" check --config flat-80k.yaml --deadline 5s
 run "flat config, 4 MB, default suite, --deadline 5s" check --config flat-4mb.yaml --deadline 5s
+run "flat config, 4 MB, config-lint alone to the end, --deadline 1m" check --config flat-4mb.yaml --suite lint.suite --deadline 1m
 run "nested anchors (216 KB), default suite, --deadline 5s" check --config anchors.yaml --deadline 5s
 run "60 MB config, default suite, --deadline 5s" check --config big-60mb.yaml --deadline 5s
 run "--deadline 9300000000000000000s" check --deadline 9300000000000000000s

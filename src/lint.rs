@@ -22,7 +22,7 @@ pub struct Problem {
     pub column: usize,
     pub level: Level,
     /// `None` for syntax errors.
-    pub rule: Option<String>,
+    pub rule: Option<&'static str>,
     pub message: String,
 }
 
@@ -87,7 +87,7 @@ impl Linter {
                     ryl::Severity::Error => Level::Error,
                     ryl::Severity::Warning => Level::Warning,
                 },
-                rule: p.rule.map(str::to_string),
+                rule: p.rule,
                 message: p.message,
             })
             .collect()
@@ -103,7 +103,7 @@ mod tests {
         let l = Linter::new("relaxed", None).unwrap();
         let p = l.lint("a: 1   \n", Path::new("x.yaml"));
         assert_eq!(p.len(), 1, "{p:?}");
-        assert_eq!(p[0].rule.as_deref(), Some("trailing-spaces"));
+        assert_eq!(p[0].rule, Some("trailing-spaces"));
         assert_eq!((p[0].line, p[0].column), (1, 5));
         assert_eq!(p[0].level, Level::Error);
     }
@@ -115,7 +115,7 @@ mod tests {
         let p = l.lint("key: aaa bbb ccc ddd\n", Path::new("x.yaml"));
         assert!(
             p.iter()
-                .any(|p| p.rule.as_deref() == Some("line-length") && p.level == Level::Error),
+                .any(|p| p.rule == Some("line-length") && p.level == Level::Error),
             "{p:?}"
         );
     }
@@ -132,7 +132,7 @@ mod tests {
         let l = Linter::new(preset, None).unwrap();
         l.lint(text, Path::new("x.yaml"))
             .into_iter()
-            .map(|p| (p.line, p.column, p.rule.unwrap_or_else(|| "syntax".into())))
+            .map(|p| (p.line, p.column, p.rule.unwrap_or("syntax").to_string()))
             .collect()
     }
 
@@ -140,7 +140,7 @@ mod tests {
         let l = Linter::new(preset, None).unwrap();
         l.lint(text, Path::new("x.yaml"))
             .into_iter()
-            .filter(|p| p.rule.as_deref() == Some("indentation"))
+            .filter(|p| p.rule == Some("indentation"))
             .map(|p| (p.line, p.column, p.message))
             .collect()
     }

@@ -366,10 +366,15 @@ fn load_stream(
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 loader.count(1, pos)?;
+                // The scanner reserves room ahead in every scalar it builds (over 100
+                // bytes for `1`): give it back, or a config's scalars hold several times
+                // their size for as long as the tree lives.
+                let mut text = text.into_owned();
+                text.shrink_to_fit();
                 let node = Node {
                     pos,
                     value: Value::Scalar(Scalar {
-                        text: text.into_owned(),
+                        text,
                         quoted: !matches!(style, ScalarStyle::Plain),
                         tag: tag.map(|t| t.suffix.clone()),
                     }),

@@ -92,7 +92,13 @@ impl CheckKind for Kind {
     }
 }
 
-/// Lint the config and turn each problem into a finding.
+/// At most this many problems become findings, each with its source line: a file with a
+/// problem on each of its 500,000 lines made a report of hundreds of megabytes, built in
+/// time that grew with the square of the file (every source line is found from the
+/// start). The message counts them all.
+pub const MAX_FINDINGS: usize = 1000;
+
+/// Lint the config and turn each problem into a finding (at most [`MAX_FINDINGS`]).
 pub fn judge(linter: &Linter, src: &ConfigSource) -> Evaluation {
     let Some(text) = src.text() else {
         return super::blocked(
@@ -111,15 +117,29 @@ pub fn judge(linter: &Linter, src: &ConfigSource) -> Evaluation {
     }
     let errors = problems.iter().filter(|p| p.level == Level::Error).count();
     let warnings = problems.len() - errors;
-    let findings: Vec<Finding> = problems.iter().map(|p| finding(p, &path, src)).collect();
+    let mut listed: Vec<&Problem> = problems.iter().take(MAX_FINDINGS).collect();
+    // The check's status is that of every problem, listed or not.
+    if errors > 0
+        && !listed.iter().any(|p| p.level == Level::Error)
+        && let Some(error) = problems.iter().find(|p| p.level == Level::Error)
+        && let Some(last) = listed.last_mut()
+    {
+        *last = error;
+    }
+    let findings: Vec<Finding> = listed.iter().map(|p| finding(p, &path, src)).collect();
     let mut eval = Evaluation::of(findings);
     let first = eval.worst().map(|f| f.message.clone()).unwrap_or_default();
     eval.message = Some(format!(
-        "{} yamllint problem{} ({errors} error{}, {warnings} warning{}); first: {first}",
+        "{} yamllint problem{} ({errors} error{}, {warnings} warning{}); first: {first}{}",
         problems.len(),
         if problems.len() == 1 { "" } else { "s" },
         if errors == 1 { "" } else { "s" },
         if warnings == 1 { "" } else { "s" },
+        if problems.len() > listed.len() {
+            format!("; the first {} are listed", listed.len())
+        } else {
+            String::new()
+        },
     ));
     eval.evidence
         .insert("preset".into(), linter.describe.clone().into());
@@ -129,7 +149,7 @@ pub fn judge(linter: &Linter, src: &ConfigSource) -> Evaluation {
 }
 
 fn finding(p: &Problem, path: &str, src: &ConfigSource) -> Finding {
-    let rule = p.rule.as_deref().unwrap_or("syntax");
+    let rule = p.rule.unwrap_or("syntax");
     let line = p.line;
     let fix = match rule {
         "indentation" => {
@@ -192,6 +212,38 @@ mod tests {
                 .unwrap()
                 .starts_with("1 yamllint problem (1 error, 0 warnings)")
         );
+    }
+
+    #[test]
+    fn a_problem_on_every_line_lists_the_first_ones_and_counts_them_all() {
+        use std::fmt::Write as _;
+        let linter = Linter::new("relaxed", None).unwrap();
+        // Warnings (truthy values under `default`) first, then one error at the end.
+        let linter_default = Linter::new("default", None).unwrap();
+        let mut text = String::from("---\n");
+        for i in 0..MAX_FINDINGS + 500 {
+            let _ = writeln!(text, "k{i}: 1   ");
+        }
+        let src = ConfigSource::from_text("c.yaml", &text);
+        let e = judge(&linter, &src);
+        assert_eq!(e.findings.len(), MAX_FINDINGS);
+        let message = e.message.as_deref().unwrap();
+        assert!(
+            message.starts_with("1500 yamllint problems (1500 errors, 0 warnings)"),
+            "{message}"
+        );
+        assert!(message.ends_with("the first 1000 are listed"), "{message}");
+
+        let mut text = String::from("---\n");
+        for i in 0..MAX_FINDINGS + 10 {
+            let _ = writeln!(text, "k{i}: yes");
+        }
+        text.push_str("last: 1   \n");
+        let src = ConfigSource::from_text("c.yaml", &text);
+        let e = judge(&linter_default, &src);
+        assert_eq!(e.findings.len(), MAX_FINDINGS);
+        // The one error is beyond the first thousand warnings: the check still fails.
+        assert_eq!(e.status(), Status::Fail);
     }
 
     #[test]

@@ -145,6 +145,41 @@ fn fifo_master_secret_file_is_refused_without_waiting_for_a_writer() {
     assert_ne!(result(&report, "probe")["cause"], "timeout", "{report:#}");
 }
 
+/// Regression: `time.timezone` accepted any absolute path and read it, so a FIFO there hung
+/// the run. A zone is only ever looked up under the zoneinfo directory: the FIFO is never
+/// opened, and the names differ, which is a warning.
+#[test]
+fn fifo_as_the_time_zone_is_never_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("zone");
+    mkfifo(&fifo);
+    std::fs::write(
+        dir.path().join("node.yaml"),
+        format!("time:\n  timezone: {}\n", fifo.display()),
+    )
+    .unwrap();
+    let s = one_check_suite(
+        dir.path(),
+        "timezone",
+        "    with:\n      expected: ${config.time.timezone}\n",
+    );
+    let (out, took) = timed(
+        dir.path(),
+        &[
+            "--config",
+            "node.yaml",
+            "--suite",
+            s.to_str().unwrap(),
+            "--deadline",
+            "4s",
+        ],
+    );
+    within(took, 4);
+    let r = result(&json_report(&out), "probe").clone();
+    assert_ne!(r["cause"], "timeout", "{r:#}");
+    assert_ne!(r["status"], "pass", "{r:#}");
+}
+
 #[test]
 fn dev_zero_and_a_3_gb_file_are_refused_not_read() {
     let dir = tempfile::tempdir().unwrap();
@@ -256,6 +291,136 @@ fn eighty_thousand_flat_keys_end_within_the_deadline() {
     assert!(
         u128::from(reported) <= took.as_millis(),
         "duration_ms {reported} > wall {took:?}"
+    );
+}
+
+/// The memory bound of docs/reliability.md.
+const PEAK_RSS_BOUND_KIB: u64 = 100 * 1024;
+
+/// Run `check` with a JSON report written to `report.json` in `dir`, under python3's
+/// `resource` module; returns the output, the report and the doctor's peak resident set
+/// size in KiB as the kernel accounts it (`ru_maxrss` of the finished child).
+fn with_peak_rss(dir: &Path, args: &[&str]) -> (Output, serde_json::Value, u64) {
+    let report = dir.join("report.json");
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import resource, subprocess, sys\n\
+             code = subprocess.run(sys.argv[1:]).returncode\n\
+             print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n\
+             sys.exit(code)",
+            env!("CARGO_BIN_EXE_autoglm-doctor"),
+            "check",
+            "--format",
+            "json",
+            "--output",
+        ])
+        .arg(&report)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("AUTOGLM_CONFIG")
+        .env("AUTOGLM_DOCTOR_LOOPBACK_ONLY", "1")
+        .output()
+        .unwrap();
+    let peak = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("no peak RSS: {out:?}"));
+    let text = std::fs::read_to_string(&report)
+        .unwrap_or_else(|e| panic!("no report ({e}): {}", stderr(&out)));
+    (out, serde_json::from_str(&text).unwrap(), peak)
+}
+
+/// A flat config just under the 4 MiB the config is read up to: over 300,000 keys.
+fn four_megabytes_of_flat_keys(dir: &Path) {
+    let mut text = String::with_capacity(4_100_000);
+    let mut i = 0;
+    while text.len() < 4_000_000 {
+        let _ = writeln!(text, "key{i:06}: {i}");
+        i += 1;
+    }
+    std::fs::write(dir.join("node.yaml"), &text).unwrap();
+}
+
+/// Regression: linting a 4 MB config held 16 bytes per character in three rules and the
+/// whole token stream in another (110 MB, over the bound). The linter now runs to the end
+/// of such a file, finds what is in it, and stays within the bound.
+#[test]
+fn four_megabytes_of_flat_keys_are_linted_whole_within_the_memory_bound() {
+    if !require("python3", "python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    four_megabytes_of_flat_keys(dir.path());
+    // One finding at the very end of the file: the linter got there.
+    let mut text = std::fs::read_to_string(dir.path().join("node.yaml")).unwrap();
+    text.push_str("last: 1   \n");
+    std::fs::write(dir.path().join("node.yaml"), &text).unwrap();
+    let lines = text.lines().count();
+    let suite = one_check_suite(dir.path(), "config-lint", "");
+    // The check's own timeout is 2 s: give it the time a debug build needs on a busy machine.
+    let suite_text = std::fs::read_to_string(&suite)
+        .unwrap()
+        .replace("timeout: 2s", "timeout: 5m");
+    std::fs::write(&suite, suite_text).unwrap();
+    let (out, report, peak) = with_peak_rss(
+        dir.path(),
+        &[
+            "--config",
+            "node.yaml",
+            "--suite",
+            suite.to_str().unwrap(),
+            "--deadline",
+            "10m",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let r = result(&report, "probe");
+    assert_eq!(r["status"], "fail", "{r:#}");
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{r:#}");
+    assert_eq!(findings[0]["code"], "config-lint.error", "{r:#}");
+    assert_eq!(findings[0]["location"]["line"], lines, "{r:#}");
+    assert!(
+        findings[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("trailing-spaces"),
+        "{r:#}"
+    );
+    assert!(
+        peak < PEAK_RSS_BOUND_KIB,
+        "peak RSS {peak} KiB linting 4 MB"
+    );
+}
+
+/// The acceptance case: the same file under the whole default suite and a 5 s deadline
+/// ends within it, with its report, within the memory bound.
+#[test]
+fn four_megabytes_of_flat_keys_end_within_the_deadline_and_the_memory_bound() {
+    if !require("python3", "python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    four_megabytes_of_flat_keys(dir.path());
+    let start = Instant::now();
+    let (out, report, peak) =
+        with_peak_rss(dir.path(), &["--config", "node.yaml", "--deadline", "5s"]);
+    within(start.elapsed(), 5);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        result(&report, "config.file")["status"],
+        "pass",
+        "{report:#}"
+    );
+    assert_eq!(
+        result(&report, "config.syntax")["status"],
+        "fail",
+        "{report:#}"
+    );
+    assert!(
+        peak < PEAK_RSS_BOUND_KIB,
+        "peak RSS {peak} KiB with a 4 MB config"
     );
 }
 

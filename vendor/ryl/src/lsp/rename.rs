@@ -78,8 +78,7 @@ pub fn prepare_rename(
     position: Position,
     enc: PositionEncoding,
 ) -> Option<PrepareRenameResponse> {
-    let char_indices: Vec<(usize, char)> = text.char_indices().collect();
-    let line_starts = build_line_starts(&char_indices);
+    let line_starts = build_line_starts(text);
     let lines = line_contents(text);
     let occurrences = occurrences(text);
     let target = occurrence_at(&occurrences, &line_starts, &lines, position, enc)?;
@@ -102,8 +101,7 @@ pub fn rename_edits(
     new_name: &str,
     enc: PositionEncoding,
 ) -> Result<Option<Vec<TextEdit>>, String> {
-    let char_indices: Vec<(usize, char)> = text.char_indices().collect();
-    let line_starts = build_line_starts(&char_indices);
+    let line_starts = build_line_starts(text);
     let lines = line_contents(text);
     let occurrences = occurrences(text);
     let Some(target) = occurrence_at(&occurrences, &line_starts, &lines, position, enc)

@@ -101,8 +101,7 @@ pub struct Violation {
 
 #[must_use]
 pub fn check(buffer: &str, cfg: &Config) -> Vec<Violation> {
-    let char_indices: Vec<(usize, char)> = buffer.char_indices().collect();
-    let line_starts = build_line_starts(&char_indices);
+    let line_starts = build_line_starts(buffer);
     let mut doc = DocState::new();
     let mut violations = Vec::new();
 

@@ -93,8 +93,9 @@ pub fn check(buffer: &str, cfg: &Config) -> Vec<Violation> {
         .iter()
         .map(|pos| pos.get())
         .collect();
-    let chars: Vec<(usize, char)> = buffer.char_indices().collect();
-    let line_starts = build_line_starts(&chars);
+    // 4 bytes a character, not the 16 of `(usize, char)`: byte offsets are not needed.
+    let chars: Vec<char> = buffer.chars().collect();
+    let line_starts = build_line_starts(buffer);
 
     let mut scalar_idx = 0usize;
     let mut idx = 0usize;
@@ -108,7 +109,7 @@ pub fn check(buffer: &str, cfg: &Config) -> Vec<Violation> {
             continue;
         }
 
-        match chars[idx].1 {
+        match chars[idx] {
             '#' => {
                 idx = skip_comment(&chars, idx);
                 continue;
@@ -138,7 +139,7 @@ pub fn check(buffer: &str, cfg: &Config) -> Vec<Violation> {
 fn evaluate_colon(
     cfg: &Config,
     violations: &mut Vec<Violation>,
-    chars: &[(usize, char)],
+    chars: &[char],
     colon_idx: usize,
     line_starts: &[CharPos],
     alias_ends: &HashSet<usize>,
@@ -171,7 +172,7 @@ fn evaluate_colon(
         && let AfterResult::SameLine { spaces, next_char } =
             compute_spaces_after(chars, colon_idx)
     {
-        if chars[next_char].1 == '#' {
+        if chars[next_char] == '#' {
             return;
         }
         let spaces_i64 = i64::try_from(spaces).unwrap_or(i64::MAX);
@@ -190,7 +191,7 @@ fn evaluate_colon(
 fn evaluate_question_mark(
     cfg: &Config,
     violations: &mut Vec<Violation>,
-    chars: &[(usize, char)],
+    chars: &[char],
     question_idx: usize,
     line_starts: &[CharPos],
 ) {
@@ -212,12 +213,12 @@ fn evaluate_question_mark(
     }
 }
 
-fn compute_spaces_before(chars: &[(usize, char)], colon_idx: usize) -> BeforeResult {
+fn compute_spaces_before(chars: &[char], colon_idx: usize) -> BeforeResult {
     let mut spaces = 0usize;
     let mut idx = colon_idx;
 
     while let Some(prev) = idx.checked_sub(1) {
-        match chars[prev].1 {
+        match chars[prev] {
             ' ' | '\t' => {
                 spaces += 1;
                 idx = prev;
@@ -229,12 +230,12 @@ fn compute_spaces_before(chars: &[(usize, char)], colon_idx: usize) -> BeforeRes
     BeforeResult::SameLine { spaces }
 }
 
-fn compute_spaces_after(chars: &[(usize, char)], start_idx: usize) -> AfterResult {
+fn compute_spaces_after(chars: &[char], start_idx: usize) -> AfterResult {
     let mut spaces = 0usize;
     let mut idx = start_idx + 1;
 
     while idx < chars.len() {
-        let ch = chars[idx].1;
+        let ch = chars[idx];
         match ch {
             ' ' | '\t' => {
                 spaces += 1;
@@ -242,7 +243,7 @@ fn compute_spaces_after(chars: &[(usize, char)], start_idx: usize) -> AfterResul
             }
             '\n' => return AfterResult::Ignored,
             '\r' => {
-                if idx + 1 < chars.len() && chars[idx + 1].1 == '\n' {
+                if idx + 1 < chars.len() && chars[idx + 1] == '\n' {
                     return AfterResult::Ignored;
                 }
                 return AfterResult::Ignored;
@@ -259,8 +260,8 @@ fn compute_spaces_after(chars: &[(usize, char)], start_idx: usize) -> AfterResul
     AfterResult::Ignored
 }
 
-fn is_explicit_question_mark(chars: &[(usize, char)], idx: usize) -> bool {
-    let next = chars.get(idx + 1).map_or('\0', |(_, ch)| *ch);
+fn is_explicit_question_mark(chars: &[char], idx: usize) -> bool {
+    let next = chars.get(idx + 1).copied().unwrap_or('\0');
     if !(matches!(next, ' ' | '\t' | '\n' | '\r')) {
         return false;
     }
@@ -274,10 +275,10 @@ fn is_explicit_question_mark(chars: &[(usize, char)], idx: usize) -> bool {
     }
 }
 
-fn prev_non_ws_same_line(chars: &[(usize, char)], idx: usize) -> Option<(usize, char)> {
+fn prev_non_ws_same_line(chars: &[char], idx: usize) -> Option<(usize, char)> {
     let mut cursor = idx;
     while let Some(prev) = cursor.checked_sub(1) {
-        let ch = chars[prev].1;
+        let ch = chars[prev];
         match ch {
             ' ' | '\t' => {
                 cursor = prev;
@@ -289,10 +290,10 @@ fn prev_non_ws_same_line(chars: &[(usize, char)], idx: usize) -> Option<(usize, 
     None
 }
 
-fn is_sequence_indicator(chars: &[(usize, char)], hyphen_idx: usize) -> bool {
+fn is_sequence_indicator(chars: &[char], hyphen_idx: usize) -> bool {
     let mut cursor = hyphen_idx;
     while let Some(prev) = cursor.checked_sub(1) {
-        let ch = chars[prev].1;
+        let ch = chars[prev];
         match ch {
             ' ' | '\t' => cursor = prev,
             '\n' | '\r' => return true,
@@ -304,23 +305,23 @@ fn is_sequence_indicator(chars: &[(usize, char)], hyphen_idx: usize) -> bool {
 
 #[doc(hidden)]
 #[must_use]
-pub fn coverage_is_explicit_question_mark(chars: &[(usize, char)], idx: usize) -> bool {
+pub fn coverage_is_explicit_question_mark(chars: &[char], idx: usize) -> bool {
     is_explicit_question_mark(chars, idx)
 }
 
 #[doc(hidden)]
 #[must_use]
-pub fn coverage_is_sequence_indicator(chars: &[(usize, char)], idx: usize) -> bool {
+pub fn coverage_is_sequence_indicator(chars: &[char], idx: usize) -> bool {
     is_sequence_indicator(chars, idx)
 }
 
 #[doc(hidden)]
 #[must_use]
 pub fn coverage_evaluate_question_mark(buffer: &str, cfg: &Config) -> Vec<Violation> {
-    let chars: Vec<(usize, char)> = buffer.char_indices().collect();
+    let chars: Vec<char> = buffer.chars().collect();
     let mut violations = Vec::new();
-    let line_starts = build_line_starts(&chars);
-    if let Some((idx, _)) = chars.iter().enumerate().find(|(_, (_, ch))| *ch == '?') {
+    let line_starts = build_line_starts(buffer);
+    if let Some(idx) = chars.iter().position(|ch| *ch == '?') {
         evaluate_question_mark(cfg, &mut violations, &chars, idx, &line_starts);
     } else {
         // explicit branch to ensure coverage marks the absence case
@@ -332,7 +333,7 @@ pub fn coverage_evaluate_question_mark(buffer: &str, cfg: &Config) -> Vec<Violat
 #[doc(hidden)]
 #[must_use]
 pub fn coverage_skip_comment(buffer: &str) -> bool {
-    let chars: Vec<(usize, char)> = buffer.char_indices().collect();
+    let chars: Vec<char> = buffer.chars().collect();
     let idx = skip_comment(&chars, 0);
-    chars.get(idx).is_some_and(|(_, ch)| *ch == '\n')
+    chars.get(idx).is_some_and(|ch| *ch == '\n')
 }

@@ -106,8 +106,10 @@ pub fn check(buffer: &str, cfg: &Config) -> Vec<Violation> {
     }
 
     let scalar_ranges = collect_scalar_ranges(buffer);
-    let chars: Vec<(usize, char)> = buffer.char_indices().collect();
-    let line_starts = build_line_starts(&chars);
+    // 4 bytes a character, not the 16 of `(usize, char)`: the rule only looks at
+    // characters; byte offsets are needed by `fix` alone.
+    let chars: Vec<char> = buffer.chars().collect();
+    let line_starts = build_line_starts(buffer);
 
     let mut violations = Vec::new();
     let mut contexts: Vec<FlowKind> = Vec::new();
@@ -121,7 +123,7 @@ pub fn check(buffer: &str, cfg: &Config) -> Vec<Violation> {
             continue;
         }
 
-        match chars[i].1 {
+        match chars[i] {
             '[' => contexts.push(FlowKind::Sequence),
             '{' => {
                 if let Some(next_idx) = template_double_curly_end(&chars, i) {
@@ -156,7 +158,8 @@ pub fn fix(buffer: &str, cfg: &Config) -> Option<String> {
     }
 
     let scalar_ranges = collect_scalar_ranges(buffer);
-    let chars: Vec<(usize, char)> = buffer.char_indices().collect();
+    let chars: Vec<char> = buffer.chars().collect();
+    let offsets: Vec<usize> = buffer.char_indices().map(|(at, _)| at).collect();
 
     let mut replacements: Vec<(BytePos, BytePos, String)> = Vec::new();
     let mut contexts: Vec<FlowKind> = Vec::new();
@@ -170,7 +173,7 @@ pub fn fix(buffer: &str, cfg: &Config) -> Option<String> {
             continue;
         }
 
-        match chars[i].1 {
+        match chars[i] {
             '[' => contexts.push(FlowKind::Sequence),
             '{' => {
                 if let Some(next_idx) = template_double_curly_end(&chars, i) {
@@ -187,7 +190,7 @@ pub fn fix(buffer: &str, cfg: &Config) -> Option<String> {
                 continue;
             }
             ',' if !contexts.is_empty() => {
-                collect_comma_fixes(cfg, &chars, i, &mut replacements);
+                collect_comma_fixes(cfg, &chars, &offsets, i, &mut replacements);
             }
             _ => {}
         }
@@ -204,7 +207,7 @@ pub fn fix(buffer: &str, cfg: &Config) -> Option<String> {
 fn evaluate_comma(
     cfg: &Config,
     violations: &mut Vec<Violation>,
-    chars: &[(usize, char)],
+    chars: &[char],
     comma_idx: usize,
     line_starts: &[CharPos],
 ) {
@@ -247,7 +250,7 @@ fn evaluate_comma(
     }
 }
 
-fn compute_spaces_before(chars: &[(usize, char)], comma_idx: usize) -> BeforeResult {
+fn compute_spaces_before(chars: &[char], comma_idx: usize) -> BeforeResult {
     let mut spaces = 0usize;
     let mut idx = comma_idx;
 
@@ -259,7 +262,7 @@ fn compute_spaces_before(chars: &[(usize, char)], comma_idx: usize) -> BeforeRes
             };
         };
 
-        let ch = chars[prev].1;
+        let ch = chars[prev];
         if matches!(ch, ' ' | '\t') {
             spaces += 1;
             idx = prev;
@@ -275,11 +278,11 @@ fn compute_spaces_before(chars: &[(usize, char)], comma_idx: usize) -> BeforeRes
     }
 }
 
-fn compute_spaces_after(chars: &[(usize, char)], comma_idx: usize) -> AfterResult {
+fn compute_spaces_after(chars: &[char], comma_idx: usize) -> AfterResult {
     let mut spaces = 0usize;
     let mut idx = comma_idx + 1;
     while idx < chars.len() {
-        match chars[idx].1 {
+        match chars[idx] {
             ' ' | '\t' => {
                 spaces += 1;
                 idx += 1;
@@ -299,7 +302,7 @@ fn compute_spaces_after(chars: &[(usize, char)], comma_idx: usize) -> AfterResul
 #[doc(hidden)]
 #[must_use]
 pub fn coverage_compute_spaces_before(buffer: &str, comma_idx: usize) -> Option<usize> {
-    let chars: Vec<(usize, char)> = buffer.char_indices().collect();
+    let chars: Vec<char> = buffer.chars().collect();
     debug_assert!(comma_idx < chars.len());
     match compute_spaces_before(&chars, comma_idx) {
         BeforeResult::SameLine { spaces, .. } => Some(spaces),
@@ -315,7 +318,8 @@ pub fn coverage_skip_zero_length_span() -> usize {
 
 fn collect_comma_fixes(
     cfg: &Config,
-    chars: &[(usize, char)],
+    chars: &[char],
+    offsets: &[usize],
     comma_idx: usize,
     replacements: &mut Vec<(BytePos, BytePos, String)>,
 ) {
@@ -326,8 +330,8 @@ fn collect_comma_fixes(
         let target = usize::try_from(cfg.max_spaces_before).unwrap_or(usize::MAX);
         if spaces > target {
             replacements.push((
-                BytePos::new(chars[start_idx].0),
-                BytePos::new(chars[comma_idx].0),
+                BytePos::new(offsets[start_idx]),
+                BytePos::new(offsets[comma_idx]),
                 " ".repeat(target),
             ));
         }
@@ -339,8 +343,8 @@ fn collect_comma_fixes(
         && target != spaces
     {
         replacements.push((
-            BytePos::new(chars[comma_idx].0 + chars[comma_idx].1.len_utf8()),
-            BytePos::new(chars[next_char].0),
+            BytePos::new(offsets[comma_idx] + chars[comma_idx].len_utf8()),
+            BytePos::new(offsets[next_char]),
             " ".repeat(target),
         ));
     }
@@ -360,10 +364,10 @@ fn target_spaces_after(cfg: &Config, current: usize) -> Option<usize> {
 #[doc(hidden)]
 #[must_use]
 pub fn coverage_skip_comment_crlf() -> (usize, usize) {
-    let chars_crlf: Vec<(usize, char)> = "#\r\n".char_indices().collect();
+    let chars_crlf: Vec<char> = "#\r\n".chars().collect();
     let idx_crlf = skip_comment(&chars_crlf, 0);
 
-    let chars_cr: Vec<(usize, char)> = "#\r".char_indices().collect();
+    let chars_cr: Vec<char> = "#\r".chars().collect();
     let idx_cr = skip_comment(&chars_cr, 0);
 
     (idx_crlf, idx_cr)

@@ -50,12 +50,9 @@ pub struct Violation {
 /// yamllint, so it also reports on a file that does not parse (up to the scanner's error).
 #[must_use]
 pub fn check(buffer: &str, cfg: &Config) -> Vec<Violation> {
-    let (tokens, failed) = pyyaml_tokens::scan(buffer);
-    let mut violations = Vec::new();
-    for i in 0..pyyaml_tokens::linted(&tokens, failed) {
-        let token = &tokens[i];
+    pyyaml_tokens::each_linted(buffer, Vec::new, |violations, prev, token, _, _| {
         if cfg.requires_marker() {
-            let after_boundary = i.checked_sub(1).and_then(|p| tokens.get(p)).is_some_and(|p| {
+            let after_boundary = prev.is_some_and(|p| {
                 matches!(
                     p.kind,
                     Kind::StreamStart | Kind::DocumentEnd | Kind::Directive
@@ -80,8 +77,7 @@ pub fn check(buffer: &str, cfg: &Config) -> Vec<Violation> {
                 message: FORBIDDEN_MESSAGE.to_string(),
             });
         }
-    }
-    violations
+    })
 }
 
 #[must_use]

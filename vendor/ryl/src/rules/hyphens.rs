@@ -156,8 +156,7 @@ fn collect_max_spaces(buffer: &str, max_spaces_after: i64) -> Vec<Violation> {
 /// module header for the token mechanics). The scanner is a lexer, so unparsable input
 /// just yields the tokens it can, no panic.
 fn collect_dash_on_own_line(buffer: &str) -> Vec<Violation> {
-    let char_indices: Vec<(usize, char)> = buffer.char_indices().collect();
-    let line_starts = build_line_starts(&char_indices);
+    let line_starts = build_line_starts(buffer);
     let mut violations = Vec::new();
     let mut dash_line: Option<usize> = None;
 

@@ -541,28 +541,29 @@ impl State<'_> {
 
 #[must_use]
 pub fn check(buffer: &str, cfg: &Config) -> Vec<Violation> {
-    let (tokens, failed) = pyyaml_tokens::scan(buffer);
-    let mut state = State {
+    // Token by token: the rule looks at most one token back and two ahead, so the token
+    // stream is never held whole.
+    let state = pyyaml_tokens::each_linted(
         buffer,
-        cfg,
-        stack: vec![Parent::new(ParentKind::Root, 0)],
-        cur_line: -1,
-        cur_line_indent: 0,
-        spaces: match cfg.spaces {
-            SpacesSetting::Fixed(n) => Some(i64::try_from(n).unwrap_or(i64::MAX)),
-            SpacesSetting::Consistent => None,
+        || State {
+            buffer,
+            cfg,
+            stack: vec![Parent::new(ParentKind::Root, 0)],
+            cur_line: -1,
+            cur_line_indent: 0,
+            spaces: match cfg.spaces {
+                SpacesSetting::Fixed(n) => Some(i64::try_from(n).unwrap_or(i64::MAX)),
+                SpacesSetting::Consistent => None,
+            },
+            indent_sequences: match cfg.indent_sequences {
+                IndentSequencesSetting::True => IndentSequences::True,
+                IndentSequencesSetting::False => IndentSequences::False,
+                IndentSequencesSetting::Whatever => IndentSequences::Whatever,
+                IndentSequencesSetting::Consistent => IndentSequences::Consistent,
+            },
+            out: Vec::new(),
         },
-        indent_sequences: match cfg.indent_sequences {
-            IndentSequencesSetting::True => IndentSequences::True,
-            IndentSequencesSetting::False => IndentSequences::False,
-            IndentSequencesSetting::Whatever => IndentSequences::Whatever,
-            IndentSequencesSetting::Consistent => IndentSequences::Consistent,
-        },
-        out: Vec::new(),
-    };
-    for i in 0..pyyaml_tokens::linted(&tokens, failed) {
-        let prev = i.checked_sub(1).and_then(|p| tokens.get(p));
-        state.token(&tokens[i], prev, tokens.get(i + 1), tokens.get(i + 2));
-    }
+        |state, prev, token, next, nextnext| state.token(token, prev, next, nextnext),
+    );
     state.out
 }

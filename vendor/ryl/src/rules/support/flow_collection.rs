@@ -306,8 +306,10 @@ pub fn check(
     let _ = parser.load(&mut collector, true);
     let scalar_ranges = collector.into_sorted();
 
-    let chars: Vec<(usize, char)> = buffer.char_indices().collect();
-    let line_starts = build_line_starts(&chars);
+    // 4 bytes a character, not the 16 of `(usize, char)`: byte offsets are needed by
+    // `fix` alone.
+    let chars: Vec<char> = buffer.chars().collect();
+    let line_starts = build_line_starts(buffer);
 
     let mut range_idx = 0usize;
     let mut idx = 0usize;
@@ -327,7 +329,7 @@ pub fn check(
             continue;
         }
 
-        let ch = chars[idx].1;
+        let ch = chars[idx];
         if desc.open == '{'
             && let Some(next_idx) = template_double_curly_end(&chars, idx)
         {
@@ -365,7 +367,7 @@ pub fn check(
                 }
                 ',' | ' ' | '\t' | '\n' => {}
                 '\r' => {
-                    if idx + 1 < chars.len() && chars[idx + 1].1 == '\n' {
+                    if idx + 1 < chars.len() && chars[idx + 1] == '\n' {
                         idx += 1;
                     }
                 }
@@ -398,7 +400,8 @@ pub fn fix(
     let _ = parser.load(&mut collector, true);
     let scalar_ranges = collector.into_sorted();
 
-    let chars: Vec<(usize, char)> = buffer.char_indices().collect();
+    let chars: Vec<char> = buffer.chars().collect();
+    let offsets: Vec<usize> = buffer.char_indices().map(|(at, _)| at).collect();
 
     let mut range_idx = 0usize;
     let mut idx = 0usize;
@@ -418,7 +421,7 @@ pub fn fix(
             continue;
         }
 
-        let ch = chars[idx].1;
+        let ch = chars[idx];
         if desc.open == '{'
             && let Some(next_idx) = template_double_curly_end(&chars, idx)
         {
@@ -430,10 +433,10 @@ pub fn fix(
             if let Some(state) = stack.last_mut() {
                 state.is_empty = false;
             }
-            let state = fix_open(cfg, desc, &chars, idx, &mut replacements);
+            let state = fix_open(cfg, desc, &chars, &offsets, idx, &mut replacements);
             stack.push(state);
         } else if ch == desc.close {
-            fix_close(cfg, &chars, idx, &mut stack, &mut replacements);
+            fix_close(cfg, &chars, &offsets, idx, &mut stack, &mut replacements);
         } else {
             match ch {
                 '#' => {
@@ -461,7 +464,7 @@ pub fn fix(
 fn handle_open(
     cfg: &Config,
     desc: &FlowCollectionDescriptor,
-    chars: &[(usize, char)],
+    chars: &[char],
     idx: usize,
     line_starts: &[CharPos],
     stack: &mut Vec<CollectionState>,
@@ -481,7 +484,7 @@ fn handle_open(
             skip_open_check = true;
         }
         Forbid::NonEmpty => {
-            let is_empty = matches!(next_significant.map(|j| chars[j].1), Some(close) if close == desc.close);
+            let is_empty = matches!(next_significant.map(|j| chars[j]), Some(close) if close == desc.close);
             if !is_empty {
                 violations.push(Violation {
                     line,
@@ -495,7 +498,7 @@ fn handle_open(
     }
 
     let mut state = CollectionState {
-        is_empty: matches!(next_significant.map(|j| chars[j].1), Some(close) if close == desc.close),
+        is_empty: matches!(next_significant.map(|j| chars[j]), Some(close) if close == desc.close),
     };
 
     if !skip_open_check
@@ -503,7 +506,7 @@ fn handle_open(
             compute_spaces_after_open(chars, idx)
     {
         let (line, next_column) = line_and_column(line_starts, CharPos::new(next_idx));
-        if state.is_empty && chars[next_idx].1 == desc.close {
+        if state.is_empty && chars[next_idx] == desc.close {
             record_after_spacing(
                 cfg.effective_min_empty(),
                 cfg.effective_max_empty(),
@@ -539,19 +542,20 @@ fn handle_open(
 fn fix_open(
     cfg: &Config,
     desc: &FlowCollectionDescriptor,
-    chars: &[(usize, char)],
+    chars: &[char],
+    offsets: &[usize],
     idx: usize,
     replacements: &mut Vec<(BytePos, BytePos, String)>,
 ) -> CollectionState {
     let next_significant = next_significant_index(chars, idx);
     let mut state = CollectionState {
-        is_empty: matches!(next_significant.map(|j| chars[j].1), Some(close) if close == desc.close),
+        is_empty: matches!(next_significant.map(|j| chars[j]), Some(close) if close == desc.close),
     };
 
     if let AfterResult::SameLine { spaces, next_idx } =
         compute_spaces_after_open(chars, idx)
     {
-        let target = if state.is_empty && chars[next_idx].1 == desc.close {
+        let target = if state.is_empty && chars[next_idx] == desc.close {
             target_spacing(spaces, cfg.effective_min_empty(), cfg.effective_max_empty())
         } else {
             state.is_empty = false;
@@ -560,8 +564,8 @@ fn fix_open(
 
         if target != spaces {
             replacements.push((
-                BytePos::new(chars[idx].0 + chars[idx].1.len_utf8()),
-                BytePos::new(chars[next_idx].0),
+                BytePos::new(offsets[idx] + chars[idx].len_utf8()),
+                BytePos::new(offsets[next_idx]),
                 " ".repeat(target),
             ));
         }
@@ -573,7 +577,7 @@ fn fix_open(
 fn handle_close(
     cfg: &Config,
     desc: &FlowCollectionDescriptor,
-    chars: &[(usize, char)],
+    chars: &[char],
     idx: usize,
     line_starts: &[CharPos],
     stack: &mut Vec<CollectionState>,
@@ -610,7 +614,8 @@ fn handle_close(
 
 fn fix_close(
     cfg: &Config,
-    chars: &[(usize, char)],
+    chars: &[char],
+    offsets: &[usize],
     idx: usize,
     stack: &mut Vec<CollectionState>,
     replacements: &mut Vec<(BytePos, BytePos, String)>,
@@ -632,8 +637,8 @@ fn fix_close(
         return;
     }
     replacements.push((
-        BytePos::new(chars[start_idx].0),
-        BytePos::new(chars[idx].0),
+        BytePos::new(offsets[start_idx]),
+        BytePos::new(offsets[idx]),
         " ".repeat(target),
     ));
 }
@@ -665,11 +670,11 @@ fn record_after_spacing(
     }
 }
 
-fn compute_spaces_after_open(chars: &[(usize, char)], open_idx: usize) -> AfterResult {
+fn compute_spaces_after_open(chars: &[char], open_idx: usize) -> AfterResult {
     let mut spaces = 0usize;
     let mut idx = open_idx + 1;
     while idx < chars.len() {
-        match chars[idx].1 {
+        match chars[idx] {
             ' ' | '\t' => {
                 spaces += 1;
                 idx += 1;
@@ -687,7 +692,7 @@ fn compute_spaces_after_open(chars: &[(usize, char)], open_idx: usize) -> AfterR
 }
 
 fn compute_spaces_before_close(
-    chars: &[(usize, char)],
+    chars: &[char],
     close_idx: usize,
 ) -> Option<(usize, usize)> {
     let mut spaces = 0usize;
@@ -696,7 +701,7 @@ fn compute_spaces_before_close(
         idx = idx
             .checked_sub(1)
             .expect("closing delimiter should have a preceding opening delimiter");
-        match chars[idx].1 {
+        match chars[idx] {
             ' ' | '\t' => spaces += 1,
             '\n' | '\r' | '#' => return None,
             _ => return Some((spaces, idx + 1)),
@@ -704,13 +709,13 @@ fn compute_spaces_before_close(
     }
 }
 
-fn next_significant_index(chars: &[(usize, char)], open_idx: usize) -> Option<usize> {
+fn next_significant_index(chars: &[char], open_idx: usize) -> Option<usize> {
     let mut idx = open_idx + 1;
     while idx < chars.len() {
-        match chars[idx].1 {
+        match chars[idx] {
             ' ' | '\t' | '\n' => idx += 1,
             '\r' => {
-                if idx + 1 < chars.len() && chars[idx + 1].1 == '\n' {
+                if idx + 1 < chars.len() && chars[idx + 1] == '\n' {
                     idx += 2;
                 } else {
                     idx += 1;

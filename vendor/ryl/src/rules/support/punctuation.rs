@@ -25,15 +25,15 @@ pub(crate) fn collect_alias_ends(buffer: &str) -> Vec<CharPos> {
         .collect()
 }
 
-pub(crate) fn skip_comment(chars: &[(usize, char)], mut idx: usize) -> usize {
+pub(crate) fn skip_comment(chars: &[char], mut idx: usize) -> usize {
     idx += 1;
     while idx < chars.len() {
-        let ch = chars[idx].1;
+        let ch = chars[idx];
         if ch == '\n' {
             break;
         }
         if ch == '\r' {
-            if chars.get(idx + 1).is_some_and(|(_, ch)| *ch == '\n') {
+            if chars.get(idx + 1).is_some_and(|ch| *ch == '\n') {
                 idx += 1;
             }
             break;
@@ -44,27 +44,22 @@ pub(crate) fn skip_comment(chars: &[(usize, char)], mut idx: usize) -> usize {
 }
 
 /// `CharPos` (not byte offset) at which each line begins, so derived columns are
-/// 1-indexed character counts that match yamllint on multibyte lines. Reuses the
-/// caller's `char_indices()` slice rather than decoding again.
-pub(crate) fn build_line_starts(chars: &[(usize, char)]) -> Vec<CharPos> {
+/// 1-indexed character counts that match yamllint on multibyte lines. Decodes the text
+/// as it goes: no per-character table is built (one would take 16 bytes a character).
+pub(crate) fn build_line_starts(buffer: &str) -> Vec<CharPos> {
     let mut starts = vec![CharPos::new(0)];
-    let mut idx = 0usize;
-    while idx < chars.len() {
-        match chars[idx].1 {
-            '\n' => {
-                starts.push(CharPos::new(idx + 1));
-                idx += 1;
-            }
+    let mut chars = buffer.chars().enumerate().peekable();
+    while let Some((idx, ch)) = chars.next() {
+        match ch {
+            '\n' => starts.push(CharPos::new(idx + 1)),
             '\r' => {
-                if chars.get(idx + 1).is_some_and(|(_, ch)| *ch == '\n') {
+                if chars.next_if(|&(_, next)| next == '\n').is_some() {
                     starts.push(CharPos::new(idx + 2));
-                    idx += 2;
                 } else {
                     starts.push(CharPos::new(idx + 1));
-                    idx += 1;
                 }
             }
-            _ => idx += 1,
+            _ => {}
         }
     }
 
@@ -94,22 +89,22 @@ pub(crate) fn line_and_column(
 }
 
 pub(crate) fn template_double_curly_end(
-    chars: &[(usize, char)],
+    chars: &[char],
     idx: usize,
 ) -> Option<usize> {
-    if idx + 1 >= chars.len() || chars[idx].1 != '{' || chars[idx + 1].1 != '{' {
+    if idx + 1 >= chars.len() || chars[idx] != '{' || chars[idx + 1] != '{' {
         return None;
     }
     let mut cursor = idx + 2;
     while cursor + 1 < chars.len() {
-        if chars[cursor].1 == '}' && chars[cursor + 1].1 == '}' {
+        if chars[cursor] == '}' && chars[cursor + 1] == '}' {
             let inner_contains_mapping =
-                chars[idx + 2..cursor].iter().any(|(_, ch)| *ch == ':');
+                chars[idx + 2..cursor].contains(&':');
             return (!inner_contains_mapping).then_some(cursor + 2);
         }
         cursor += 1;
     }
-    let inner_contains_mapping = chars[idx + 2..].iter().any(|(_, ch)| *ch == ':');
+    let inner_contains_mapping = chars[idx + 2..].contains(&':');
     (!inner_contains_mapping).then_some(chars.len())
 }
 

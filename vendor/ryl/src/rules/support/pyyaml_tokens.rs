@@ -62,34 +62,136 @@ pub struct Token {
 /// The token stream of `buffer`, as far as the scanner gets.
 ///
 /// The second value is `true` when scanning stopped on an error (the tokens before it are
-/// returned, as PyYAML hands them out before raising).
+/// returned, as PyYAML hands them out before raising). Holds every token: for a whole
+/// file, [`each_linted`] visits the same tokens with four at a time in memory.
 #[must_use]
 pub fn scan(buffer: &str) -> (Vec<Token>, bool) {
-    let (tokens, error) = scan_tokens(buffer);
+    let mut tokens = Vec::new();
+    let error = scan_each(buffer, |token| tokens.push(token));
     let Some(error) = error else {
         return (tokens, false);
     };
-    if !pyyaml_scans_past(&error) {
-        return (tokens, true);
+    match rescan_at(buffer, &error) {
+        Some((prefix, at)) => {
+            let mut head = Vec::new();
+            scan_each(prefix, |token| {
+                if keep_before(&token, at) {
+                    head.push(token);
+                }
+            });
+            if head.len() > tokens.len() {
+                (head, false)
+            } else {
+                (tokens, true)
+            }
+        }
+        None => (tokens, true),
     }
-    // granit refuses at scanning time what PyYAML's scanner lets through to its parser
-    // (`-` inside a flow collection, as in a template's `{{- x }}`; text after a quoted
-    // scalar, as in a JSON line `"a": "b",`). PyYAML's token rules see every token up to
-    // there: scan the text before the error on its own and keep the tokens that start
-    // before it (not the block ends and stream end its end of input adds).
-    let at = error.marker().byte_offset().unwrap_or(0).min(buffer.len());
-    let Some(prefix) = buffer.get(..at) else {
-        return (tokens, true);
+}
+
+/// yamllint's view of the token stream, one token at a time: `step` gets each token that
+/// yamllint's token rules would see, with the one before it and the two after it. PyYAML
+/// hands a token to the rules only once it has scanned the two after it (or the stream
+/// has ended), so after a scanning error the last two tokens of [`scan`] are not linted.
+/// Only those four tokens are held, whatever the size of the text (a 4 MB file has over a
+/// million tokens; the whole stream took 70 MB).
+///
+/// `init` makes the rule's state. After a scanning error PyYAML scans past (see [`scan`]),
+/// the text before the error is scanned again with a second state from `init`, and the
+/// state of the scan whose tokens [`scan`] would keep is returned.
+pub fn each_linted<S>(
+    buffer: &str,
+    mut init: impl FnMut() -> S,
+    mut step: impl FnMut(&mut S, Option<&Token>, &Token, Option<&Token>, Option<&Token>),
+) -> S {
+    let mut state = init();
+    let mut window = Window::default();
+    let mut count = 0usize;
+    let error = scan_each(buffer, |token| {
+        count += 1;
+        window.push(token, &mut |p, t, n, nn| step(&mut state, p, t, n, nn));
+    });
+    let Some(error) = error else {
+        window.flush(&mut |p, t, n, nn| step(&mut state, p, t, n, nn));
+        return state;
     };
-    // The prefix may end inside a collection (an unclosed `{{`): its own error is at its
-    // end, after every token kept.
-    let (mut head, _) = scan_tokens(prefix);
-    head.retain(|t| t.start.byte < at || t.kind == Kind::StreamStart);
-    if head.len() > tokens.len() {
-        (head, false)
+    // Stopped on an error: the last two tokens are never linted, and the window holds
+    // exactly those.
+    let Some((prefix, at)) = rescan_at(buffer, &error) else {
+        return state;
+    };
+    let mut head_state = init();
+    let mut head = Window::default();
+    let mut head_count = 0usize;
+    scan_each(prefix, |token| {
+        if keep_before(&token, at) {
+            head_count += 1;
+            head.push(token, &mut |p, t, n, nn| step(&mut head_state, p, t, n, nn));
+        }
+    });
+    if head_count > count {
+        head.flush(&mut |p, t, n, nn| step(&mut head_state, p, t, n, nn));
+        head_state
     } else {
-        (tokens, true)
+        state
     }
+}
+
+/// The last tokens scanned: one is handed on once the two after it are scanned.
+#[derive(Default)]
+struct Window {
+    prev: Option<Token>,
+    ahead: std::collections::VecDeque<Token>,
+}
+
+type Step<'s> = dyn FnMut(Option<&Token>, &Token, Option<&Token>, Option<&Token>) + 's;
+
+impl Window {
+    fn push(&mut self, token: Token, step: &mut Step<'_>) {
+        self.ahead.push_back(token);
+        if self.ahead.len() == 3 {
+            self.advance(step);
+        }
+    }
+
+    fn flush(&mut self, step: &mut Step<'_>) {
+        while !self.ahead.is_empty() {
+            self.advance(step);
+        }
+    }
+
+    fn advance(&mut self, step: &mut Step<'_>) {
+        let Some(token) = self.ahead.pop_front() else {
+            return;
+        };
+        step(
+            self.prev.as_ref(),
+            &token,
+            self.ahead.front(),
+            self.ahead.get(1),
+        );
+        self.prev = Some(token);
+    }
+}
+
+/// granit refuses at scanning time what PyYAML's scanner lets through to its parser
+/// (`-` inside a flow collection, as in a template's `{{- x }}`; text after a quoted
+/// scalar, as in a JSON line `"a": "b",`). PyYAML's token rules see every token up to
+/// there: the text before the error is scanned on its own (with the byte offset of the
+/// error), and its tokens that start before it are kept (not the block ends and stream
+/// end its end of input adds). The prefix may end inside a collection (an unclosed `{{`):
+/// its own error is at its end, after every token kept.
+fn rescan_at<'b>(buffer: &'b str, error: &ScanError) -> Option<(&'b str, usize)> {
+    if !pyyaml_scans_past(error) {
+        return None;
+    }
+    let at = error.marker().byte_offset().unwrap_or(0).min(buffer.len());
+    buffer.get(..at).map(|prefix| (prefix, at))
+}
+
+/// A token of the rescanned prefix that PyYAML's scanner also hands out.
+fn keep_before(token: &Token, at: usize) -> bool {
+    token.start.byte < at || token.kind == Kind::StreamStart
 }
 
 /// Scanner errors PyYAML does not raise while scanning (its parser does, later).
@@ -102,19 +204,18 @@ fn pyyaml_scans_past(error: &ScanError) -> bool {
     )
 }
 
-/// granit's tokens with PyYAML's marks, and the scanning error that stopped them.
-fn scan_tokens(buffer: &str) -> (Vec<Token>, Option<ScanError>) {
+/// granit's tokens with PyYAML's marks, each handed to `emit` as it is scanned, and the
+/// scanning error that stopped them.
+fn scan_each(buffer: &str, mut emit: impl FnMut(Token)) -> Option<ScanError> {
     let lines = LineStarts::new(buffer);
     let options = granit_parser::options! { emit_comments: false, };
-    let mut tokens: Vec<Token> = Vec::new();
-    let mut failed = None;
+    // Where the last token handed out ends (PyYAML's marks of an entry and of a block
+    // scalar are found from there).
+    let mut last_end: Option<usize> = None;
     for item in Scanner::with_options(StrInput::new(buffer), options) {
         let token = match item {
             Ok(token) => token,
-            Err(error) => {
-                failed = Some(error);
-                break;
-            }
+            Err(error) => return Some(error),
         };
         let span = token.span();
         let mut start = lines.mark(span.start.line(), span.start.col(), span.start.byte_offset());
@@ -137,7 +238,7 @@ fn scan_tokens(buffer: &str) -> (Vec<Token>, Option<ScanError>) {
             TokenType::BlockEntry => {
                 // The `-`: the first character after the previous token that is not a
                 // blank, a line break or part of a comment.
-                let from = tokens.last().map_or(0, |t| t.end.byte);
+                let from = last_end.unwrap_or(0);
                 if let Some(dash) = first_after(buffer, from, start.byte.saturating_add(1), b"-")
                 {
                     start = lines.mark_at_byte(buffer, dash);
@@ -166,7 +267,7 @@ fn scan_tokens(buffer: &str) -> (Vec<Token>, Option<ScanError>) {
             TokenType::Tag(..) => (Kind::Tag, None, false),
             TokenType::Scalar(style, value) => {
                 if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
-                    let from = tokens.last().map_or(0, |t| t.end.byte);
+                    let from = last_end.unwrap_or(0);
                     if let Some(at) = first_after(buffer, from, start.byte, b"|>") {
                         start = lines.mark_at_byte(buffer, at);
                     }
@@ -177,7 +278,8 @@ fn scan_tokens(buffer: &str) -> (Vec<Token>, Option<ScanError>) {
             // the scanner later are not PyYAML's and are skipped too.
             _ => continue,
         };
-        tokens.push(Token {
+        last_end = Some(end.byte);
+        emit(Token {
             kind,
             start,
             end,
@@ -185,7 +287,7 @@ fn scan_tokens(buffer: &str) -> (Vec<Token>, Option<ScanError>) {
             empty,
         });
     }
-    (tokens, failed)
+    None
 }
 
 /// The first character at or after `from` (and before `limit`) that is not a blank, a line
@@ -251,18 +353,6 @@ impl LineStarts {
     }
 }
 
-/// How many of `tokens` yamllint's token rules see: PyYAML hands a token to the rules only
-/// once it has scanned the two after it (or the stream has ended), so after a scanning
-/// error the last two tokens scanned are never linted.
-#[must_use]
-pub const fn linted(tokens: &[Token], failed: bool) -> usize {
-    if failed {
-        tokens.len().saturating_sub(2)
-    } else {
-        tokens.len()
-    }
-}
-
 /// yamllint's `get_real_end_line`: the 1-based line a token really ends on (PyYAML's
 /// scalars often end on the next line, after their trailing line breaks).
 #[must_use]
@@ -324,6 +414,58 @@ mod tests {
             .find(|t| t.style == Some(ScalarStyle::Literal))
             .unwrap();
         assert_eq!(real_end_line(text, scalar), 2);
+    }
+
+    type Seen = (Option<Token>, Token, Option<Token>, Option<Token>);
+
+    /// What a rule saw from the whole stream: each linted token with its neighbours.
+    fn from_the_whole_stream(text: &str) -> Vec<Seen> {
+        let (tokens, failed) = scan(text);
+        let linted = if failed {
+            tokens.len().saturating_sub(2)
+        } else {
+            tokens.len()
+        };
+        (0..linted)
+            .map(|i| {
+                (
+                    i.checked_sub(1).and_then(|p| tokens.get(p)).cloned(),
+                    tokens[i].clone(),
+                    tokens.get(i + 1).cloned(),
+                    tokens.get(i + 2).cloned(),
+                )
+            })
+            .collect()
+    }
+
+    fn token_by_token(text: &str) -> Vec<Seen> {
+        each_linted(text, Vec::new, |seen: &mut Vec<Seen>, p, t, n, nn| {
+            seen.push((p.cloned(), t.clone(), n.cloned(), nn.cloned()));
+        })
+    }
+
+    #[test]
+    fn token_by_token_a_rule_sees_what_the_whole_stream_shows() {
+        let texts = [
+            "",
+            "a: 1\n",
+            "key:\n- a\n- b\n",
+            "- a:\n    b: 1\n---\n- c:\n      d: 1\n",
+            "x: |\n  foo\n\n\ny: 1\n",
+            "a: [1, {b: c}]\n",
+            // Scanning errors: one PyYAML raises too, and ones it scans past.
+            "a: b\n\"unterminated\n",
+            "a: 1\nb: [\n",
+            "list: [{{- x }}]\n",
+            "\"a\": \"b\",\n\"c\": 1\n",
+            "key: {{- value }}\nother: 1\n",
+        ];
+        for text in texts {
+            assert_eq!(token_by_token(text), from_the_whole_stream(text), "{text:?}");
+        }
+        // Both outcomes of the rescan are among them.
+        assert!(texts.iter().any(|t| !scan(t).1 && scan_each(t, |_| {}).is_some()));
+        assert!(texts.iter().any(|t| scan(t).1));
     }
 
     #[test]
