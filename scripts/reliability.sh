@@ -83,6 +83,11 @@ with open("flat-4mb.yaml", "w") as f:
     while f.tell() < 4_000_000:
         f.write(f"key{i:06}: {i}\n")
         i += 1
+with open("every-line-1mb.yaml", "w") as f:
+    # A trailing-spaces error and a duplicate key on each line, just under the lint's 1 MiB.
+    f.write("a: 1   \n" * 131_000)
+with open("every-line-4mb.yaml", "w") as f:
+    f.write("a: 1   \n" * 500_000)
 with open("anchors.yaml", "w") as f:
     # 216 KB of nested anchors: each level doubles the one before.
     f.write("l0: &l0 [" + ", ".join(["x"] * 2000) + "]\n")
@@ -143,7 +148,9 @@ run "FIFO as time.timezone, --deadline 4s" check --config tz-fifo.yaml --suite t
 run "FIFO as --config, --deadline 4s" check --config fifo --only config.file --deadline 4s
 run "flat config, 80k keys (1.3 MB), default suite, --deadline 5s" check --config flat-80k.yaml --deadline 5s
 run "flat config, 4 MB, default suite, --deadline 5s" check --config flat-4mb.yaml --deadline 5s
-run "flat config, 4 MB, config-lint alone to the end, --deadline 1m" check --config flat-4mb.yaml --suite lint.suite --deadline 1m
+run "flat config, 4 MB, config-lint alone (too large to lint), --deadline 1m" check --config flat-4mb.yaml --suite lint.suite --deadline 1m
+run "a problem on every line, 1 MiB, config-lint alone to the end, --deadline 1m" check --config every-line-1mb.yaml --suite lint.suite --deadline 1m
+run "a problem on every line, 4 MB, default suite, --deadline 5s" check --config every-line-4mb.yaml --deadline 5s
 run "nested anchors (216 KB), default suite, --deadline 5s" check --config anchors.yaml --deadline 5s
 run "60 MB config, default suite, --deadline 5s" check --config big-60mb.yaml --deadline 5s
 run "--deadline 9300000000000000000s" check --deadline 9300000000000000000s

@@ -62,6 +62,14 @@ pub const WARNING: Code = Code::new(
 )
 .was(&["config.lint.warning"]);
 
+/// The config is larger than the lint reads ([`MAX_LINT_BYTES`]).
+pub const TOO_LARGE: Code = Code::new(
+    "config-lint.too-large",
+    Status::Warn,
+    "The config is larger than the lint reads (1 MiB); it was not linted.",
+    "Node configs are a few kilobytes: find out why this one is so large (generated or concatenated content), or lint it with yamllint on a workstation.",
+);
+
 pub struct Kind;
 
 impl CheckKind for Kind {
@@ -70,13 +78,13 @@ impl CheckKind for Kind {
         name: "config-lint",
         category: "config",
         summary: "yamllint rules over the node config (relaxed preset unless the suite sets rules)",
-        explain: "What it checks: the node config against yamllint's rules — indentation, trailing spaces, line length, truthy values, empty values, key duplicates and the rest — with the `relaxed` preset unless the suite sets `preset: default` or its own `rules:` (yamllint syntax, e.g. `rules: {line-length: {max: 120}}`). Each problem is reported with line, column, rule and level; rule level `error` fails the check, `warning` warns.\n\nWhy it matters: the usual runbook starts with `yamllint -d relaxed config.yaml`; inconsistent indentation and stray characters are how most malformed configs start, and a `yes`/`on` that one parser reads as true and another as a string changes behaviour silently.\n\nHow to fix: edit the reported line as the rule says; if a rule does not fit your site, relax it in the suite's `rules:` rather than ignoring the whole check.",
+        explain: "What it checks: the node config against yamllint's rules — indentation, trailing spaces, line length, truthy values, empty values, key duplicates and the rest — with the `relaxed` preset unless the suite sets `preset: default` or its own `rules:` (yamllint syntax, e.g. `rules: {line-length: {max: 120}}`). Each problem is reported with line, column, rule and level; rule level `error` fails the check, `warning` warns. A config over 1 MiB is not linted (a warning, `config-lint.too-large`): node configs are a few kilobytes, and the rules' memory grows with every key and problem.\n\nWhy it matters: the usual runbook starts with `yamllint -d relaxed config.yaml`; inconsistent indentation and stray characters are how most malformed configs start, and a `yes`/`on` that one parser reads as true and another as a string changes behaviour silently.\n\nHow to fix: edit the reported line as the rule says; if a rule does not fit your site, relax it in the suite's `rules:` rather than ignoring the whole check.",
         default_timeout: Duration::from_secs(10),
         network: false,
         // The text, not the parsed config: the lint runs on any file that reads, whatever
         // its shape, as yamllint does.
         reads_config: false,
-        codes: &[ERROR, WARNING],
+        codes: &[ERROR, WARNING, TOO_LARGE],
         generated: GENERATED,
         aliases: &["config.lint"],
         implicit_needs: &["config-file"],
@@ -98,6 +106,12 @@ impl CheckKind for Kind {
 /// start). The message counts them all.
 pub const MAX_FINDINGS: usize = 1000;
 
+/// The largest config linted. yamllint's rules remember every key and collect every
+/// problem: 4 MB with a problem on each line costs the linter about 150 MB, while a node
+/// config is a few kilobytes. Larger ones are parsed and judged by the other config checks,
+/// not linted.
+pub const MAX_LINT_BYTES: usize = 1024 * 1024;
+
 /// Lint the config and turn each problem into a finding (at most [`MAX_FINDINGS`]).
 pub fn judge(linter: &Linter, src: &ConfigSource) -> Evaluation {
     let Some(text) = src.text() else {
@@ -108,6 +122,20 @@ pub fn judge(linter: &Linter, src: &ConfigSource) -> Evaluation {
         );
     };
     let path = src.display_path();
+    if text.len() > MAX_LINT_BYTES {
+        let mut eval = Evaluation::single(Finding::new(
+            &TOO_LARGE,
+            format!(
+                "not linted: {path} is {} bytes, more than the {MAX_LINT_BYTES} bytes the lint reads (node configs are a few kilobytes)",
+                text.len()
+            ),
+            format!(
+                "find out why {path} is so large (generated or concatenated content?), or lint it on a workstation: `yamllint -d relaxed {path}`"
+            ),
+        ));
+        eval.evidence.insert("bytes".into(), text.len().into());
+        return eval;
+    }
     let problems = linter.lint(text, &PathBuf::from(&path));
     if problems.is_empty() {
         return Evaluation::single(Finding::pass(format!(

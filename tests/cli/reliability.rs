@@ -343,55 +343,62 @@ fn four_megabytes_of_flat_keys(dir: &Path) {
 }
 
 /// Regression: linting a 4 MB config held 16 bytes per character in three rules and the
-/// whole token stream in another (110 MB, over the bound). The linter now runs to the end
-/// of such a file, finds what is in it, and stays within the bound.
+/// whole token stream in another (110 MB), and a config with a problem on every line made
+/// the linter collect them all (150 MB for 4 MB). The lint now reads configs up to
+/// `MAX_LINT_BYTES` (1 MiB): the worst such file, a problem on each of its lines, is
+/// linted to its end within the bound; a larger one is not linted, and says so.
 #[test]
-fn four_megabytes_of_flat_keys_are_linted_whole_within_the_memory_bound() {
+fn a_config_with_a_problem_on_every_line_is_linted_within_the_memory_bound() {
     if !require("python3", "python3") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    four_megabytes_of_flat_keys(dir.path());
-    // One finding at the very end of the file: the linter got there.
-    let mut text = std::fs::read_to_string(dir.path().join("node.yaml")).unwrap();
+    // 1 MiB less a little: a trailing-spaces error and a duplicate key on each line.
+    let mut text = "a: 1   \n".repeat(131_000);
     text.push_str("last: 1   \n");
     std::fs::write(dir.path().join("node.yaml"), &text).unwrap();
-    let lines = text.lines().count();
     let suite = one_check_suite(dir.path(), "config-lint", "");
     // The check's own timeout is 2 s: give it the time a debug build needs on a busy machine.
     let suite_text = std::fs::read_to_string(&suite)
         .unwrap()
         .replace("timeout: 2s", "timeout: 5m");
     std::fs::write(&suite, suite_text).unwrap();
-    let (out, report, peak) = with_peak_rss(
-        dir.path(),
-        &[
-            "--config",
-            "node.yaml",
-            "--suite",
-            suite.to_str().unwrap(),
-            "--deadline",
-            "10m",
-        ],
-    );
+    let args = [
+        "--config",
+        "node.yaml",
+        "--suite",
+        suite.to_str().unwrap(),
+        "--deadline",
+        "10m",
+    ];
+    let (out, report, peak) = with_peak_rss(dir.path(), &args);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let r = result(&report, "probe");
     assert_eq!(r["status"], "fail", "{r:#}");
-    let findings = r["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 1, "{r:#}");
-    assert_eq!(findings[0]["code"], "config-lint.error", "{r:#}");
-    assert_eq!(findings[0]["location"]["line"], lines, "{r:#}");
+    let message = r["message"].as_str().unwrap();
+    // 131,001 trailing-spaces errors and 130,999 duplicate keys, all counted.
     assert!(
-        findings[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("trailing-spaces"),
-        "{r:#}"
+        message.starts_with("262000 yamllint problems (262000 errors"),
+        "{message}"
     );
+    assert_eq!(r["findings"].as_array().unwrap().len(), 1000, "{message}");
     assert!(
         peak < PEAK_RSS_BOUND_KIB,
-        "peak RSS {peak} KiB linting 4 MB"
+        "peak RSS {peak} KiB linting 1 MiB"
     );
+
+    // Four times that is not linted: a warning naming the size, at once.
+    std::fs::write(dir.path().join("node.yaml"), text.repeat(4)).unwrap();
+    let (out, report, peak) = with_peak_rss(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = result(&report, "probe");
+    assert_eq!(r["status"], "warn", "{r:#}");
+    assert_eq!(r["findings"][0]["code"], "config-lint.too-large", "{r:#}");
+    assert!(
+        r["message"].as_str().unwrap().contains("4192044 bytes"),
+        "{r:#}"
+    );
+    assert!(peak < PEAK_RSS_BOUND_KIB, "peak RSS {peak} KiB with 4 MB");
 }
 
 /// The acceptance case: the same file under the whole default suite and a 5 s deadline
