@@ -463,30 +463,9 @@ fn grpc_status(headers: &http::HeaderMap) -> Option<(u32, String)> {
     let message = headers
         .get("grpc-message")
         .and_then(|v| v.to_str().ok())
-        .map(percent_decode)
+        .map(crate::encoding::percent_decode)
         .unwrap_or_default();
     Some((code, message.chars().take(200).collect()))
-}
-
-/// `grpc-message` is percent-encoded.
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && let Some(v) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn describe(e: &hyper::Error) -> String {
@@ -541,7 +520,10 @@ mod tests {
 
     #[test]
     fn grpc_messages_are_percent_decoded() {
-        assert_eq!(percent_decode("no%20such%20service"), "no such service");
-        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(
+            crate::encoding::percent_decode("no%20such%20service"),
+            "no such service"
+        );
+        assert_eq!(crate::encoding::percent_decode("100%"), "100%");
     }
 }

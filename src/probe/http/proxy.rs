@@ -159,8 +159,8 @@ impl Proxy {
         let credentials = userinfo.map(|u| {
             let (user, password) = u.split_once(':').unwrap_or((u, ""));
             Credentials {
-                user: percent_decode(user),
-                password: percent_decode(password),
+                user: crate::encoding::percent_decode(user),
+                password: crate::encoding::percent_decode(password),
             }
         });
         Ok(Self {
@@ -189,26 +189,6 @@ impl Proxy {
     pub fn named(&self) -> String {
         format!("{}={self}", self.variable)
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && let Some(v) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// How the service's traffic to a host goes.
