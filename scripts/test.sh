@@ -68,7 +68,7 @@ else
   mkdir -p "$ROOT/target"
   python3 -m venv "$VENV"
   "$VENV/bin/python3" -m pip install --quiet --disable-pip-version-check --no-cache-dir \
-    --require-virtualenv -r "$REQS"
+    --no-compile --require-virtualenv -r "$REQS"
   echo "$want" >"$VENV/.requirements.sha256"
   step "Python tools: installed $("$VENV/bin/python3" -m pip list --format=freeze 2>/dev/null | grep -ciE '^(yamllint|junitparser|pyjwt|kubernetes-validate|ansible-core|grpcio|grpcio-health-checking)==') pinned tools"
 fi

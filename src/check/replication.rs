@@ -104,7 +104,7 @@ Status::Warn,
 )
 .was(&["recovery.replication-no-replicas"]);
 
-/// A replica endpoint is not a URL of the form scheme://host[:port][/path].
+/// A replica endpoint is not a URL of the form `scheme://host[:port][/path]`.
 pub const REPLICA_INVALID: Code = Code::new(
     "replication.replica-invalid",
     Status::Fail,

@@ -105,7 +105,7 @@ pub fn json_entries(dir: &Path) -> std::io::Result<Entries> {
 }
 
 /// A reader that fails once more than `cap` bytes have been read since the last
-/// [`CappedReader::mark`]: standard input carries a stream of reports, each capped.
+/// [`Shared::mark`]: standard input carries a stream of reports, each capped.
 #[derive(Debug)]
 pub struct CappedReader<R> {
     inner: R,
