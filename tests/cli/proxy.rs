@@ -352,19 +352,15 @@ fn proxy_credentials_required_rejected_and_accepted_never_shown() {
     assert!(tp.log().contains("CONNECT localhost:"), "{}", tp.log());
 }
 
-#[test]
-fn the_master_down_behind_a_live_proxy_is_the_proxys_answer_named() {
-    let demo = scenario::start(Scenario::Healthy).unwrap();
-    let down = demo.sim.addrs.refused.port();
-    let Some(tp) = Tinyproxy::start(&[down], false) else {
-        return;
-    };
+/// `proxy.master` and `http.master` for `https://localhost:PORT` of `demo`, with only
+/// `HTTPS_PROXY` (pointing at `tp`) set.
+fn proxy_and_http_through(demo: &Demo, port: u16, tp: &Tinyproxy) -> serde_json::Value {
     let dir = demo.dir.path();
     let suite = write_suite(
         dir,
         "suite.yaml",
         &format!(
-            "checks:\n  - id: proxy.master\n    kind: proxy\n    with:\n      url: https://localhost:{down}\n  - id: http.master\n    kind: http\n    with:\n      url: https://localhost:{down}\n      ca_file: ca-v2.1.pem\n"
+            "checks:\n  - id: proxy.master\n    kind: proxy\n    with:\n      url: https://localhost:{port}\n  - id: http.master\n    kind: http\n    with:\n      url: https://localhost:{port}\n      ca_file: ca-v2.1.pem\n"
         ),
     );
     let mut cmd = doctor(dir);
@@ -374,7 +370,17 @@ fn the_master_down_behind_a_live_proxy_is_the_proxys_answer_named() {
         cmd.env_remove(v);
     }
     let out = cmd.env("HTTPS_PROXY", tp.url()).output().unwrap();
-    let report = json_report(&out);
+    json_report(&out)
+}
+
+#[test]
+fn the_master_down_behind_a_live_proxy_is_the_proxys_answer_named() {
+    let demo = scenario::start(Scenario::Healthy).unwrap();
+    let down = demo.sim.addrs.refused.port();
+    let Some(tp) = Tinyproxy::start(&[down], false) else {
+        return;
+    };
+    let report = proxy_and_http_through(&demo, down, &tp);
     assert_eq!(
         report["root_causes"],
         serde_json::json!(["proxy.master"]),
@@ -490,22 +496,7 @@ fn a_tls_failure_inside_the_tunnel_names_the_tunnel() {
     let Some(tp) = Tinyproxy::start(&[expired], false) else {
         return;
     };
-    let dir = demo.dir.path();
-    let suite = write_suite(
-        dir,
-        "suite.yaml",
-        &format!(
-            "checks:\n  - id: proxy.master\n    kind: proxy\n    with:\n      url: https://localhost:{expired}\n  - id: http.master\n    kind: http\n    with:\n      url: https://localhost:{expired}\n      ca_file: ca-v2.1.pem\n"
-        ),
-    );
-    let mut cmd = doctor(dir);
-    cmd.args(["check", "--format", "json", "--timeout", "4s", "--suite"])
-        .arg(&suite);
-    for v in PROXY_VARS {
-        cmd.env_remove(v);
-    }
-    let out = cmd.env("HTTPS_PROXY", tp.url()).output().unwrap();
-    let report = json_report(&out);
+    let report = proxy_and_http_through(&demo, expired, &tp);
     assert_eq!(
         report["root_causes"],
         serde_json::json!(["http.master"]),
